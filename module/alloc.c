@@ -1,0 +1,91 @@
+/* alloc.c -- the module's one allocator, replaceable by the host, failable in tests. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awc.h"
+
+static void *actx;
+static void *(*amalloc)(void *, size_t);
+static void *(*arealloc)(void *, void *, size_t);
+static void (*afree)(void *, void *);
+static long fail_after = -1;
+
+void awc_alloc_use(void *ctx, void *(*m)(void *, size_t),
+                   void *(*r)(void *, void *, size_t), void (*f)(void *, void *))
+{
+    if (m && r && f) {
+        actx = ctx, amalloc = m, arealloc = r, afree = f;
+    } else {
+        actx = NULL, amalloc = NULL, arealloc = NULL, afree = NULL;
+    }
+}
+
+void awc_alloc_fail_after(long n)
+{
+    fail_after = n;
+}
+
+static int should_fail(void)
+{
+    if (fail_after < 0)
+        return 0;
+    if (fail_after == 0)
+        return 1;
+    fail_after--;
+    return 0;
+}
+
+void *awc_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    if (n == 0)
+        n = 1;
+    return amalloc ? amalloc(actx, n) : malloc(n);
+}
+
+void *awc_calloc(size_t count, size_t n)
+{
+    void *p;
+    if (n && count > SIZE_MAX / n)
+        return NULL;
+    p = awc_malloc(count * n);
+    if (p)
+        memset(p, 0, count * n);
+    return p;
+}
+
+void *awc_realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    if (n == 0)
+        n = 1;
+    return arealloc ? arealloc(actx, p, n) : realloc(p, n);
+}
+
+void awc_free(void *p)
+{
+    if (!p)
+        return;
+    if (afree)
+        afree(actx, p);
+    else
+        free(p);
+}
+
+char *awc_strndup(const char *s, size_t n)
+{
+    char *d = awc_malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *awc_strdup(const char *s)
+{
+    return awc_strndup(s, strlen(s));
+}

@@ -1,0 +1,56 @@
+/*
+ * awc.h -- what every file of the module shares: error reporting and the
+ * replaceable allocator.
+ *
+ * Errors: a function returns 0 or a negative awc_err (awscredit.h) and, on
+ * failure, sets a one-line message for this thread with awc_error_set().
+ * The message is read with awc_error_last(); it never contains a secret.
+ *
+ * Memory: all module allocation goes through awc_malloc()/awc_free(), which
+ * call the host's allocator when it gave one, and can be made to fail on
+ * demand in tests (awc_alloc_fail_after()).
+ */
+#ifndef AWC_H
+#define AWC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "awscredit.h"
+
+#define AWC_VERSION "0.1.0"
+#define AWC_ERRMSG_MAX 512
+
+#if defined(__GNUC__)
+#define AWC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define AWC_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define AWC_PRINTF(a, b)
+#define AWC_HIDDEN
+#endif
+
+/* Static, non-NULL text naming the code. */
+const char *awc_strerror(int code);
+
+/* Set this thread's message and return code (so: return awc_error_set(...)). */
+int awc_error_set(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
+/* Prefix the current message with "prefix: " and return code. */
+int awc_error_prefix(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
+/* This thread's last message, or "" if none; valid until the next set. */
+const char *awc_error_last(void);
+void awc_error_clear(void);
+/* Copy "message" (or the code's text when no message) into buf, one line. */
+void awc_error_copy(int code, char *buf, size_t n);
+
+/* Allocator.  awc_alloc_use() installs the host's functions (NULL = libc). */
+void awc_alloc_use(void *ctx, void *(*m)(void *, size_t),
+                   void *(*r)(void *, void *, size_t), void (*f)(void *, void *));
+void *awc_malloc(size_t n);
+void *awc_calloc(size_t count, size_t n);   /* NULL on overflow too */
+void *awc_realloc(void *p, size_t n);
+void awc_free(void *p);
+char *awc_strdup(const char *s);
+char *awc_strndup(const char *s, size_t n);
+/* Tests: the (n+1)th allocation from now fails; -1 disables. */
+void awc_alloc_fail_after(long n);
+
+#endif /* AWC_H */

@@ -1,0 +1,214 @@
+/*
+ * awscredit.h -- the one header a host needs to load the awscredit module.
+ *
+ * The module (awscredit.so) exports exactly one function, awscredit_module(),
+ * returning a const descriptor that lives as long as the library is loaded.
+ * The host checks the descriptor's size and ABI version, then calls open()
+ * with its host API, and the operations with an awc_call per request.
+ *
+ * Ownership: every string the host passes in stays owned by the host and
+ * must stay valid for the duration of the call (config strings: until
+ * close()).  The module never hands out memory the host must free: output
+ * goes through awc_call.write, error text into the host-owned awc_call.errbuf.
+ *
+ * Compatibility rules (docs/ABI.md):
+ *   - a different ABI major is refused by the host;
+ *   - a module minor newer than the host's is refused;
+ *   - structs only grow at their end, each carries its size, and a reader
+ *     touches a field only when the size says the field is there;
+ *   - an operation the module does not provide is NULL.
+ */
+#ifndef AWSCREDIT_H
+#define AWSCREDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AWC_ABI_MAJOR 1
+#define AWC_ABI_MINOR 0
+#define AWC_ENTRY_SYMBOL "awscredit_module"
+
+/* Error codes: 0 on success, a negative awc_err otherwise.  Retired codes
+ * keep their number; new codes are appended. */
+typedef enum awc_err {
+    AWC_OK = 0,
+    AWC_ERROR = -1,                /* unexpected internal failure */
+    AWC_ENOMEM = -2,               /* out of memory */
+    AWC_EBADINPUT = -3,            /* malformed input: file, line, field named */
+    AWC_ENOTFOUND = -4,            /* no such object (or not in the actor's scope) */
+    AWC_ECONFLICT = -5,            /* stale version: someone else changed it */
+    AWC_EINVALID_TRANSITION = -6,  /* state machine refused the transition */
+    AWC_EREADONLY = -7,            /* object is read-only in its state */
+    AWC_EDB = -8,                  /* database failure */
+    AWC_ECONFIG = -9,              /* bad or missing configuration */
+    AWC_EOVERFLOW = -10,           /* arithmetic would overflow */
+    AWC_EIO = -11,                 /* file or stream I/O failure */
+    AWC_EPERM = -12,               /* the actor may not do this */
+    AWC_ENOTSUP = -13,             /* not provided by this module or build */
+    AWC_ELOCKED = -14,             /* period closed, or lock held by another run */
+    AWC_ENET = -15,                /* remote service failed or refused */
+    AWC_ETIMEOUT = -16,            /* remote service did not answer in time */
+    AWC_EABI = -17,                /* ABI or manifest mismatch */
+    AWC_EUSAGE = -18               /* bad arguments to an operation */
+} awc_err;
+
+typedef enum awc_role {
+    AWC_ROLE_DISTRIBUTOR = 1,      /* sees and does everything */
+    AWC_ROLE_RESELLER = 2,         /* its own reseller chain only */
+    AWC_ROLE_VIEWER = 3            /* reads only */
+} awc_role;
+
+/* Who an operation is done for (SPEC section 13).  Recorded in every event. */
+typedef struct awc_actor {
+    size_t size;                   /* sizeof(awc_actor) */
+    awc_role role;
+    const char *id;                /* person or process, e.g. "alice" */
+    const char *reseller_id;       /* AWC_ROLE_RESELLER only, else NULL */
+} awc_actor;
+
+enum awc_log_level { AWC_LOG_ERROR = 0, AWC_LOG_WARN = 1, AWC_LOG_INFO = 2, AWC_LOG_DEBUG = 3 };
+
+/* What the host offers the module.  Grows only at its end; entries marked
+ * optional may be NULL. */
+typedef struct awc_host_api {
+    size_t size;                   /* sizeof(awc_host_api) as the host knows it */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    void *ctx;                     /* passed back to every callback */
+
+    /* optional: one line, no trailing newline, never contains a secret */
+    void (*log)(void *ctx, int level, const char *msg);
+    /* configuration value of [section] key, or NULL when unset; the string
+     * stays valid until close() */
+    const char *(*config_get)(void *ctx, const char *section, const char *key);
+    /* optional: where a value came from ("file:line"), or NULL */
+    const char *(*config_origin)(void *ctx, const char *section, const char *key);
+    /* optional allocator; all three or none */
+    void *(*malloc)(void *ctx, size_t n);
+    void *(*realloc)(void *ctx, void *p, size_t n);
+    void (*free)(void *ctx, void *p);
+    /* optional: long work reports progress; total 0 = unknown */
+    void (*progress)(void *ctx, const char *task, uint64_t done, uint64_t total);
+    /* optional: a secret by name (environment variable semantics); NULL = getenv */
+    const char *(*secret_get)(void *ctx, const char *name);
+} awc_host_api;
+
+typedef enum awc_format {
+    AWC_FORMAT_TEXT = 0,           /* human-readable */
+    AWC_FORMAT_JSON = 1            /* one JSON document, stable field names */
+} awc_format;
+
+/* One request.  The module writes its output through write() and, on
+ * failure, one line of error text into errbuf (NUL-terminated, truncated
+ * to errbuf_size). */
+typedef struct awc_call {
+    size_t size;                   /* sizeof(awc_call) */
+    const awc_actor *actor;
+    awc_format format;
+    int (*write)(void *ctx, const char *buf, size_t len); /* 0, or -1 on failure */
+    void *write_ctx;
+    char *errbuf;
+    size_t errbuf_size;
+} awc_call;
+
+/* Filters shared by list and export (SPEC section 10).  NULL/0 = no filter. */
+typedef struct awc_filter {
+    size_t size;                   /* sizeof(awc_filter) */
+    const char *status;            /* comma-separated states */
+    const char *period_from;       /* YYYY-MM, inclusive */
+    const char *period_to;         /* YYYY-MM, inclusive */
+    const char *customer;
+    const char *reseller;
+    const char *asset;
+    const char *account;           /* usage or payer account */
+    const char *credit_id;
+    const char *description;       /* substring, case-insensitive */
+    const char *type;              /* credit type, e.g. MAP */
+    const char *min_amount;        /* decimal text */
+    const char *max_amount;        /* decimal text */
+    const char *rule;
+    int unmapped;                  /* 1 = only unmapped credits */
+    const char *sort;              /* column name, '-' prefix for descending */
+    int64_t limit;                 /* 0 = no limit */
+    int64_t offset;
+} awc_filter;
+
+typedef struct awc_pull_args {
+    size_t size;
+    const char *period;            /* YYYY-MM */
+    const char *path;              /* overrides cur.path; NULL = configured */
+} awc_pull_args;
+
+typedef struct awc_edit_args {
+    size_t size;
+    const char *credit_id;
+    const char *split;             /* "customer:60,reseller:30" or NULL */
+    const char *amounts;           /* "customer:-10.00,reseller:-2.50" or NULL */
+    const char *account;           /* reassign to this AWS account, or NULL */
+    const char *note;
+    int64_t expect_version;        /* 0 = do not check */
+} awc_edit_args;
+
+typedef struct awc_file_args {
+    size_t size;
+    const char *path;              /* input or output file; NULL/"-" = stdin/stdout */
+    const char *format;            /* "xml" or "csv"; NULL = from the file name */
+} awc_file_args;
+
+typedef struct awc_module awc_module; /* one opened instance */
+
+typedef struct awc_module_desc {
+    size_t size;                   /* sizeof(awc_module_desc) */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    const char *name;              /* "awscredit" */
+    const char *version;           /* "MAJOR.MINOR.PATCH" */
+    const char *const *config_keys;/* "section.key", NULL-terminated */
+    const char *const *operations; /* names of the non-NULL operations, NULL-terminated */
+
+    /* lifecycle: open reads configuration but connects to nothing yet */
+    int (*open)(awc_module **out, const awc_host_api *host, char *errbuf, size_t errbuf_size);
+    void (*close)(awc_module *m);
+    /* static text for an awc_err code; never NULL */
+    const char *(*strerror)(int code);
+
+    /* operations; NULL when not provided */
+    int (*version)(awc_module *m, const awc_call *c);
+    int (*migrate)(awc_module *m, const awc_call *c);
+    int (*show)(awc_module *m, const awc_call *c, const char *credit_id);
+    int (*pull)(awc_module *m, const awc_call *c, const awc_pull_args *a);
+    int (*assign)(awc_module *m, const awc_call *c, const char *period);
+    int (*list)(awc_module *m, const awc_call *c, const awc_filter *f);
+    int (*export_csv)(awc_module *m, const awc_call *c, const awc_filter *f);
+    int (*explain)(awc_module *m, const awc_call *c, const char *credit_id);
+    int (*edit)(awc_module *m, const awc_call *c, const awc_edit_args *a);
+    int (*unassign)(awc_module *m, const awc_call *c, const awc_edit_args *a);
+    int (*invoice)(awc_module *m, const awc_call *c, const char *period);
+    int (*reconcile)(awc_module *m, const awc_call *c);
+    int (*close_period)(awc_module *m, const awc_call *c, const char *period);
+    int (*run)(awc_module *m, const awc_call *c, const char *period);
+    int (*rules_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*rules_export)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*rules_validate)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*accounts_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*balance)(awc_module *m, const awc_call *c);
+    int (*expiring)(awc_module *m, const awc_call *c, int within_days);
+} awc_module_desc;
+
+/* The size of the descriptor at ABI 1.0: a host requires at least this. */
+#define AWC_MODULE_DESC_SIZE_1_0 \
+    (offsetof(awc_module_desc, expiring) + sizeof(void *))
+
+typedef const awc_module_desc *(*awc_entry_fn)(void);
+
+/* The module's only exported symbol. */
+const awc_module_desc *awscredit_module(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AWSCREDIT_H */

@@ -1,0 +1,73 @@
+/*
+ * config.h -- the module's configuration (SPEC section 11).
+ *
+ * The host owns the INI file: it parses it (inih), refuses unknown sections
+ * and keys against awc_config_keys, and answers config_get().  This unit
+ * turns those strings into typed values with defaults and checks each one;
+ * a bad value is AWC_ECONFIG with a message naming where it came from
+ * ("awscredit.ini:12: cur.max_bad_rows: expected a whole number >= 0").
+ *
+ * String fields point at the host's strings or at static defaults: they
+ * live as long as the host API does, and nothing here is freed.
+ * Secrets are not configuration: db.password_env names the variable that
+ * holds the password, and the password itself is read at connect time.
+ */
+#ifndef AWC_CONFIG_H
+#define AWC_CONFIG_H
+
+#include "awscredit.h"
+
+typedef struct awc_config {
+    struct {
+        const char *socket;        /* Unix socket; wins over host/port */
+        const char *host;          /* default "localhost" */
+        unsigned port;             /* default 3306 */
+        const char *user;          /* default: $USER */
+        const char *database;      /* default "awscredit" */
+        const char *password_env;  /* name of the variable with the password */
+        const char *password_file; /* file readable by the owner only */
+        unsigned connect_timeout;  /* seconds, default 10 */
+    } db;
+    struct {
+        const char *source;        /* "file" | "athena"; default "file" */
+        const char *path;          /* glob, or s3://bucket/prefix */
+        const char *line_item_types; /* comma-separated; default "Credit" */
+        long max_bad_rows;         /* default 0 */
+    } cur;
+    struct {
+        const char *region, *endpoint, *workgroup, *database, *table, *output_location;
+        int cur_version;           /* 1 or 2; default 2 */
+        unsigned query_timeout;    /* seconds; default 600 */
+    } athena;
+    struct {
+        const char *region;        /* default "us-east-1" */
+        const char *s3_endpoint, *billing_endpoint;
+        unsigned connect_timeout;  /* seconds; default 10 */
+        unsigned timeout;          /* seconds per request; default 60 */
+        const char *ca_file;       /* extra CA bundle (tests) */
+    } aws;
+    struct {
+        const char *default_split; /* e.g. "customer:100"; NULL = none */
+    } assign;
+    struct {
+        const char *adapter;       /* "spool" | "xmlrpc"; default "spool" */
+        const char *spool_dir, *url, *item_mpn;
+        const char *group_by;      /* default "period,reseller,currency" */
+        unsigned timeout;          /* seconds; default 60 */
+    } invoicing;
+    struct {
+        const char *prefix;        /* default "AWSC" */
+    } ids;
+    struct {
+        int invoice;               /* default 0 */
+    } run;
+} awc_config;
+
+/* Every "section.key" the module understands, NULL-terminated. */
+extern const char *const awc_config_keys[];
+
+/* Fill out from host->config_get, applying defaults and checking values.
+ * 0, or AWC_ECONFIG with a message naming origin, key and expectation. */
+int awc_config_load(awc_config *out, const awc_host_api *host);
+
+#endif /* AWC_CONFIG_H */

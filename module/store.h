@@ -1,0 +1,115 @@
+/*
+ * store.h -- the narrow interface between the module and its database.
+ *
+ * The module sees only these operations; adapters/store_mariadb.c is the
+ * real implementation and tests/unit/ may use a fake behind the same table.
+ * Every operation is one unit of work: it happens whole or not at all, and
+ * the real store retries the whole unit on deadlock, lock-wait timeout and
+ * a lost connection (bounded, jittered).  Records are plain structs with
+ * fixed-size fields, so nothing returned needs freeing.
+ */
+#ifndef AWC_STORE_H
+#define AWC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "awscredit.h"
+#include "money.h"
+#include "state.h"
+
+#define AWC_ACCOUNT_LEN 12
+#define AWC_KEY_MAX 255            /* credit_key */
+#define AWC_DESC_MAX 1024          /* description */
+#define AWC_CODE_MAX 128           /* product code, ids, names */
+#define AWC_NOTE_MAX 2000
+
+typedef struct awc_credit {
+    uint64_t seq;                  /* the credit ID's number; 0 = not stored yet */
+    char period[8];                /* YYYY-MM */
+    char payer_account_id[AWC_ACCOUNT_LEN + 1];
+    char usage_account_id[AWC_ACCOUNT_LEN + 1];
+    char credit_key[AWC_KEY_MAX * 4 + 1];     /* UTF-8 bytes */
+    char product_code[AWC_CODE_MAX + 1];
+    char currency[4];
+    char description[AWC_DESC_MAX * 4 + 1];
+    char credit_type[33];
+    char billing_entity[AWC_CODE_MAX + 1];
+    char legal_entity[AWC_CODE_MAX * 2 + 1];
+    char invoice_id[AWC_CODE_MAX + 1];
+    char first_usage[11], last_usage[11], issue_date[11]; /* YYYY-MM-DD or "" */
+    int64_t line_count;
+    awc_amount amount;
+    awc_state state;
+    int64_t version;               /* starts at 1, +1 on every change */
+    int unmapped;
+    uint64_t adjusts;              /* seq of the credit this one adjusts, or 0 */
+    int revision;                  /* 0 for the original, 1.. for adjustments */
+    char customer_id[AWC_CODE_MAX + 1], asset_id[AWC_CODE_MAX + 1], reseller_id[AWC_CODE_MAX + 1];
+    char rule_id[65];
+    char usage_file_id[65];
+    char processing_date[11];
+    char created_at[27], updated_at[27]; /* YYYY-MM-DD HH:MM:SS.ffffff UTC */
+} awc_credit;
+
+typedef struct awc_event {
+    uint64_t id;
+    uint64_t seq;
+    char at[27];
+    awc_event_kind kind;
+    awc_state from, to;
+    int64_t from_version, to_version;
+    int actor_role;
+    char actor_id[AWC_CODE_MAX + 1];
+    char actor_reseller[AWC_CODE_MAX + 1];
+    char note[AWC_NOTE_MAX * 4 + 1];
+    char detail[4096];             /* JSON: splits before/after, amounts */
+} awc_event;
+
+/* One state step, applied atomically: the credit must still be in `from`
+ * at `expect_version`, else AWC_ECONFLICT and nothing changes. */
+typedef struct awc_transition {
+    uint64_t seq;
+    awc_event_kind kind;
+    awc_state from, to;
+    int64_t expect_version;
+    const awc_actor *actor;
+    const char *note;              /* may be NULL */
+    const char *detail;            /* JSON text or NULL */
+} awc_transition;
+
+typedef struct awc_db_params {
+    const char *socket, *host;
+    unsigned port;
+    const char *user, *password, *database;
+    unsigned connect_timeout;
+} awc_db_params;
+
+typedef struct awc_store awc_store;
+
+typedef struct awc_store_ops {
+    void (*close)(awc_store *st);
+    /* apply pending migrations; *applied = how many ran now */
+    int (*migrate)(awc_store *st, int *applied);
+    /* highest applied migration, 0 when none */
+    int (*schema_version)(awc_store *st, int *out);
+    /* insert a new credit (seq assigned from the sequence) with its CREATE
+     * event; c->seq and c->version are set on success */
+    int (*credit_insert)(awc_store *st, awc_credit *c, const awc_actor *actor);
+    /* AWC_ENOTFOUND when no such credit */
+    int (*credit_get)(awc_store *st, awc_credit *out, uint64_t seq);
+    int (*credit_transition)(awc_store *st, const awc_transition *t, int64_t *new_version);
+    /* events of one credit, oldest first; fn returning non-zero stops */
+    int (*events_each)(awc_store *st, uint64_t seq,
+                       int (*fn)(void *arg, const awc_event *ev), void *arg);
+} awc_store_ops;
+
+struct awc_store {
+    const awc_store_ops *ops;
+};
+
+/* Connect to MariaDB (adapters/store_mariadb.c).  AWC_EDB with the server's
+ * message (never the password) on failure. */
+int awc_store_mariadb_open(awc_store **out, const awc_db_params *p);
+
+#endif /* AWC_STORE_H */
