@@ -166,7 +166,7 @@ typedef struct awc_module_desc {
     uint16_t abi_major;
     uint16_t abi_minor;
     const char *name;              /* "awscredit" */
-    const char *version;           /* "MAJOR.MINOR.PATCH" */
+    const char *module_version;    /* "MAJOR.MINOR.PATCH" */
     const char *const *config_keys;/* "section.key", NULL-terminated */
     const char *const *operations; /* names of the non-NULL operations, NULL-terminated */
 

@@ -53,17 +53,15 @@ int awc_error_set(int code, const char *fmt, ...)
 
 int awc_error_prefix(int code, const char *fmt, ...)
 {
-    char old[AWC_ERRMSG_MAX], pre[AWC_ERRMSG_MAX];
+    char old[AWC_ERRMSG_MAX], pre[AWC_ERRMSG_MAX], both[2 * AWC_ERRMSG_MAX + 4];
     va_list ap;
 
     memcpy(old, errmsg, sizeof(old));
     va_start(ap, fmt);
     vsnprintf(pre, sizeof(pre), fmt, ap);
     va_end(ap);
-    if (old[0])
-        snprintf(errmsg, sizeof(errmsg), "%s: %s", pre, old);
-    else
-        snprintf(errmsg, sizeof(errmsg), "%s: %s", pre, awc_strerror(code));
+    snprintf(both, sizeof(both), "%s: %s", pre, old[0] ? old : awc_strerror(code));
+    snprintf(errmsg, sizeof(errmsg), "%.*s", (int)sizeof(errmsg) - 1, both);
     one_line(errmsg);
     return code;
 }

@@ -112,4 +112,8 @@ struct awc_store {
  * message (never the password) on failure. */
 int awc_store_mariadb_open(awc_store **out, const awc_db_params *p);
 
+/* Tests only: the server thread id of the MariaDB store's connection, 0
+ * when it is not connected. */
+unsigned long awc_store_mariadb_thread_id(awc_store *s);
+
 #endif /* AWC_STORE_H */

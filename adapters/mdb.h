@@ -1,0 +1,120 @@
+/*
+ * mdb.h -- private to the MariaDB store (adapters/store_mariadb*.c).
+ *
+ * The connection, the prepared-statement cache, parameter and result
+ * binding helpers, and the unit-of-work runner.  Nothing outside adapters/
+ * includes this; the module sees only store.h.
+ *
+ * Unit of work: mdb_tx(st, fn, arg) runs fn inside one transaction and
+ * commits.  On deadlock (1213) or lock-wait timeout (1205) it rolls back and
+ * runs fn again; on a lost connection (2006, 2013) it reconnects,
+ * re-prepares and runs fn again; at most MDB_ATTEMPTS times in all, with
+ * jittered exponential back-off.  fn must therefore be repeatable: it may
+ * only write through the database and into its own output, from scratch.
+ */
+#ifndef AWC_MDB_H
+#define AWC_MDB_H
+
+#include <mysql.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define MDB_ATTEMPTS 6
+#define MDB_MAXB 32
+
+/* Every statement the store prepares; the text is in store_mariadb.c. */
+enum mdb_sql {
+    Q_MIG_LIST,
+    Q_MIG_INSERT,
+    Q_SEQ_NEXT,
+    Q_CREDIT_INSERT,
+    Q_CREDIT_GET,
+    Q_CREDIT_LOCK,
+    Q_CREDIT_SET_STATE,
+    Q_EVENT_INSERT,
+    Q_EVENTS_OF,
+    Q_COUNT
+};
+
+typedef struct mdb {
+    awc_store base;                /* first: an awc_store * is an mdb * */
+    MYSQL *conn;
+    MYSQL_STMT *stmt[Q_COUNT];
+    awc_db_params params;          /* strings owned (copied) */
+    char *password;                /* owned; wiped on close */
+    unsigned last_errno;           /* server/client error of the last failure */
+    unsigned rng;                  /* jitter state */
+} mdb;
+
+/* Parameter bindings for one execution. */
+typedef struct mdb_params {
+    MYSQL_BIND b[MDB_MAXB];
+    unsigned long len[MDB_MAXB];
+    unsigned n;
+} mdb_params;
+
+/* Result bindings for one statement; strings are NUL-terminated by
+ * mdb_fetch(). */
+typedef struct mdb_result {
+    MYSQL_BIND b[MDB_MAXB];
+    unsigned long len[MDB_MAXB];
+    my_bool nul[MDB_MAXB];
+    my_bool err[MDB_MAXB];
+    char *sbuf[MDB_MAXB];
+    size_t scap[MDB_MAXB];
+    unsigned n;
+} mdb_result;
+
+void mdb_p_init(mdb_params *p);
+void mdb_p_str(mdb_params *p, const char *s);       /* NULL binds SQL NULL */
+void mdb_p_str_or_null(mdb_params *p, const char *s); /* "" binds NULL too */
+void mdb_p_i64(mdb_params *p, const int64_t *v);
+void mdb_p_u64(mdb_params *p, const uint64_t *v);
+void mdb_p_u64_or_null(mdb_params *p, const uint64_t *v); /* 0 binds NULL */
+
+void mdb_r_init(mdb_result *r);
+void mdb_r_str(mdb_result *r, char *buf, size_t cap);
+void mdb_r_i64(mdb_result *r, int64_t *v);
+void mdb_r_u64(mdb_result *r, uint64_t *v);
+
+/* The prepared statement q, preparing it on first use.  NULL on failure
+ * with the error set. */
+MYSQL_STMT *mdb_stmt(mdb *st, enum mdb_sql q);
+/* Bind p (may be NULL) and execute q.  0 or AWC_EDB. */
+int mdb_exec(mdb *st, enum mdb_sql q, mdb_params *p);
+/* After mdb_exec of a SELECT: bind r.  0 or AWC_EDB. */
+int mdb_bind_result(mdb *st, enum mdb_sql q, mdb_result *r);
+/* Next row: 1 = row, 0 = no more rows, < 0 = error.  Strings terminated;
+ * a NULL column reads as "" or 0.  A truncated string is an error. */
+int mdb_fetch(mdb *st, enum mdb_sql q, mdb_result *r);
+/* Discard any rest of q's result set. */
+void mdb_done(mdb *st, enum mdb_sql q);
+/* Rows changed by the last execution of q. */
+uint64_t mdb_affected(mdb *st, enum mdb_sql q);
+
+/* Record a failure of the connection / a statement as AWC_EDB. */
+int mdb_fail(mdb *st, const char *what);
+int mdb_stmt_fail(mdb *st, MYSQL_STMT *s, const char *what);
+
+/* Connect if the connection was dropped.  0 or AWC_EDB. */
+int mdb_ensure(mdb *st);
+int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg);
+/* Run one constant statement (no parameters, no result). */
+int mdb_query(mdb *st, const char *sql);
+
+/* The store's operations (store_mariadb_credit.c, store_mariadb_migrate.c). */
+int mdb_migrate(awc_store *s, int *applied);
+int mdb_schema_version(awc_store *s, int *out);
+int mdb_credit_insert(awc_store *s, awc_credit *c, const awc_actor *actor);
+int mdb_credit_get(awc_store *s, awc_credit *out, uint64_t seq);
+int mdb_credit_transition(awc_store *s, const awc_transition *t, int64_t *new_version);
+int mdb_events_each(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_event *), void *arg);
+
+/* Shared by the credit statements. */
+const char *mdb_role_name(int role);
+int mdb_event_insert(mdb *st, uint64_t seq, awc_event_kind kind, awc_state from, awc_state to,
+                     int64_t from_version, int64_t to_version, const awc_actor *actor,
+                     const char *note, const char *detail);
+
+#endif /* AWC_MDB_H */

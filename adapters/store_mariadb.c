@@ -1,0 +1,454 @@
+/*
+ * store_mariadb.c -- the store on MariaDB through Connector/C: connection,
+ * prepared statements, bindings and the retrying unit of work.
+ *
+ * No SQL text is ever built from input: every statement below is a
+ * constant, prepared once per connection, with '?' parameters.  There is no
+ * MYSQL_OPT_RECONNECT: a lost connection is reconnected by mdb_tx(), which
+ * then re-prepares and repeats the whole unit of work.
+ */
+#include <errno.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "awc.h"
+#include "mdb.h"
+
+#define CREDIT_COLS \
+    "seq, period, payer_account_id, usage_account_id, credit_key, product_code, currency, " \
+    "revision, adjusts, description, credit_type, billing_entity, legal_entity, invoice_id, " \
+    "first_usage, last_usage, issue_date, line_count, amount, status, version, unmapped, " \
+    "customer_id, asset_id, reseller_id, rule_id, usage_file_id, processing_date, " \
+    "created_at, updated_at"
+
+static const char *const sql_text[Q_COUNT] = {
+    [Q_MIG_LIST] = "SELECT version, checksum FROM schema_migrations ORDER BY version",
+    [Q_MIG_INSERT] = "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+    [Q_SEQ_NEXT] = "SELECT NEXTVAL(credit_seq)",
+    [Q_CREDIT_INSERT] =
+        "INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key, "
+        "product_code, currency, revision, adjusts, description, credit_type, billing_entity, "
+        "legal_entity, invoice_id, first_usage, last_usage, issue_date, line_count, amount, "
+        "status, unmapped) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING_ASSIGN', ?)",
+    [Q_CREDIT_GET] = "SELECT " CREDIT_COLS " FROM credits WHERE seq = ?",
+    [Q_CREDIT_LOCK] = "SELECT status, version FROM credits WHERE seq = ? FOR UPDATE",
+    [Q_CREDIT_SET_STATE] =
+        "UPDATE credits SET status = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+        "WHERE seq = ? AND version = ?",
+    [Q_EVENT_INSERT] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_EVENTS_OF] =
+        "SELECT id, seq, at, kind, from_state, to_state, from_version, to_version, actor_role, "
+        "actor_id, actor_reseller, note, detail FROM credit_events WHERE seq = ? ORDER BY id",
+};
+
+/* ---- bindings ----------------------------------------------------------- */
+
+void mdb_p_init(mdb_params *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+static MYSQL_BIND *p_next(mdb_params *p)
+{
+    MYSQL_BIND *b;
+
+    if (p->n >= MDB_MAXB)
+        abort(); /* programming error: too many parameters */
+    b = &p->b[p->n++];
+    memset(b, 0, sizeof(*b));
+    return b;
+}
+
+void mdb_p_str(mdb_params *p, const char *s)
+{
+    unsigned i = p->n;
+    MYSQL_BIND *b = p_next(p);
+
+    if (!s) {
+        b->buffer_type = MYSQL_TYPE_NULL;
+        return;
+    }
+    p->len[i] = (unsigned long)strlen(s);
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = (void *)s;
+    b->buffer_length = p->len[i];
+    b->length = &p->len[i];
+}
+
+void mdb_p_str_or_null(mdb_params *p, const char *s)
+{
+    mdb_p_str(p, s && *s ? s : NULL);
+}
+
+void mdb_p_i64(mdb_params *p, const int64_t *v)
+{
+    MYSQL_BIND *b = p_next(p);
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = (void *)v;
+}
+
+void mdb_p_u64(mdb_params *p, const uint64_t *v)
+{
+    MYSQL_BIND *b = p_next(p);
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = (void *)v;
+    b->is_unsigned = 1;
+}
+
+void mdb_p_u64_or_null(mdb_params *p, const uint64_t *v)
+{
+    if (*v)
+        mdb_p_u64(p, v);
+    else
+        mdb_p_str(p, NULL);
+}
+
+void mdb_r_init(mdb_result *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+static MYSQL_BIND *r_next(mdb_result *r)
+{
+    unsigned i = r->n;
+    MYSQL_BIND *b;
+
+    if (r->n >= MDB_MAXB)
+        abort(); /* programming error: too many columns */
+    b = &r->b[r->n++];
+    memset(b, 0, sizeof(*b));
+    b->length = &r->len[i];
+    b->is_null = &r->nul[i];
+    b->error = &r->err[i];
+    return b;
+}
+
+void mdb_r_str(mdb_result *r, char *buf, size_t cap)
+{
+    unsigned i = r->n;
+    MYSQL_BIND *b = r_next(r);
+
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = buf;
+    b->buffer_length = (unsigned long)(cap - 1);
+    r->sbuf[i] = buf;
+    r->scap[i] = cap;
+}
+
+void mdb_r_i64(mdb_result *r, int64_t *v)
+{
+    MYSQL_BIND *b = r_next(r);
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = v;
+}
+
+void mdb_r_u64(mdb_result *r, uint64_t *v)
+{
+    MYSQL_BIND *b = r_next(r);
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = v;
+    b->is_unsigned = 1;
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+int mdb_fail(mdb *st, const char *what)
+{
+    st->last_errno = st->conn ? mysql_errno(st->conn) : CR_SERVER_GONE_ERROR;
+    return awc_error_set(AWC_EDB, "database: %s: %s (error %u)", what,
+                         st->conn ? mysql_error(st->conn) : "not connected", st->last_errno);
+}
+
+int mdb_stmt_fail(mdb *st, MYSQL_STMT *s, const char *what)
+{
+    st->last_errno = mysql_stmt_errno(s);
+    return awc_error_set(AWC_EDB, "database: %s: %s (error %u)", what,
+                         mysql_stmt_error(s), st->last_errno);
+}
+
+/* ---- statements ----------------------------------------------------------- */
+
+static void drop_statements(mdb *st)
+{
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (st->stmt[i]) {
+            mysql_stmt_close(st->stmt[i]);
+            st->stmt[i] = NULL;
+        }
+    }
+}
+
+MYSQL_STMT *mdb_stmt(mdb *st, enum mdb_sql q)
+{
+    MYSQL_STMT *s;
+    const char *text = sql_text[q];
+
+    if (st->stmt[q])
+        return st->stmt[q];
+    if (!st->conn) {
+        mdb_fail(st, "prepare");
+        return NULL;
+    }
+    s = mysql_stmt_init(st->conn);
+    if (!s) {
+        mdb_fail(st, "statement init");
+        return NULL;
+    }
+    if (mysql_stmt_prepare(s, text, (unsigned long)strlen(text))) {
+        mdb_stmt_fail(st, s, "prepare");
+        mysql_stmt_close(s);
+        return NULL;
+    }
+    st->stmt[q] = s;
+    return s;
+}
+
+int mdb_exec(mdb *st, enum mdb_sql q, mdb_params *p)
+{
+    MYSQL_STMT *s = mdb_stmt(st, q);
+
+    if (!s)
+        return AWC_EDB;
+    if (p && p->n != mysql_stmt_param_count(s))
+        abort(); /* programming error: parameter count differs from the SQL */
+    if (p && p->n && mysql_stmt_bind_param(s, p->b))
+        return mdb_stmt_fail(st, s, "bind");
+    if (mysql_stmt_execute(s))
+        return mdb_stmt_fail(st, s, "execute");
+    return 0;
+}
+
+int mdb_bind_result(mdb *st, enum mdb_sql q, mdb_result *r)
+{
+    MYSQL_STMT *s = st->stmt[q];
+
+    if (r->n != mysql_stmt_field_count(s))
+        abort(); /* programming error: column count differs from the SQL */
+    if (mysql_stmt_bind_result(s, r->b))
+        return mdb_stmt_fail(st, s, "bind result");
+    return 0;
+}
+
+int mdb_fetch(mdb *st, enum mdb_sql q, mdb_result *r)
+{
+    MYSQL_STMT *s = st->stmt[q];
+    int rc = mysql_stmt_fetch(s);
+
+    if (rc == MYSQL_NO_DATA)
+        return 0;
+    if (rc == 1)
+        return mdb_stmt_fail(st, s, "fetch");
+    for (unsigned i = 0; i < r->n; i++) {
+        if (r->sbuf[i]) {
+            if (r->nul[i]) {
+                r->sbuf[i][0] = '\0';
+            } else if (r->len[i] >= r->scap[i]) {
+                mdb_done(st, q);
+                return awc_error_set(AWC_EDB, "database: column %u longer than %zu bytes",
+                                     i + 1, r->scap[i] - 1);
+            } else {
+                r->sbuf[i][r->len[i]] = '\0';
+            }
+        } else if (r->nul[i] && r->b[i].buffer) {
+            memset(r->b[i].buffer, 0, sizeof(int64_t));
+        }
+    }
+    return 1;
+}
+
+void mdb_done(mdb *st, enum mdb_sql q)
+{
+    if (st->stmt[q])
+        mysql_stmt_free_result(st->stmt[q]);
+}
+
+uint64_t mdb_affected(mdb *st, enum mdb_sql q)
+{
+    return (uint64_t)mysql_stmt_affected_rows(st->stmt[q]);
+}
+
+int mdb_query(mdb *st, const char *sql)
+{
+    if (!st->conn)
+        return mdb_fail(st, "query");
+    if (mysql_real_query(st->conn, sql, (unsigned long)strlen(sql)))
+        return mdb_fail(st, "query");
+    /* drain any result so the connection stays usable */
+    MYSQL_RES *res = mysql_store_result(st->conn);
+    if (res)
+        mysql_free_result(res);
+    return 0;
+}
+
+/* ---- connection ------------------------------------------------------------ */
+
+static void disconnect(mdb *st)
+{
+    drop_statements(st);
+    if (st->conn) {
+        mysql_close(st->conn);
+        st->conn = NULL;
+    }
+}
+
+static int connect_db(mdb *st)
+{
+    const awc_db_params *p = &st->params;
+    unsigned timeout = p->connect_timeout ? p->connect_timeout : 10;
+    my_bool off = 0;
+
+    st->conn = mysql_init(NULL);
+    if (!st->conn)
+        return awc_error_set(AWC_ENOMEM, "database: out of memory");
+    mysql_optionsv(st->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_optionsv(st->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_optionsv(st->conn, MYSQL_OPT_RECONNECT, &off);
+    mysql_optionsv(st->conn, MYSQL_INIT_COMMAND,
+                   "SET time_zone = '+00:00', "
+                   "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+    if (!mysql_real_connect(st->conn, p->socket ? NULL : p->host, p->user, st->password,
+                            p->database, p->socket ? 0 : p->port, p->socket, 0)) {
+        int rc = mdb_fail(st, "connect");
+        mysql_close(st->conn);
+        st->conn = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+int mdb_ensure(mdb *st)
+{
+    return st->conn ? 0 : connect_db(st);
+}
+
+static int retryable(unsigned e)
+{
+    return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || e == CR_SERVER_GONE_ERROR ||
+           e == CR_SERVER_LOST;
+}
+
+static void backoff(mdb *st, int attempt)
+{
+    long base_ms = 10L << (attempt < 7 ? attempt : 7); /* 10, 20, 40 ... 1280 */
+    long ms = base_ms / 2 + (long)(rand_r(&st->rng) % (unsigned)(base_ms / 2 + 1));
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
+{
+    int rc = AWC_EDB;
+
+    for (int attempt = 0; attempt < MDB_ATTEMPTS; attempt++) {
+        if (attempt)
+            backoff(st, attempt);
+        st->last_errno = 0;
+        if (!st->conn && (rc = connect_db(st)) != 0) {
+            if (retryable(st->last_errno) || st->last_errno == CR_CONNECTION_ERROR ||
+                st->last_errno == CR_CONN_HOST_ERROR)
+                continue;
+            return rc;
+        }
+        if ((rc = mdb_query(st, "START TRANSACTION")) == 0) {
+            rc = fn(st, arg);
+            if (rc == 0 && mysql_commit(st->conn))
+                rc = mdb_fail(st, "commit");
+        }
+        if (rc == 0)
+            return 0;
+        if (st->conn && !(st->last_errno == CR_SERVER_GONE_ERROR ||
+                          st->last_errno == CR_SERVER_LOST))
+            mysql_rollback(st->conn);
+        if (rc != AWC_EDB || !retryable(st->last_errno))
+            return rc;
+        if (st->last_errno == CR_SERVER_GONE_ERROR || st->last_errno == CR_SERVER_LOST)
+            disconnect(st);
+    }
+    return awc_error_prefix(rc, "gave up after %d attempts", MDB_ATTEMPTS);
+}
+
+unsigned long awc_store_mariadb_thread_id(awc_store *s)
+{
+    mdb *st = (mdb *)s;
+    return st->conn ? mysql_thread_id(st->conn) : 0;
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+static void mdb_close(awc_store *s)
+{
+    mdb *st = (mdb *)s;
+
+    if (!st)
+        return;
+    disconnect(st);
+    if (st->password) {
+        explicit_bzero(st->password, strlen(st->password));
+        awc_free(st->password);
+    }
+    awc_free((char *)st->params.socket);
+    awc_free((char *)st->params.host);
+    awc_free((char *)st->params.user);
+    awc_free((char *)st->params.database);
+    awc_free(st);
+}
+
+static const awc_store_ops mdb_ops = {
+    .close = mdb_close,
+    .migrate = mdb_migrate,
+    .schema_version = mdb_schema_version,
+    .credit_insert = mdb_credit_insert,
+    .credit_get = mdb_credit_get,
+    .credit_transition = mdb_credit_transition,
+    .events_each = mdb_events_each,
+};
+
+static char *dup_or_null(const char *s, int *oom)
+{
+    char *d;
+    if (!s)
+        return NULL;
+    d = awc_strdup(s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+int awc_store_mariadb_open(awc_store **out, const awc_db_params *p)
+{
+    mdb *st = awc_calloc(1, sizeof(*st));
+    int oom = 0, rc;
+
+    if (!st)
+        return awc_error_set(AWC_ENOMEM, "database: out of memory");
+    st->base.ops = &mdb_ops;
+    st->params = *p;
+    st->params.socket = dup_or_null(p->socket, &oom);
+    st->params.host = dup_or_null(p->host, &oom);
+    st->params.user = dup_or_null(p->user, &oom);
+    st->params.database = dup_or_null(p->database, &oom);
+    st->password = dup_or_null(p->password, &oom);
+    st->params.password = NULL;
+    st->rng = (unsigned)time(NULL) ^ (unsigned)getpid();
+    if (oom) {
+        mdb_close(&st->base);
+        return awc_error_set(AWC_ENOMEM, "database: out of memory");
+    }
+    if ((rc = connect_db(st)) != 0) {
+        mdb_close(&st->base);
+        return rc;
+    }
+    *out = &st->base;
+    return 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * mod.h -- the opened module instance and what its operations share.
+ *
+ * An awc_module holds a copy of the host API, the typed configuration and,
+ * once an operation needs it, the store connection (opened lazily so that
+ * `version` and friends never touch the database).
+ */
+#ifndef AWC_MOD_H
+#define AWC_MOD_H
+
+#include "awc.h"
+#include "config.h"
+#include "store.h"
+
+struct awc_module {
+    awc_host_api host;             /* the host's API, copied (size-checked) */
+    awc_config cfg;
+    awc_store *store;              /* NULL until awc_mod_store() */
+};
+
+/* The store, connecting on first use.  0 or AWC_EDB / AWC_ECONFIG. */
+int awc_mod_store(awc_module *m, awc_store **out);
+
+/* Log one line through the host (no-op when the host gave no log). */
+void awc_mod_log(awc_module *m, int level, const char *fmt, ...) AWC_PRINTF(3, 4);
+
+/* Begin an operation: clear the thread's error.  End it: copy the error
+ * text into the call's errbuf when rc != 0, and return rc. */
+void awc_op_begin(void);
+int awc_op_end(const awc_call *c, int rc);
+
+/* Operations (one file each). */
+int awc_op_version(awc_module *m, const awc_call *c);
+int awc_op_migrate(awc_module *m, const awc_call *c);
+int awc_op_show(awc_module *m, const awc_call *c, const char *credit_id);
+
+#endif /* AWC_MOD_H */

@@ -1,0 +1,189 @@
+/*
+ * module.c -- the module's descriptor, its only exported symbol, and the
+ * instance lifecycle (open reads configuration; the database is connected
+ * on first use).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mod.h"
+
+static const char *const operations[] = { "version", "migrate", "show", NULL };
+
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static void library_init(void)
+{
+    mysql_library_init(0, NULL, NULL);
+}
+
+void awc_op_begin(void)
+{
+    awc_error_clear();
+}
+
+int awc_op_end(const awc_call *c, int rc)
+{
+    if (rc != 0)
+        awc_error_copy(rc, c->errbuf, c->errbuf_size);
+    return rc;
+}
+
+void awc_mod_log(awc_module *m, int level, const char *fmt, ...)
+{
+    char line[AWC_ERRMSG_MAX];
+    va_list ap;
+
+    if (!m->host.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    m->host.log(m->host.ctx, level, line);
+}
+
+static const char *secret(awc_module *m, const char *name)
+{
+    if (m->host.secret_get)
+        return m->host.secret_get(m->host.ctx, name);
+    return getenv(name);
+}
+
+/* Read a password file that only its owner may read; strips one trailing
+ * newline.  The caller wipes and frees *out. */
+static int read_password_file(char **out, const char *path)
+{
+    char buf[1024];
+    struct stat sb;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    if (fd < 0)
+        return awc_error_set(AWC_ECONFIG, "db.password_file: cannot open '%s': %s", path,
+                             strerror(errno));
+    if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0 || sb.st_uid != geteuid()) {
+        close(fd);
+        return awc_error_set(AWC_ECONFIG,
+                             "db.password_file: '%s' must belong to this user and be "
+                             "readable by its owner only (chmod 600)", path);
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0)
+        return awc_error_set(AWC_ECONFIG, "db.password_file: cannot read '%s'", path);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    *out = awc_strdup(buf);
+    explicit_bzero(buf, sizeof(buf));
+    return *out ? 0 : awc_error_set(AWC_ENOMEM, "out of memory");
+}
+
+int awc_mod_store(awc_module *m, awc_store **out)
+{
+    awc_db_params p;
+    char *password = NULL;
+    int rc;
+
+    if (m->store) {
+        *out = m->store;
+        return 0;
+    }
+    memset(&p, 0, sizeof(p));
+    p.socket = m->cfg.db.socket;
+    p.host = m->cfg.db.host;
+    p.port = m->cfg.db.port;
+    p.user = m->cfg.db.user;
+    p.database = m->cfg.db.database;
+    p.connect_timeout = m->cfg.db.connect_timeout;
+    if (m->cfg.db.password_file) {
+        if ((rc = read_password_file(&password, m->cfg.db.password_file)) != 0)
+            return rc;
+        p.password = password;
+    } else if (m->cfg.db.password_env) {
+        p.password = secret(m, m->cfg.db.password_env);
+        if (!p.password)
+            return awc_error_set(AWC_ECONFIG,
+                                 "db.password_env: the variable %s is not set",
+                                 m->cfg.db.password_env);
+    }
+    rc = awc_store_mariadb_open(&m->store, &p);
+    if (password) {
+        explicit_bzero(password, strlen(password));
+        awc_free(password);
+    }
+    if (rc == 0)
+        *out = m->store;
+    return rc;
+}
+
+static int mod_open(awc_module **out, const awc_host_api *host, char *errbuf, size_t errbuf_size)
+{
+    awc_module *m;
+    int rc;
+
+    awc_error_clear();
+    if (!host || host->size < offsetof(awc_host_api, secret_get) ||
+        host->abi_major != AWC_ABI_MAJOR || !host->config_get) {
+        awc_error_set(AWC_EABI, "host API is incompatible with module ABI %d.%d",
+                      AWC_ABI_MAJOR, AWC_ABI_MINOR);
+        awc_error_copy(AWC_EABI, errbuf, errbuf_size);
+        return AWC_EABI;
+    }
+    pthread_once(&library_once, library_init);
+    m = calloc(1, sizeof(*m)); /* before the host allocator is installed */
+    if (!m) {
+        awc_error_copy(AWC_ENOMEM, errbuf, errbuf_size);
+        return AWC_ENOMEM;
+    }
+    memcpy(&m->host, host, host->size < sizeof(m->host) ? host->size : sizeof(m->host));
+    m->host.size = sizeof(m->host);
+    if ((rc = awc_config_load(&m->cfg, &m->host)) != 0) {
+        awc_error_copy(rc, errbuf, errbuf_size);
+        free(m);
+        return rc;
+    }
+    awc_alloc_use(m->host.ctx, m->host.malloc, m->host.realloc, m->host.free);
+    *out = m;
+    return 0;
+}
+
+static void mod_close(awc_module *m)
+{
+    if (!m)
+        return;
+    if (m->store)
+        m->store->ops->close(m->store);
+    awc_alloc_use(NULL, NULL, NULL, NULL);
+    free(m);
+}
+
+static const awc_module_desc descriptor = {
+    .size = sizeof(awc_module_desc),
+    .abi_major = AWC_ABI_MAJOR,
+    .abi_minor = AWC_ABI_MINOR,
+    .name = "awscredit",
+    .module_version = AWC_VERSION,
+    .config_keys = awc_config_keys,
+    .operations = operations,
+    .open = mod_open,
+    .close = mod_close,
+    .strerror = awc_strerror,
+    .version = awc_op_version,
+    .migrate = awc_op_migrate,
+    .show = awc_op_show,
+};
+
+__attribute__((visibility("default")))
+const awc_module_desc *awscredit_module(void)
+{
+    return &descriptor;
+}

@@ -1,0 +1,403 @@
+/*
+ * test_store.c -- the state machine and the store on a real MariaDB.
+ *
+ * Every allowed transition succeeds and leaves one event; every other pair
+ * is refused and changes nothing; PROCESSING/PROCESSED refuse edits; two
+ * connections at the same version: exactly one wins; lost connections and
+ * lock waits are retried; events cannot be updated or deleted.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "awc.h"
+#include "credit.h"
+#include "credit_id.h"
+#include "store.h"
+#include "testdb.h"
+
+static testdb db;
+static awc_store *st;
+
+static const awc_actor alice = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "alice", NULL };
+static const awc_actor bob_r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "bob", "R-1" };
+static const awc_actor vic = { sizeof(awc_actor), AWC_ROLE_VIEWER, "vic", NULL };
+
+static unsigned long counter;
+
+static uint64_t new_credit(void)
+{
+    awc_credit *c = calloc(1, sizeof(*c));
+    uint64_t seq;
+
+    assert_non_null(c);
+    snprintf(c->period, sizeof(c->period), "2026-10");
+    snprintf(c->payer_account_id, sizeof(c->payer_account_id), "111122223333");
+    snprintf(c->usage_account_id, sizeof(c->usage_account_id), "444455556666");
+    snprintf(c->credit_key, sizeof(c->credit_key), "test credit %lu", ++counter);
+    snprintf(c->product_code, sizeof(c->product_code), "AmazonEC2");
+    snprintf(c->currency, sizeof(c->currency), "USD");
+    snprintf(c->description, sizeof(c->description), "Test credit, credit id: %lu", counter);
+    snprintf(c->first_usage, sizeof(c->first_usage), "2026-10-01");
+    c->amount = -1234567890123; /* -123.4567890123 */
+    c->line_count = 3;
+    assert_int_equal(st->ops->credit_insert(st, c, &alice), 0);
+    assert_true(c->seq > 0);
+    assert_int_equal(c->version, 1);
+    seq = c->seq;
+    free(c);
+    return seq;
+}
+
+static long long events_of(uint64_t seq)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_events WHERE seq = %llu",
+             (unsigned long long)seq);
+    return testdb_scalar(&db, sql);
+}
+
+static void get(uint64_t seq, awc_credit *c)
+{
+    assert_int_equal(st->ops->credit_get(st, c, seq), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (testdb_create(&db, "store") != 0 || testdb_store(&db, &st, 1) != 0) {
+        fprintf(stderr, "setup: %s\n", awc_error_last());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (st)
+        st->ops->close(st);
+    testdb_drop(&db);
+    return 0;
+}
+
+static void test_migrate_once(void **state)
+{
+    int applied = -1, version = 0;
+    (void)state;
+    assert_int_equal(st->ops->migrate(st, &applied), 0);
+    assert_int_equal(applied, 0);
+    assert_int_equal(st->ops->schema_version(st, &version), 0);
+    assert_true(version >= 1);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM schema_migrations"), version);
+}
+
+static void test_changed_migration_refused(void **state)
+{
+    int applied = 0;
+    (void)state;
+    assert_int_equal(testdb_exec(&db, "UPDATE schema_migrations SET checksum = checksum + 1 "
+                                      "WHERE version = 1"), 0);
+    assert_int_equal(st->ops->migrate(st, &applied), AWC_EDB);
+    assert_non_null(strstr(awc_error_last(), "changed after it was applied"));
+    assert_int_equal(testdb_exec(&db, "UPDATE schema_migrations SET checksum = checksum - 1 "
+                                      "WHERE version = 1"), 0);
+    assert_int_equal(st->ops->migrate(st, &applied), 0);
+}
+
+static void test_insert_get(void **state)
+{
+    awc_credit c;
+    uint64_t a, b;
+    (void)state;
+    a = new_credit();
+    b = new_credit();
+    assert_true(b > a);
+    get(a, &c);
+    assert_int_equal(c.state, AWC_PENDING_ASSIGN);
+    assert_int_equal(c.version, 1);
+    assert_true(c.amount == -1234567890123);
+    assert_string_equal(c.currency, "USD");
+    assert_string_equal(c.first_usage, "2026-10-01");
+    assert_int_equal(events_of(a), 1);
+    assert_int_equal(st->ops->credit_get(st, &c, 999999999), AWC_ENOTFOUND);
+}
+
+static void step_ok(uint64_t seq, awc_event_kind ev, awc_state want)
+{
+    awc_credit c;
+    int64_t v = 0;
+    long long before = events_of(seq);
+
+    get(seq, &c);
+    assert_int_equal(awc_credit_step(st, &alice, seq, ev, c.version, "test", NULL, &v), 0);
+    assert_int_equal(v, c.version + 1);
+    get(seq, &c);
+    assert_int_equal(c.state, want);
+    assert_int_equal(events_of(seq), before + 1);
+}
+
+static void test_allowed_transitions(void **state)
+{
+    uint64_t a = new_credit(), b = new_credit();
+    (void)state;
+    step_ok(a, AWC_EV_ASSIGN, AWC_ASSIGNED);
+    step_ok(a, AWC_EV_EDIT, AWC_ASSIGNED);
+    step_ok(a, AWC_EV_UNASSIGN, AWC_PENDING_ASSIGN);
+    step_ok(a, AWC_EV_ASSIGN, AWC_ASSIGNED);
+    step_ok(a, AWC_EV_COLLECT, AWC_PROCESSING);
+    step_ok(a, AWC_EV_REJECT, AWC_ASSIGNED);
+    step_ok(a, AWC_EV_COLLECT, AWC_PROCESSING);
+    step_ok(a, AWC_EV_CLOSE, AWC_PROCESSED);
+    step_ok(b, AWC_EV_FLAG, AWC_PENDING_ASSIGN);
+    step_ok(b, AWC_EV_RESTATE, AWC_PENDING_ASSIGN);
+    step_ok(b, AWC_EV_ASSIGN, AWC_ASSIGNED);
+    step_ok(b, AWC_EV_RESTATE, AWC_ASSIGNED);
+}
+
+/* Bring a fresh credit to state s along allowed steps. */
+static uint64_t credit_in(awc_state s)
+{
+    uint64_t seq = new_credit();
+    if (s >= AWC_ASSIGNED)
+        step_ok(seq, AWC_EV_ASSIGN, AWC_ASSIGNED);
+    if (s >= AWC_PROCESSING)
+        step_ok(seq, AWC_EV_COLLECT, AWC_PROCESSING);
+    if (s >= AWC_PROCESSED)
+        step_ok(seq, AWC_EV_CLOSE, AWC_PROCESSED);
+    return seq;
+}
+
+static void test_refused_pairs_change_nothing(void **state)
+{
+    int refused = 0;
+    (void)state;
+    for (int s = AWC_PENDING_ASSIGN; s <= AWC_PROCESSED; s++) {
+        uint64_t seq = credit_in((awc_state)s);
+        for (int ev = AWC_EV_CREATE; ev < AWC_EV_COUNT; ev++) {
+            awc_state to;
+            awc_credit before, after;
+            long long n;
+            int rc;
+
+            if (awc_state_next(&to, (awc_state)s, (awc_event_kind)ev) == 0)
+                continue;
+            get(seq, &before);
+            n = events_of(seq);
+            rc = awc_credit_step(st, &alice, seq, (awc_event_kind)ev, 0, NULL, NULL, NULL);
+            assert_true(rc == AWC_EINVALID_TRANSITION || rc == AWC_EREADONLY);
+            get(seq, &after);
+            assert_int_equal(after.state, before.state);
+            assert_int_equal(after.version, before.version);
+            assert_int_equal(events_of(seq), n);
+            refused++;
+        }
+    }
+    assert_true(refused >= 20);
+}
+
+static void test_processing_is_read_only(void **state)
+{
+    (void)state;
+    for (int s = AWC_PROCESSING; s <= AWC_PROCESSED; s++) {
+        uint64_t seq = credit_in((awc_state)s);
+        assert_int_equal(awc_credit_step(st, &alice, seq, AWC_EV_EDIT, 0, NULL, NULL, NULL),
+                         AWC_EREADONLY);
+        assert_non_null(strstr(awc_error_last(), "read-only"));
+        assert_int_equal(awc_credit_step(st, &alice, seq, AWC_EV_UNASSIGN, 0, NULL, NULL, NULL),
+                         AWC_EREADONLY);
+    }
+}
+
+static void test_stale_version_refused(void **state)
+{
+    uint64_t seq = credit_in(AWC_ASSIGNED);
+    awc_credit c;
+    (void)state;
+    get(seq, &c);
+    assert_int_equal(awc_credit_step(st, &alice, seq, AWC_EV_EDIT, c.version, NULL, NULL, NULL), 0);
+    assert_int_equal(awc_credit_step(st, &alice, seq, AWC_EV_EDIT, c.version, NULL, NULL, NULL),
+                     AWC_ECONFLICT);
+    assert_non_null(strstr(awc_error_last(), "version"));
+}
+
+/* Two connections edit one credit at the same version, released together. */
+typedef struct racer {
+    awc_store *store;
+    uint64_t seq;
+    int64_t version;
+    pthread_barrier_t *go;
+    int rc;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    awc_transition t = { r->seq, AWC_EV_EDIT, AWC_ASSIGNED, AWC_ASSIGNED, r->version, &alice,
+                         "race", NULL };
+    pthread_barrier_wait(r->go);
+    r->rc = r->store->ops->credit_transition(r->store, &t, NULL);
+    return NULL;
+}
+
+static void test_concurrent_edit_one_wins(void **state)
+{
+    awc_store *s2;
+    pthread_barrier_t go;
+    (void)state;
+    assert_int_equal(testdb_store(&db, &s2, 0), 0);
+    for (int round = 0; round < 25; round++) {
+        uint64_t seq = credit_in(AWC_ASSIGNED);
+        awc_credit c;
+        pthread_t t1, t2;
+        racer r1, r2;
+
+        get(seq, &c);
+        pthread_barrier_init(&go, NULL, 2);
+        r1 = (racer){ st, seq, c.version, &go, -99 };
+        r2 = (racer){ s2, seq, c.version, &go, -99 };
+        pthread_create(&t1, NULL, race, &r1);
+        pthread_create(&t2, NULL, race, &r2);
+        pthread_join(t1, NULL);
+        pthread_join(t2, NULL);
+        pthread_barrier_destroy(&go);
+        assert_true((r1.rc == 0 && r2.rc == AWC_ECONFLICT) ||
+                    (r2.rc == 0 && r1.rc == AWC_ECONFLICT));
+        get(seq, &c);
+        assert_int_equal(c.version, 3);
+        assert_int_equal(events_of(seq), 3);
+    }
+    s2->ops->close(s2);
+}
+
+static void test_events_append_only(void **state)
+{
+    uint64_t seq = new_credit();
+    char sql[128];
+    (void)state;
+    snprintf(sql, sizeof(sql), "UPDATE credit_events SET note = 'x' WHERE seq = %llu",
+             (unsigned long long)seq);
+    assert_int_equal(testdb_exec(&db, sql), 1644);
+    snprintf(sql, sizeof(sql), "DELETE FROM credit_events WHERE seq = %llu",
+             (unsigned long long)seq);
+    assert_int_equal(testdb_exec(&db, sql), 1644);
+    assert_int_equal(events_of(seq), 1);
+}
+
+static void test_reconnect_after_kill(void **state)
+{
+    uint64_t seq = new_credit();
+    unsigned long id = awc_store_mariadb_thread_id(st);
+    char sql[64];
+    awc_credit c;
+    (void)state;
+    assert_true(id > 0);
+    snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", id);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    get(seq, &c);
+    assert_int_equal(c.seq, seq);
+    assert_true(awc_store_mariadb_thread_id(st) != 0 && awc_store_mariadb_thread_id(st) != id);
+    step_ok(seq, AWC_EV_ASSIGN, AWC_ASSIGNED);
+}
+
+/* Hold the credit's row lock from another connection longer than the lock
+ * wait timeout: the first attempt fails with 1205, a retry succeeds. */
+typedef struct holder {
+    testdb *db;
+    uint64_t seq;
+    pthread_barrier_t *locked;
+} holder;
+
+static void *hold_lock(void *arg)
+{
+    holder *h = arg;
+    MYSQL *c = mysql_init(NULL);
+    char sql[128];
+
+    mysql_real_connect(c, NULL, "root", NULL, h->db->name, 0, h->db->socket, 0);
+    mysql_query(c, "START TRANSACTION");
+    snprintf(sql, sizeof(sql), "SELECT version FROM credits WHERE seq = %llu FOR UPDATE",
+             (unsigned long long)h->seq);
+    mysql_query(c, sql);
+    mysql_free_result(mysql_store_result(c));
+    pthread_barrier_wait(h->locked);
+    usleep(1500 * 1000);
+    mysql_query(c, "ROLLBACK");
+    mysql_close(c);
+    return NULL;
+}
+
+static void test_lock_wait_retried(void **state)
+{
+    uint64_t seq = credit_in(AWC_ASSIGNED);
+    pthread_barrier_t locked;
+    pthread_t t;
+    awc_store *s2;
+    awc_credit c;
+    holder h = { &db, seq, &locked };
+    (void)state;
+    assert_int_equal(testdb_exec(&db, "SET GLOBAL innodb_lock_wait_timeout = 1"), 0);
+    assert_int_equal(testdb_store(&db, &s2, 0), 0); /* a session with the short timeout */
+    pthread_barrier_init(&locked, NULL, 2);
+    pthread_create(&t, NULL, hold_lock, &h);
+    pthread_barrier_wait(&locked);
+    get(seq, &c);
+    assert_int_equal(awc_credit_step(s2, &alice, seq, AWC_EV_EDIT, c.version, NULL, NULL, NULL),
+                     0);
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&locked);
+    testdb_exec(&db, "SET GLOBAL innodb_lock_wait_timeout = 50");
+    s2->ops->close(s2);
+    get(seq, &c);
+    assert_int_equal(c.version, 3);
+}
+
+static void test_scope(void **state)
+{
+    uint64_t seq = credit_in(AWC_ASSIGNED);
+    char sql[160];
+    awc_credit c;
+    (void)state;
+    assert_int_equal(awc_credit_load(st, &bob_r1, seq, &c), AWC_ENOTFOUND);
+    assert_int_equal(awc_credit_step(st, &bob_r1, seq, AWC_EV_EDIT, 0, NULL, NULL, NULL),
+                     AWC_ENOTFOUND);
+    snprintf(sql, sizeof(sql), "UPDATE credits SET reseller_id = 'R-1' WHERE seq = %llu",
+             (unsigned long long)seq);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    assert_int_equal(awc_credit_load(st, &bob_r1, seq, &c), 0);
+    assert_int_equal(awc_credit_step(st, &bob_r1, seq, AWC_EV_EDIT, 0, NULL, NULL, NULL), 0);
+    assert_int_equal(awc_credit_step(st, &bob_r1, seq, AWC_EV_COLLECT, 0, NULL, NULL, NULL),
+                     AWC_EPERM);
+    assert_int_equal(awc_credit_load(st, &vic, seq, &c), 0);
+    assert_int_equal(awc_credit_step(st, &vic, seq, AWC_EV_EDIT, 0, NULL, NULL, NULL), AWC_EPERM);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_events WHERE seq = %llu AND "
+             "actor_role = 'reseller' AND actor_id = 'bob' AND actor_reseller = 'R-1'",
+             (unsigned long long)seq);
+    assert_int_equal(testdb_scalar(&db, sql), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrate_once),
+        cmocka_unit_test(test_changed_migration_refused),
+        cmocka_unit_test(test_insert_get),
+        cmocka_unit_test(test_allowed_transitions),
+        cmocka_unit_test(test_refused_pairs_change_nothing),
+        cmocka_unit_test(test_processing_is_read_only),
+        cmocka_unit_test(test_stale_version_refused),
+        cmocka_unit_test(test_concurrent_edit_one_wins),
+        cmocka_unit_test(test_events_append_only),
+        cmocka_unit_test(test_reconnect_after_kill),
+        cmocka_unit_test(test_lock_wait_retried),
+        cmocka_unit_test(test_scope),
+    };
+    return cmocka_run_group_tests_name("store", tests, setup, teardown);
+}
