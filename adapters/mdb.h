@@ -34,6 +34,11 @@ enum mdb_sql {
     Q_CREDIT_SET_STATE,
     Q_EVENT_INSERT,
     Q_EVENTS_OF,
+    Q_SEQ_BLOCK,
+    Q_PERIOD_HEADS,
+    Q_BATCH_CREDIT_INSERT,
+    Q_BATCH_EVENT_CREATE,
+    Q_CREDIT_RESTATE,
     Q_COUNT
 };
 
@@ -44,6 +49,9 @@ typedef struct mdb {
     awc_db_params params;          /* strings owned (copied) */
     char *password;                /* owned; wiped on close */
     unsigned last_errno;           /* server/client error of the last failure */
+    int bulk;                      /* the server takes array binding */
+    int in_tx;                     /* inside mdb_tx: nested units join it */
+    int force_row_at_a_time;       /* tests: use the fallback for batches */
     unsigned rng;                  /* jitter state */
 } mdb;
 
@@ -103,7 +111,35 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg);
 /* Run one constant statement (no parameters, no result). */
 int mdb_query(mdb *st, const char *sql);
 
-/* The store's operations (store_mariadb_credit.c, store_mariadb_migrate.c). */
+/* Column-wise array binding for batches (STMT_ATTR_ARRAY_SIZE), with a
+ * row-at-a-time fallback for servers without bulk support.  Columns are
+ * declared once; values are set per row; strings are the caller's. */
+enum mdb_col { MDB_COL_STR, MDB_COL_I64, MDB_COL_U64 };
+typedef struct mdb_batch {
+    unsigned ncols, cap, n;
+    enum mdb_col type[MDB_MAXB];
+    const char **str[MDB_MAXB];
+    unsigned long *len[MDB_MAXB];
+    char *ind[MDB_MAXB];
+    int64_t *num[MDB_MAXB];
+} mdb_batch;
+
+int mdb_batch_init(mdb_batch *b, unsigned cap, unsigned ncols, const enum mdb_col *types);
+void mdb_batch_free(mdb_batch *b);
+void mdb_batch_str(mdb_batch *b, unsigned col, const char *s); /* NULL = SQL NULL */
+void mdb_batch_num(mdb_batch *b, unsigned col, int64_t v);
+void mdb_batch_null(mdb_batch *b, unsigned col);
+void mdb_batch_next_row(mdb_batch *b); /* the row being set is complete */
+/* Execute q over the b->n complete rows, then empty the batch. */
+int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b);
+
+/* The store's operations (store_mariadb_credit.c, store_mariadb_migrate.c,
+ * store_mariadb_pull.c). */
+int mdb_tx_op(awc_store *s, int (*fn)(awc_store *st, void *arg), void *arg);
+int mdb_credits_of_period(awc_store *s, const char *period,
+                          int (*fn)(void *arg, const awc_credit_head *h), void *arg);
+int mdb_credits_insert(awc_store *s, awc_credit_draft *d, size_t n, const awc_actor *actor);
+int mdb_credit_restate(awc_store *s, const awc_restatement *r);
 int mdb_migrate(awc_store *s, int *applied);
 int mdb_schema_version(awc_store *s, int *out);
 int mdb_credit_insert(awc_store *s, awc_credit *c, const awc_actor *actor);

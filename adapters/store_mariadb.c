@@ -47,6 +47,28 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_EVENTS_OF] =
         "SELECT id, seq, at, kind, from_state, to_state, from_version, to_version, actor_role, "
         "actor_id, actor_reseller, note, detail FROM credit_events WHERE seq = ? ORDER BY id",
+    /* one round trip hands out a block of IDs (the SEQUENCE engine's
+     * seq_1_to_N table); unused ones are gaps, never reused */
+    [Q_SEQ_BLOCK] = "SELECT NEXTVAL(credit_seq) FROM seq_1_to_1000",
+    [Q_PERIOD_HEADS] =
+        "SELECT seq, payer_account_id, usage_account_id, credit_key, product_code, currency, "
+        "revision, adjusts, amount, status, version FROM credits WHERE period = ? "
+        "ORDER BY seq FOR UPDATE",
+    [Q_BATCH_CREDIT_INSERT] =
+        "INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key, "
+        "product_code, currency, revision, adjusts, description, credit_type, billing_entity, "
+        "legal_entity, invoice_id, first_usage, last_usage, issue_date, line_count, amount, "
+        "status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING_ASSIGN')",
+    [Q_BATCH_EVENT_CREATE] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note, detail) "
+        "VALUES (?, 'create', 'NONE', 'PENDING_ASSIGN', 0, 1, ?, ?, ?, ?, ?)",
+    [Q_CREDIT_RESTATE] =
+        "UPDATE credits SET amount = ?, description = ?, credit_type = ?, billing_entity = ?, "
+        "legal_entity = ?, invoice_id = ?, first_usage = ?, last_usage = ?, issue_date = ?, "
+        "line_count = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+        "WHERE seq = ? AND version = ?",
 };
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -322,6 +344,13 @@ static int connect_db(mdb *st)
         st->conn = NULL;
         return rc;
     }
+    {
+        unsigned long caps = 0, ext = 0;
+        mariadb_get_infov(st->conn, MARIADB_CONNECTION_SERVER_CAPABILITIES, &caps);
+        mariadb_get_infov(st->conn, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &ext);
+        st->bulk = !(caps & CLIENT_MYSQL) &&
+                   (ext & (unsigned long)(MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+    }
     return 0;
 }
 
@@ -350,6 +379,9 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
 {
     int rc = AWC_EDB;
 
+    if (st->in_tx) /* a nested unit joins the outer one, which retries */
+        return fn(st, arg);
+
     for (int attempt = 0; attempt < MDB_ATTEMPTS; attempt++) {
         if (attempt)
             backoff(st, attempt);
@@ -361,7 +393,9 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
             return rc;
         }
         if ((rc = mdb_query(st, "START TRANSACTION")) == 0) {
+            st->in_tx = 1;
             rc = fn(st, arg);
+            st->in_tx = 0;
             if (rc == 0 && mysql_commit(st->conn))
                 rc = mdb_fail(st, "commit");
         }
@@ -412,6 +446,10 @@ static const awc_store_ops mdb_ops = {
     .credit_get = mdb_credit_get,
     .credit_transition = mdb_credit_transition,
     .events_each = mdb_events_each,
+    .tx = mdb_tx_op,
+    .credits_of_period = mdb_credits_of_period,
+    .credits_insert = mdb_credits_insert,
+    .credit_restate = mdb_credit_restate,
 };
 
 static char *dup_or_null(const char *s, int *oom)

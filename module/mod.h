@@ -33,5 +33,6 @@ int awc_op_end(const awc_call *c, int rc);
 int awc_op_version(awc_module *m, const awc_call *c);
 int awc_op_migrate(awc_module *m, const awc_call *c);
 int awc_op_show(awc_module *m, const awc_call *c, const char *credit_id);
+int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a);
 
 #endif /* AWC_MOD_H */

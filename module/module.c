@@ -16,7 +16,7 @@
 
 #include "mod.h"
 
-static const char *const operations[] = { "version", "migrate", "show", NULL };
+static const char *const operations[] = { "version", "migrate", "show", "pull", NULL };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 
@@ -180,6 +180,7 @@ static const awc_module_desc descriptor = {
     .version = awc_op_version,
     .migrate = awc_op_migrate,
     .show = awc_op_show,
+    .pull = awc_op_pull,
 };
 
 __attribute__((visibility("default")))

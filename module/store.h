@@ -78,6 +78,45 @@ typedef struct awc_transition {
     const char *detail;            /* JSON text or NULL */
 } awc_transition;
 
+/* A credit as a pull produces it, before it has an ID.  Strings are the
+ * caller's and must stay valid during the call. */
+typedef struct awc_credit_draft {
+    char period[8];
+    char payer_account_id[AWC_ACCOUNT_LEN + 1];
+    char usage_account_id[AWC_ACCOUNT_LEN + 1];
+    char currency[4];
+    const char *credit_key, *product_code, *description;
+    const char *billing_entity, *legal_entity, *invoice_id;
+    char credit_type[33];
+    char first_usage[11], last_usage[11], issue_date[11];
+    int64_t line_count;
+    awc_amount amount;
+    uint64_t adjusts;              /* 0, or the seq this adjustment belongs to */
+    int revision;                  /* 0 for originals */
+    uint64_t seq;                  /* out: set by credits_insert */
+} awc_credit_draft;
+
+/* What a pull needs to know of a stored credit of its period. */
+typedef struct awc_credit_head {
+    uint64_t seq;
+    const char *payer_account_id, *usage_account_id, *credit_key, *product_code, *currency;
+    int revision;
+    uint64_t adjusts;
+    awc_amount amount;
+    awc_state state;
+    int64_t version;
+} awc_credit_head;
+
+/* A restated amount for a credit that may still change (SPEC 5.4). */
+typedef struct awc_restatement {
+    uint64_t seq;
+    int64_t expect_version;
+    awc_state state;               /* unchanged by a restatement */
+    const awc_credit_draft *now;   /* the new aggregate (amount, dates, lines, ...) */
+    awc_amount old_amount;
+    const awc_actor *actor;
+} awc_restatement;
+
 typedef struct awc_db_params {
     const char *socket, *host;
     unsigned port;
@@ -102,6 +141,23 @@ typedef struct awc_store_ops {
     /* events of one credit, oldest first; fn returning non-zero stops */
     int (*events_each)(awc_store *st, uint64_t seq,
                        int (*fn)(void *arg, const awc_event *ev), void *arg);
+
+    /* Run fn as one unit of work: one transaction, retried whole on
+     * deadlock, lock wait and lost connection (so fn must be repeatable:
+     * reset its outputs first).  Store operations called by fn on the same
+     * store join that transaction. */
+    int (*tx)(awc_store *st, int (*fn)(awc_store *st, void *arg), void *arg);
+    /* Every credit of period, locked for update until the unit of work
+     * ends; fn returning non-zero stops (and is returned). */
+    int (*credits_of_period)(awc_store *st, const char *period,
+                             int (*fn)(void *arg, const awc_credit_head *h), void *arg);
+    /* Insert n new credits (IDs from the sequence, in batches) with their
+     * CREATE events; sets each draft's seq. */
+    int (*credits_insert)(awc_store *st, awc_credit_draft *d, size_t n,
+                          const awc_actor *actor);
+    /* Apply one restatement with its RESTATE event; AWC_ECONFLICT when the
+     * credit moved on meanwhile. */
+    int (*credit_restate)(awc_store *st, const awc_restatement *r);
 } awc_store_ops;
 
 struct awc_store {

@@ -1,0 +1,177 @@
+/* op_pull.c -- `pull --period P`: CUR files -> credits, atomically. */
+#include <string.h>
+
+#include "aggregate.h"
+#include "cur.h"
+#include "date.h"
+#include "mod.h"
+#include "out.h"
+#include "pull.h"
+
+#define BAD_ROWS_SHOWN 20
+
+typedef struct pull_ctx {
+    awc_module *m;
+    awc_agg *agg;
+    unsigned long bad_seen;
+} pull_ctx;
+
+static int on_bad(void *arg, const char *message)
+{
+    pull_ctx *x = arg;
+    if (x->bad_seen++ < BAD_ROWS_SHOWN)
+        awc_mod_log(x->m, AWC_LOG_WARN, "skipped bad row: %s", message);
+    return 0;
+}
+
+static int read_files(pull_ctx *x, const char *pattern, const char *period,
+                      awc_cur_stats *stats)
+{
+    awc_module *m = x->m;
+    awc_cur_options opt;
+    awc_cur_paths paths;
+    int rc;
+
+    if (strncmp(pattern, "s3://", 5) == 0)
+        return awc_error_set(AWC_ENOTSUP, "pull: s3:// sources need the S3 adapter, which "
+                                          "this build does not have yet");
+    if ((rc = awc_cur_glob(&paths, pattern)) != 0)
+        return rc == AWC_ENOTFOUND
+                   ? awc_error_set(AWC_ENOTFOUND, "pull: no CUR file matches '%s'", pattern)
+                   : rc;
+    memset(&opt, 0, sizeof(opt));
+    opt.line_item_types = m->cfg.cur.line_item_types;
+    opt.period = period;
+    opt.max_bad_rows = m->cfg.cur.max_bad_rows;
+    opt.on_bad = on_bad;
+    opt.bad_ctx = x;
+    for (size_t i = 0; i < paths.n && rc == 0; i++) {
+        if (m->host.progress)
+            m->host.progress(m->host.ctx, "pull: reading", i, paths.n);
+        rc = awc_cur_read_path(paths.v[i], &opt, awc_agg_add, x->agg, stats);
+    }
+    if (rc == 0 && m->host.progress)
+        m->host.progress(m->host.ctx, "pull: reading", paths.n, paths.n);
+    awc_cur_paths_free(&paths);
+    return rc;
+}
+
+/* Per-currency totals of the input, for the summary. */
+typedef struct total {
+    char currency[4];
+    awc_amount sum;
+} total;
+
+static size_t totals(awc_agg *agg, total *t, size_t max)
+{
+    size_t n = 0, count = awc_agg_count(agg);
+    const awc_credit_draft *d = awc_agg_items(agg);
+
+    for (size_t i = 0; i < count; i++) {
+        size_t j;
+        for (j = 0; j < n && strcmp(t[j].currency, d[i].currency) != 0; j++)
+            ;
+        if (j == n) {
+            if (n == max)
+                continue;
+            memcpy(t[n].currency, d[i].currency, 4);
+            t[n++].sum = 0;
+        }
+        awc_money_add(&t[j].sum, t[j].sum, d[i].amount);
+    }
+    return n;
+}
+
+static int report(const awc_call *c, const char *period, const awc_cur_stats *s,
+                  const awc_pull_result *r, awc_agg *agg)
+{
+    total t[32];
+    size_t nt = totals(agg, t, 32);
+    char amount[AWC_MONEY_BUFSZ];
+    int rc;
+
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object(), *tot = json_object();
+        int bad = 0;
+        for (size_t i = 0; i < nt; i++) {
+            awc_money_format(amount, sizeof(amount), t[i].sum);
+            bad |= awc_json_set(tot, t[i].currency, json_string(amount));
+        }
+        bad |= awc_json_set(doc, "period", json_string(period)) |
+               awc_json_set(doc, "files", json_integer((json_int_t)s->files)) |
+               awc_json_set(doc, "rows", json_integer((json_int_t)s->rows)) |
+               awc_json_set(doc, "credit_rows", json_integer((json_int_t)s->wanted)) |
+               awc_json_set(doc, "other_period_rows", json_integer((json_int_t)s->other_period)) |
+               awc_json_set(doc, "bad_rows", json_integer((json_int_t)s->bad)) |
+               awc_json_set(doc, "credits", json_integer((json_int_t)r->credits)) |
+               awc_json_set(doc, "new", json_integer((json_int_t)r->inserted)) |
+               awc_json_set(doc, "restated", json_integer((json_int_t)r->restated)) |
+               awc_json_set(doc, "adjustments", json_integer((json_int_t)r->adjustments)) |
+               awc_json_set(doc, "unchanged", json_integer((json_int_t)r->unchanged)) |
+               awc_json_set(doc, "missing", json_integer((json_int_t)r->missing)) |
+               awc_json_set(doc, "totals", tot);
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+        return rc;
+    }
+    rc = awc_out_printf(c,
+                        "pull %s: %llu file%s, %llu rows, %llu credit rows (%llu bad, %llu of "
+                        "other periods)\n"
+                        "  %zu credits: %zu new, %zu restated, %zu adjustments, %zu unchanged",
+                        period, (unsigned long long)s->files, s->files == 1 ? "" : "s",
+                        (unsigned long long)s->rows, (unsigned long long)s->wanted,
+                        (unsigned long long)s->bad, (unsigned long long)s->other_period,
+                        r->credits, r->inserted, r->restated, r->adjustments, r->unchanged);
+    if (rc == 0 && r->missing)
+        rc = awc_out_printf(c, ", %zu stored but not in this input (left as they are)",
+                            r->missing);
+    if (rc == 0)
+        rc = awc_out_printf(c, "\n");
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        awc_money_format(amount, sizeof(amount), t[i].sum);
+        rc = awc_out_printf(c, "  total %s %s\n", t[i].currency, amount);
+    }
+    return rc;
+}
+
+int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
+{
+    pull_ctx x = { m, NULL, 0 };
+    awc_cur_stats stats;
+    awc_pull_result res;
+    awc_store *st;
+    const char *path;
+    int rc;
+
+    awc_op_begin();
+    memset(&stats, 0, sizeof(stats));
+    if (!a || !a->period)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "pull: --period YYYY-MM is required"));
+    if ((rc = awc_period_check(a->period)) != 0)
+        return awc_op_end(c, rc);
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_op_end(c, awc_error_set(AWC_EPERM, "pull: only a distributor may pull"));
+    if (strcmp(m->cfg.cur.source, "file") != 0)
+        return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "pull: cur.source = %s needs the "
+                                           "Athena adapter, which this build does not have yet",
+                                           m->cfg.cur.source));
+    path = (a->path && *a->path) ? a->path : m->cfg.cur.path;
+    if (!path || !*path)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "pull: no CUR input: give --path GLOB "
+                                                       "or set cur.path"));
+    if ((rc = awc_agg_new(&x.agg)) != 0)
+        return awc_op_end(c, rc);
+    rc = read_files(&x, path, a->period, &stats);
+    if (rc == 0)
+        rc = awc_agg_finish(x.agg);
+    if (rc == 0)
+        rc = awc_mod_store(m, &st);
+    if (rc == 0)
+        rc = awc_pull_apply(st, x.agg, a->period, c->actor, &res);
+    if (rc == 0)
+        rc = report(c, a->period, &stats, &res, x.agg);
+    else
+        awc_error_prefix(rc, "pull %s: nothing was written", a->period);
+    awc_agg_free(x.agg);
+    return awc_op_end(c, rc);
+}
