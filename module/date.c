@@ -1,5 +1,4 @@
 /* date.c -- dates and periods in integer arithmetic (days from civil). */
-#include <stdio.h>
 #include <string.h>
 
 #include "awc.h"
@@ -88,6 +87,9 @@ int awc_date_add(char out[11], const char *date, long days)
     civil_from_days(awc_date_days(date) + days, &y, &m, &d);
     if (y < 1 || y > 9999)
         return awc_error_set(AWC_EBADINPUT, "date out of range");
-    snprintf(out, 11, "%04ld-%02ld-%02ld", y, m, d);
+    out[0] = (char)('0' + y / 1000), out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10), out[3] = (char)('0' + y % 10), out[4] = '-';
+    out[5] = (char)('0' + m / 10), out[6] = (char)('0' + m % 10), out[7] = '-';
+    out[8] = (char)('0' + d / 10), out[9] = (char)('0' + d % 10), out[10] = '\0';
     return 0;
 }
