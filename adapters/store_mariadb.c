@@ -418,6 +418,11 @@ unsigned long awc_store_mariadb_thread_id(awc_store *s)
     return st->conn ? mysql_thread_id(st->conn) : 0;
 }
 
+void awc_store_mariadb_force_rows(awc_store *s, int on)
+{
+    ((mdb *)s)->force_row_at_a_time = on;
+}
+
 /* ---- open / close ------------------------------------------------------------ */
 
 static void mdb_close(awc_store *s)

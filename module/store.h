@@ -171,5 +171,8 @@ int awc_store_mariadb_open(awc_store **out, const awc_db_params *p);
 /* Tests only: the server thread id of the MariaDB store's connection, 0
  * when it is not connected. */
 unsigned long awc_store_mariadb_thread_id(awc_store *s);
+/* Tests only: 1 = send batches row at a time, as for a server without
+ * bulk support. */
+void awc_store_mariadb_force_rows(awc_store *s, int on);
 
 #endif /* AWC_STORE_H */
