@@ -81,7 +81,13 @@ static int f_events(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_even
 }
 
 static const awc_store_ops fake_ops = {
-    f_close, f_migrate, f_version, f_insert, f_get, f_transition, f_events,
+    .close = f_close,
+    .migrate = f_migrate,
+    .schema_version = f_version,
+    .credit_insert = f_insert,
+    .credit_get = f_get,
+    .credit_transition = f_transition,
+    .events_each = f_events,
 };
 
 void fake_store_init(fake_store *f)
