@@ -102,7 +102,7 @@ $(SAN)/tests/integration/%: tests/integration/%.c $(SAN)/libawc.a $(SAN_SUPPORT_
 	$(CC) $(SAN_CFLAGS) -Itests/support -o $@ $< $(SAN_SUPPORT_OBJ) $(SAN)/libawc.a $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread -lm
 
 -include tests/modules/modules.mk
--include bench/bench.mk
+-include $(wildcard bench/*.mk)
 
 # --- test ----------------------------------------------------------------------
 deps:
@@ -125,6 +125,10 @@ integration: san $(INTEG_BIN) $(TEST_MODULES)
 demo: deps
 	$(MAKE) release
 	sh scripts/demo
+
+bench: deps
+	$(MAKE) release $(BENCH_TOOLS)
+	sh bench/run
 
 # --- install ---------------------------------------------------------------------
 install: release
