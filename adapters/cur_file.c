@@ -21,7 +21,6 @@
  *
  * No floating point here: amounts go through awc_money_parse().
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -122,8 +121,10 @@ struct awc_cur_reader {
     const char **colname;          /* ncols pointers into names */
     int col[AWC_CUR_NFIELDS];      /* column of each field, -1 when absent */
     size_t type_col;
-    awc_cur_view *fv;              /* ncols views, filled by split() */
+    awc_cur_view *fv;              /* nfv views, filled by split() */
+    size_t nfv;
     size_t nfields;                /* fields found by the last split() */
+    int in_header;                 /* problems are header errors, not bad rows */
 
     /* options */
     char types[MAX_TYPES][TYPE_MAX + 1];
@@ -177,7 +178,7 @@ static const char *show(char *out, size_t outsz, const char *v, size_t n)
 
 static const char *colname_of(const awc_cur_reader *r, size_t i, char *tmp, size_t tmpsz)
 {
-    if (i < r->ncols)
+    if (r->colname && i < r->ncols)
         return r->colname[i];
     snprintf(tmp, tmpsz, "column %zu", i + 1);
     return tmp;
@@ -188,13 +189,18 @@ static const char *colname_of(const awc_cur_reader *r, size_t i, char *tmp, size
 static int bad_row(awc_cur_reader *r, const char *col, const char *fmt, ...) AWC_PRINTF(3, 4);
 static int bad_row(awc_cur_reader *r, const char *col, const char *fmt, ...)
 {
-    char reason[AWC_ERRMSG_MAX], msg[AWC_ERRMSG_MAX];
+    char reason[256], msg[AWC_ERRMSG_MAX];
     va_list ap;
     uint64_t total;
 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
+    if (r->in_header) {
+        if (strcmp(col, "row") == 0)
+            return awc_error_set(AWC_EBADINPUT, "%s: header: %s", r->name, reason);
+        return awc_error_set(AWC_EBADINPUT, "%s: header: %s: %s", r->name, col, reason);
+    }
     snprintf(msg, sizeof(msg), "%s:%llu: %s: %s", r->name, (unsigned long long)r->line, col,
              reason);
     r->st.bad++;
@@ -294,7 +300,10 @@ static int fill(awc_cur_reader *r)
     if (r->gz)
         return inflate_more(r);
     {
-        ssize_t k = src_read(r, r->buf + r->end, r->cap - r->end);
+        /* one block at a time: the pages past it are touched only by long
+         * records, and a block read is still warm in cache when scanned */
+        size_t room = r->cap - r->end;
+        ssize_t k = src_read(r, r->buf + r->end, room < r->block ? room : r->block);
         if (k < 0)
             return (int)k;
         if (k == 0)
@@ -334,18 +343,32 @@ static int start_input(awc_cur_reader *r)
 
 /* --- scanning --------------------------------------------------------------------- */
 
-/* The '\n' that ends the record starting at p, following RFC 4180 quotes:
- * a quote opens a quoted field only at the start of a field, "" inside one
- * is a quote, and elsewhere a quote is an ordinary byte (the field parser
- * rejects it later in wanted rows).  NULL when the data ends first;
- * *unterminated then says whether a quoted field was still open. */
-static char *find_end(char *p, char *e, int *quoted, int *unterminated)
+static uint64_t count_nl(const char *p, const char *e)
 {
-    char *nl = memchr(p, '\n', (size_t)(e - p));
-    char *q = memchr(p, '"', (size_t)((nl ? nl : e) - p));
+    uint64_t n = 0;
+    while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL)
+        n++, p++;
+    return n;
+}
 
+/* The '\n' that ends the record starting at p in [p, e), following RFC 4180
+ * quotes: a quote opens a quoted field only at the start of a field, "" in
+ * one is a quote, and elsewhere a quote is an ordinary byte (the field
+ * parser rejects it later in wanted rows).  With known set, nl and q are
+ * what the caller already found: the first '\n' after p (NULL: none before
+ * e) and the first '"' before it (NULL: none).  Returns NULL when the data
+ * ends first (*unterminated: inside a quoted field).  *lines counts the
+ * newlines inside quoted fields. */
+static char *find_end(char *p, char *e, int known, char *nl, char *q, int *quoted,
+                      int *unterminated, uint64_t *lines)
+{
+    if (!known) {
+        nl = memchr(p, '\n', (size_t)(e - p));
+        q = memchr(p, '"', (size_t)((nl ? nl : e) - p));
+    }
     *quoted = 0;
     *unterminated = 0;
+    *lines = 0;
     if (!q)
         return nl;
     *quoted = 1;
@@ -369,20 +392,14 @@ static char *find_end(char *p, char *e, int *quoted, int *unterminated)
         } else {
             pos = q + 1;
         }
-        if (nl && nl < pos)
+        if (nl && nl < pos) {
+            *lines += count_nl(nl, pos);
             nl = memchr(pos, '\n', (size_t)(e - pos));
+        }
         q = memchr(pos, '"', (size_t)((nl ? nl : e) - pos));
         if (!q)
             return nl;
     }
-}
-
-static uint64_t count_nl(const char *p, const char *e)
-{
-    uint64_t n = 0;
-    while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL)
-        n++, p++;
-    return n;
 }
 
 /* Skip the rest of an over-long record that starts at buf[beg] and does not
@@ -439,7 +456,7 @@ static int slow_next(awc_cur_reader *r, struct rec *out)
 {
     for (;;) {
         char *p = r->buf + r->beg, *e = r->buf + r->end;
-        char *end = find_end(p, e, &out->quoted, &out->unterminated);
+        char *end = find_end(p, e, 0, NULL, NULL, &out->quoted, &out->unterminated, &out->lines);
         int rc;
 
         if (!end) {
@@ -465,7 +482,6 @@ static int slow_next(awc_cur_reader *r, struct rec *out)
         }
         out->p = p;
         out->le = (end > p && end[-1] == '\r' && !out->unterminated) ? end - 1 : end;
-        out->lines = out->quoted ? count_nl(p, end) : 0;
         if ((size_t)(end - p) > r->max_record) {
             if ((rc = bad_row(r, "row", "longer than %zu bytes", r->max_record)) < 0)
                 return rc;
@@ -574,7 +590,7 @@ static int split(awc_cur_reader *r, char *p, char *le)
             }
             fe = next;
         }
-        if (i < r->ncols) {
+        if (i < r->nfv) {
             r->fv[i].p = fs;
             r->fv[i].n = (size_t)(fe - fs);
         }
@@ -673,6 +689,11 @@ static int parse_date(char out[11], const char *s, size_t n)
     return 0;
 }
 
+static int upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
 static int is_type_wanted(const awc_cur_reader *r, const char *s, size_t n)
 {
     size_t i;
@@ -733,8 +754,7 @@ static int deliver(awc_cur_reader *r, awc_cur_row_fn on_row, void *ctx)
             return bad_row(r, COL(f), "not a 12-digit account id: '%s'", SHOW(f));
     }
     v = &row.f[AWC_CUR_CURRENCY];
-    if (v->n != 3 || !isupper((unsigned char)v->p[0]) || !isupper((unsigned char)v->p[1]) ||
-        !isupper((unsigned char)v->p[2]))
+    if (v->n != 3 || !upper(v->p[0]) || !upper(v->p[1]) || !upper(v->p[2]))
         return bad_row(r, COL(AWC_CUR_CURRENCY), "not a currency code: '%s'", SHOW(AWC_CUR_CURRENCY));
     memcpy(row.currency, v->p, 3);
     v = &row.f[AWC_CUR_COST];
@@ -842,12 +862,9 @@ static int read_header(awc_cur_reader *r)
     if (r->end - r->beg >= 3 && memcmp(r->buf + r->beg, "\xEF\xBB\xBF", 3) == 0)
         r->beg += 3;
     r->line = 1;
-    r->max_bad = 0;                /* a broken header is never skipped */
     for (;;) {
-        rc = slow_next(r, &c);
-        if (rc < 0)
-            return awc_error_set(rc, "%s: header: %s", r->name,
-                                 rc == AWC_EBADINPUT ? "longer than the record limit" : awc_error_last());
+        if ((rc = slow_next(r, &c)) < 0)
+            return rc;
         if (rc == 0)
             return awc_error_set(AWC_EBADINPUT, "%s: empty file: no CUR header", r->name);
         if (c.le > c.p)
@@ -857,30 +874,26 @@ static int read_header(awc_cur_reader *r)
     }
     if (c.unterminated)
         return header_error(r, "unterminated quoted field");
-    /* count the fields, then split them into ncols views */
-    r->ncols = (size_t)-1;
-    {
+    /* count the fields, then split them into n views */
+    for (n = 0;; n++) {
         char *fs, *fe;
         const char *why = NULL;
         size_t badi = 0;
-        for (n = 0;; n++) {
-            int k = field_at(c.p, c.le, n, &fs, &fe, &why, &badi);
-            if (k < 0)
-                return header_error(r, "column %zu: %s", badi + 1, why);
-            if (k == 0)
-                break;
-        }
+        int k = field_at(c.p, c.le, n, &fs, &fe, &why, &badi);
+        if (k < 0)
+            return header_error(r, "column %zu: %s", badi + 1, why);
+        if (k == 0)
+            break;
     }
-    r->ncols = n;
     r->fv = awc_calloc(n, sizeof(*r->fv));
     r->colname = awc_calloc(n, sizeof(*r->colname));
     len = (size_t)(c.le - c.p);
     r->names = awc_malloc(len + n + 1);
     if (!r->fv || !r->colname || !r->names)
         return awc_error_set(AWC_ENOMEM, "%s: out of memory", r->name);
-    r->max_bad = 0;
+    r->nfv = n;
     if ((rc = split(r, c.p, c.le)) != 0)
-        return header_error(r, "%s", awc_error_last());
+        return rc < 0 ? rc : AWC_EBADINPUT;
     w = r->names;
     for (i = 0; i < n; i++) {
         const char *s = r->fv[i].p;
@@ -896,6 +909,7 @@ static int read_header(awc_cur_reader *r)
         r->colname[i] = w;
         w += k + 1;
     }
+    r->ncols = n;
     r->line += c.lines + 1;
     r->beg = (size_t)(c.next - r->buf);
 
@@ -997,7 +1011,6 @@ void awc_cur_close(awc_cur_reader *r)
 
 static int open_common(awc_cur_reader **out, awc_cur_reader *r, const awc_cur_options *opt)
 {
-    long max_bad;
     int rc;
 
     if ((rc = set_options(r, opt)) < 0)
@@ -1008,11 +1021,10 @@ static int open_common(awc_cur_reader **out, awc_cur_reader *r, const awc_cur_op
         rc = awc_error_set(AWC_ENOMEM, "%s: out of memory", r->name);
         goto fail;
     }
-    max_bad = r->max_bad;
+    r->in_header = 1;
     if ((rc = start_input(r)) < 0 || (rc = read_header(r)) < 0)
         goto fail;
-    r->max_bad = max_bad;
-    r->st.bad = 0;
+    r->in_header = 0;
     *out = r;
     return 0;
 fail:
@@ -1082,6 +1094,29 @@ const char *awc_cur_reader_column(const awc_cur_reader *r, awc_cur_field f)
 
 /* --- the main loop ----------------------------------------------------------------------- */
 
+/* The type field of a one-line record without quotes starts type_col
+ * commas in: 1 when it is a wanted type, 0 when not, -1 when the record
+ * has fewer fields. */
+static int plain_type_wanted(const awc_cur_reader *r, const char *p, const char *le)
+{
+    const char *s = p;
+    size_t k = r->type_col, room, i;
+
+    while (k > 0) {
+        s = memchr(s, ',', (size_t)(le - s));
+        if (!s)
+            return -1;
+        s++, k--;
+    }
+    room = (size_t)(le - s);
+    for (i = 0; i < r->ntypes; i++) {
+        size_t n = r->type_len[i];
+        if (room >= n && memcmp(s, r->types[i], n) == 0 && (room == n || s[n] == ','))
+            return 1;
+    }
+    return 0;
+}
+
 static int read_rows(awc_cur_reader *r, awc_cur_row_fn on_row, void *ctx)
 {
     char *qpos = NULL;             /* next '"' at or after the record, or the buffer end */
@@ -1092,58 +1127,50 @@ static int read_rows(awc_cur_reader *r, awc_cur_row_fn on_row, void *ctx)
         struct rec c;
         int rc;
 
-        if (nl) {
+        if (nl && (size_t)(nl - p) <= r->max_record) {
             if (!qpos || qpos < p) {
                 qpos = memchr(p, '"', (size_t)(e - p));
                 if (!qpos)
                     qpos = e;
             }
-            if (qpos > nl && (size_t)(nl - p) <= r->max_record) {
-                /* fast path: one line, no quote */
+            if (qpos > nl) {
+                /* the fast path: one line, no quote */
                 char *le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
-                char *s = p;
-                size_t k = r->type_col, i;
-                if (le == p) {
-                    r->line++;
-                    r->beg = (size_t)(nl + 1 - r->buf);
-                    continue;
-                }
-                r->st.rows++;
-                while (k > 0) {
-                    s = memchr(s, ',', (size_t)(le - s));
-                    if (!s)
-                        break;
-                    s++, k--;
-                }
-                if (k > 0) {
-                    rc = bad_row(r, "row", "expected %zu fields, found fewer than %zu", r->ncols,
-                                 r->type_col + 1);
-                } else {
-                    size_t room = (size_t)(le - s);
+                if (le > p) {
+                    int w = plain_type_wanted(r, p, le);
+                    r->st.rows++;
                     rc = 0;
-                    for (i = 0; i < r->ntypes; i++) {
-                        size_t n = r->type_len[i];
-                        if (room >= n && memcmp(s, r->types[i], n) == 0 &&
-                            (room == n || s[n] == ',')) {
-                            rc = split(r, p, le);
-                            rc = rc != 0 ? (rc < 0 ? rc : 0) : deliver(r, on_row, ctx);
-                            break;
-                        }
-                    }
+                    if (w < 0)
+                        rc = bad_row(r, "row", "expected %zu fields, found fewer than %zu",
+                                     r->ncols, r->type_col + 1);
+                    else if (w > 0 && (rc = split(r, p, le)) == 0)
+                        rc = deliver(r, on_row, ctx);
+                    if (rc < 0)
+                        return rc;
                 }
-                if (rc < 0)
-                    return rc;
                 r->line++;
                 r->beg = (size_t)(nl + 1 - r->buf);
                 continue;
             }
+            /* quotes: still one line when they all close before nl */
+            if (find_end(p, e, 1, nl, qpos, &c.quoted, &c.unterminated, &c.lines) == nl) {
+                qpos = NULL;
+                c.p = p;
+                c.le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+                c.next = nl + 1;
+                if ((rc = slow_record(r, &c, on_row, ctx)) < 0)
+                    return rc;
+                r->line++;
+                r->beg = (size_t)(c.next - r->buf);
+                continue;
+            }
         }
+        /* the careful path: spans lines, over-long, or not all in the buffer */
         rc = slow_next(r, &c);
         qpos = NULL;
         if (rc <= 0)
             return rc;
-        rc = slow_record(r, &c, on_row, ctx);
-        if (rc < 0)
+        if ((rc = slow_record(r, &c, on_row, ctx)) < 0)
             return rc;
         r->line += c.lines + 1;
         r->beg = (size_t)(c.next - r->buf);

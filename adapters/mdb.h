@@ -39,6 +39,19 @@ enum mdb_sql {
     Q_BATCH_CREDIT_INSERT,
     Q_BATCH_EVENT_CREATE,
     Q_CREDIT_RESTATE,
+    Q_ACCOUNTS_DELETE,
+    Q_ACCOUNTS_INSERT,
+    Q_ACCOUNTS_AT,
+    Q_ACCOUNT_OWNER,
+    Q_RULES_DELETE,
+    Q_RULES_INSERT,
+    Q_RULES_ALL,
+    Q_PENDING,
+    Q_ASSIGN_UPDATE,
+    Q_SPLITS_DELETE,
+    Q_SPLITS_INSERT,
+    Q_EVENT_BATCH,
+    Q_SPLITS_OF,
     Q_COUNT
 };
 
@@ -122,6 +135,7 @@ typedef struct mdb_batch {
     unsigned long *len[MDB_MAXB];
     char *ind[MDB_MAXB];
     int64_t *num[MDB_MAXB];
+    uint64_t affected;             /* rows changed by the executions so far */
 } mdb_batch;
 
 int mdb_batch_init(mdb_batch *b, unsigned cap, unsigned ncols, const enum mdb_col *types);
@@ -140,6 +154,18 @@ int mdb_credits_of_period(awc_store *s, const char *period,
                           int (*fn)(void *arg, const awc_credit_head *h), void *arg);
 int mdb_credits_insert(awc_store *s, awc_credit_draft *d, size_t n, const awc_actor *actor);
 int mdb_credit_restate(awc_store *s, const awc_restatement *r);
+int mdb_accounts_replace(awc_store *s, const awc_account_row *rows, size_t n);
+int mdb_accounts_at(awc_store *s, const char *date,
+                    int (*fn)(void *, const awc_account_row *), void *arg);
+int mdb_account_owner(awc_store *s, const char *account, const char *date,
+                      awc_account_row *out, char *buf, size_t bufsz);
+int mdb_rules_replace(awc_store *s, const awc_rule_row *rows, size_t n, const awc_actor *actor);
+int mdb_rules_each(awc_store *s, int (*fn)(void *, const awc_rule_row *), void *arg);
+int mdb_credits_pending(awc_store *s, const char *period,
+                        int (*fn)(void *, const awc_pending *), void *arg);
+int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor);
+int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),
+                  void *arg);
 int mdb_migrate(awc_store *s, int *applied);
 int mdb_schema_version(awc_store *s, int *out);
 int mdb_credit_insert(awc_store *s, awc_credit *c, const awc_actor *actor);

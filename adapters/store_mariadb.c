@@ -69,6 +69,45 @@ static const char *const sql_text[Q_COUNT] = {
         "legal_entity = ?, invoice_id = ?, first_usage = ?, last_usage = ?, issue_date = ?, "
         "line_count = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
         "WHERE seq = ? AND version = ?",
+    [Q_ACCOUNTS_DELETE] = "DELETE FROM accounts",
+    [Q_ACCOUNTS_INSERT] =
+        "INSERT INTO accounts (account_id, valid_from, valid_to, customer_id, asset_id, "
+        "reseller_id, customer_name, reseller_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_ACCOUNTS_AT] =
+        "SELECT account_id, valid_from, valid_to, customer_id, asset_id, reseller_id, "
+        "customer_name, reseller_name FROM accounts "
+        "WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) "
+        "ORDER BY account_id, valid_from",
+    [Q_ACCOUNT_OWNER] =
+        "SELECT account_id, valid_from, valid_to, customer_id, asset_id, reseller_id, "
+        "customer_name, reseller_name FROM accounts "
+        "WHERE account_id = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) "
+        "ORDER BY valid_from DESC LIMIT 1",
+    [Q_RULES_DELETE] = "DELETE FROM rules",
+    [Q_RULES_INSERT] =
+        "INSERT INTO rules (id, name, created, match_kind, match_text, definition, imported_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [Q_RULES_ALL] =
+        "SELECT id, name, created, match_kind, match_text, definition FROM rules ORDER BY id",
+    [Q_PENDING] =
+        "SELECT seq, version, unmapped, usage_account_id, owner_account_id, currency, "
+        "credit_type, product_code, description, amount FROM credits "
+        "WHERE period = ? AND status = 'PENDING_ASSIGN' ORDER BY seq FOR UPDATE",
+    [Q_ASSIGN_UPDATE] =
+        "UPDATE credits SET status = ?, version = version + 1, unmapped = ?, customer_id = ?, "
+        "asset_id = ?, reseller_id = ?, rule_id = ?, owner_account_id = ?, "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE seq = ? AND version = ? AND status = ?",
+    [Q_SPLITS_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
+    [Q_SPLITS_INSERT] =
+        "INSERT INTO credit_splits (seq, line_no, target, party_id, target_name, percent_bp, "
+        "amount_minor, customer_id, asset_id, reseller_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_EVENT_BATCH] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_SPLITS_OF] =
+        "SELECT line_no, target, party_id, target_name, percent_bp, amount_minor, customer_id, "
+        "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
 };
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -455,6 +494,14 @@ static const awc_store_ops mdb_ops = {
     .credits_of_period = mdb_credits_of_period,
     .credits_insert = mdb_credits_insert,
     .credit_restate = mdb_credit_restate,
+    .accounts_replace = mdb_accounts_replace,
+    .accounts_at = mdb_accounts_at,
+    .account_owner = mdb_account_owner,
+    .rules_replace = mdb_rules_replace,
+    .rules_each = mdb_rules_each,
+    .credits_pending = mdb_credits_pending,
+    .assign_apply = mdb_assign_apply,
+    .splits_of = mdb_splits_of,
 };
 
 static char *dup_or_null(const char *s, int *oom)

@@ -115,6 +115,8 @@ int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b)
         if (mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &size) ||
             mysql_stmt_bind_param(s, bd) || mysql_stmt_execute(s))
             rc = mdb_stmt_fail(st, s, "batch execute");
+        else
+            b->affected += (uint64_t)mysql_stmt_affected_rows(s);
         size = 0;
         mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &size);
     } else {
@@ -123,6 +125,8 @@ int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b)
                 bind_col(&bd[c], b, c, row, 0);
             if (mysql_stmt_bind_param(s, bd) || mysql_stmt_execute(s))
                 rc = mdb_stmt_fail(st, s, "execute");
+            else
+                b->affected += (uint64_t)mysql_stmt_affected_rows(s);
         }
     }
     b->n = 0;

@@ -117,6 +117,75 @@ typedef struct awc_restatement {
     const awc_actor *actor;
 } awc_restatement;
 
+/* One row of the accounts map (SPEC 7). Dates "YYYY-MM-DD"; valid_to ""
+ * means open-ended.  Strings are the caller's (or, from accounts_at, valid
+ * during the callback). */
+typedef struct awc_account_row {
+    char account_id[AWC_ACCOUNT_LEN + 1];
+    char valid_from[11], valid_to[11];
+    const char *customer_id, *asset_id, *reseller_id, *customer_name, *reseller_name;
+} awc_account_row;
+
+/* A stored rule: the columns precedence needs and the full definition
+ * (canonical rules XML of this one rule). */
+typedef struct awc_rule_row {
+    const char *id, *name;
+    const char *created;           /* "YYYY-MM-DD HH:MM:SS" UTC */
+    const char *match_kind;        /* any|exact|contains|prefix|regex */
+    const char *match_text;
+    const char *definition;
+} awc_rule_row;
+
+typedef enum awc_split_kind {
+    AWC_SPLIT_CUSTOMER = 1,
+    AWC_SPLIT_RESELLER = 2,
+    AWC_SPLIT_PARTY = 3,
+    AWC_SPLIT_RETAINED = 4
+} awc_split_kind;
+
+/* One line of an assignment, in minor units of the credit's currency. */
+typedef struct awc_split_line {
+    int line_no;                   /* 1.. */
+    awc_split_kind kind;
+    char party_id[AWC_CODE_MAX + 1];
+    char target_name[AWC_CODE_MAX * 2 + 1];
+    int32_t bp;                    /* basis points, or -1 for a fixed amount */
+    int64_t amount_minor;
+    char customer_id[AWC_CODE_MAX + 1], asset_id[AWC_CODE_MAX + 1], reseller_id[AWC_CODE_MAX + 1];
+    char record_id[65];
+} awc_split_line;
+
+/* A PENDING_ASSIGN credit as assignment sees it. */
+typedef struct awc_pending {
+    uint64_t seq;
+    int64_t version;
+    int unmapped;
+    char usage_account_id[AWC_ACCOUNT_LEN + 1];
+    char owner_account_id[AWC_ACCOUNT_LEN + 1]; /* "" = the usage account */
+    char currency[4];
+    char credit_type[33];
+    char product_code[AWC_CODE_MAX * 4 + 1];
+    char description[AWC_DESC_MAX * 4 + 1];
+    awc_amount amount;
+} awc_pending;
+
+/* One credit's new assignment (or its unassignment, or an unmapped flag),
+ * applied with its event.  lines replace the credit's split lines. */
+typedef struct awc_assignment {
+    uint64_t seq;
+    int64_t expect_version;
+    awc_state from, to;
+    awc_event_kind kind;
+    int unmapped;
+    const char *customer_id, *asset_id, *reseller_id; /* NULL = SQL NULL */
+    const char *rule_id;
+    const char *owner_account_id;  /* NULL = the usage account */
+    const awc_split_line *lines;
+    size_t nlines;
+    const char *note;
+    const char *detail;            /* JSON */
+} awc_assignment;
+
 typedef struct awc_db_params {
     const char *socket, *host;
     unsigned port;
@@ -158,6 +227,29 @@ typedef struct awc_store_ops {
     /* Apply one restatement with its RESTATE event; AWC_ECONFLICT when the
      * credit moved on meanwhile. */
     int (*credit_restate)(awc_store *st, const awc_restatement *r);
+
+    /* Replace the whole accounts map with rows[0..n). */
+    int (*accounts_replace)(awc_store *st, const awc_account_row *rows, size_t n);
+    /* Every account row valid on date ("YYYY-MM-DD"). */
+    int (*accounts_at)(awc_store *st, const char *date,
+                       int (*fn)(void *arg, const awc_account_row *r), void *arg);
+    /* The owner of account on date; AWC_ENOTFOUND when none. */
+    int (*account_owner)(awc_store *st, const char *account, const char *date,
+                         awc_account_row *out, char *buf, size_t bufsz);
+    /* Replace every rule with rows[0..n); rules_each walks them by id. */
+    int (*rules_replace)(awc_store *st, const awc_rule_row *rows, size_t n,
+                         const awc_actor *actor);
+    int (*rules_each)(awc_store *st, int (*fn)(void *arg, const awc_rule_row *r), void *arg);
+    /* The PENDING_ASSIGN credits of period, locked until the unit ends. */
+    int (*credits_pending)(awc_store *st, const char *period,
+                           int (*fn)(void *arg, const awc_pending *p), void *arg);
+    /* Apply n assignments in batches, each with its event.  AWC_ECONFLICT
+     * (nothing applied) when any credit is no longer at its version. */
+    int (*assign_apply)(awc_store *st, const awc_assignment *a, size_t n,
+                        const awc_actor *actor);
+    /* The split lines of one credit, in line order. */
+    int (*splits_of)(awc_store *st, uint64_t seq,
+                     int (*fn)(void *arg, const awc_split_line *l), void *arg);
 } awc_store_ops;
 
 struct awc_store {

@@ -1,0 +1,577 @@
+/*
+ * store_mariadb_assign.c -- the accounts map, stored rules, and assignment:
+ * pending credits read under lock, new split lines and states written in
+ * batches, each credit with its event, in the caller's unit of work.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "awc.h"
+#include "mdb.h"
+
+#define BATCH_ROWS 1000
+
+/* ---- accounts ---------------------------------------------------------------- */
+
+typedef struct accounts_ctx {
+    const awc_account_row *rows;
+    size_t n;
+} accounts_ctx;
+
+static const enum mdb_col account_cols[] = {
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+};
+
+static int do_accounts_replace(mdb *st, void *arg)
+{
+    accounts_ctx *x = arg;
+    mdb_batch b;
+    int rc;
+
+    if ((rc = mdb_exec(st, Q_ACCOUNTS_DELETE, NULL)) != 0)
+        return rc;
+    if ((rc = mdb_batch_init(&b, BATCH_ROWS, 8, account_cols)) != 0)
+        return rc;
+    for (size_t i = 0; i < x->n && rc == 0; i++) {
+        const awc_account_row *r = &x->rows[i];
+        mdb_batch_str(&b, 0, r->account_id);
+        mdb_batch_str(&b, 1, r->valid_from);
+        mdb_batch_str(&b, 2, r->valid_to[0] ? r->valid_to : NULL);
+        mdb_batch_str(&b, 3, r->customer_id);
+        mdb_batch_str(&b, 4, r->asset_id);
+        mdb_batch_str(&b, 5, r->reseller_id);
+        mdb_batch_str(&b, 6, r->customer_name ? r->customer_name : "");
+        mdb_batch_str(&b, 7, r->reseller_name ? r->reseller_name : "");
+        mdb_batch_next_row(&b);
+        if (b.n == BATCH_ROWS || i + 1 == x->n)
+            rc = mdb_batch_exec(st, Q_ACCOUNTS_INSERT, &b);
+    }
+    mdb_batch_free(&b);
+    return rc;
+}
+
+int mdb_accounts_replace(awc_store *s, const awc_account_row *rows, size_t n)
+{
+    accounts_ctx x = { rows, n };
+    return mdb_tx((mdb *)s, do_accounts_replace, &x);
+}
+
+/* Result buffers for one accounts row. */
+typedef struct account_buf {
+    awc_account_row row;
+    char customer[AWC_CODE_MAX * 4 + 1], asset[AWC_CODE_MAX * 4 + 1];
+    char reseller[AWC_CODE_MAX * 4 + 1];
+    char cname[AWC_CODE_MAX * 8 + 1], rname[AWC_CODE_MAX * 8 + 1];
+} account_buf;
+
+static void bind_account(mdb_result *r, account_buf *a)
+{
+    mdb_r_init(r);
+    mdb_r_str(r, a->row.account_id, sizeof(a->row.account_id));
+    mdb_r_str(r, a->row.valid_from, sizeof(a->row.valid_from));
+    mdb_r_str(r, a->row.valid_to, sizeof(a->row.valid_to));
+    mdb_r_str(r, a->customer, sizeof(a->customer));
+    mdb_r_str(r, a->asset, sizeof(a->asset));
+    mdb_r_str(r, a->reseller, sizeof(a->reseller));
+    mdb_r_str(r, a->cname, sizeof(a->cname));
+    mdb_r_str(r, a->rname, sizeof(a->rname));
+    a->row.customer_id = a->customer;
+    a->row.asset_id = a->asset;
+    a->row.reseller_id = a->reseller;
+    a->row.customer_name = a->cname;
+    a->row.reseller_name = a->rname;
+}
+
+typedef struct at_ctx {
+    const char *date;
+    int (*fn)(void *, const awc_account_row *);
+    void *arg;
+    uint64_t delivered;
+} at_ctx;
+
+static int do_accounts_at(mdb *st, void *arg)
+{
+    at_ctx *x = arg;
+    account_buf *a = awc_malloc(sizeof(*a));
+    uint64_t row = 0;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    if (!a)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->date);
+    mdb_p_str(&p, x->date);
+    if ((rc = mdb_exec(st, Q_ACCOUNTS_AT, &p)) == 0) {
+        bind_account(&r, a);
+        rc = mdb_bind_result(st, Q_ACCOUNTS_AT, &r);
+    }
+    while (rc == 0 && (rc = mdb_fetch(st, Q_ACCOUNTS_AT, &r)) == 1) {
+        rc = 0;
+        if (row++ < x->delivered)
+            continue; /* handed out before a retried attempt */
+        x->delivered++;
+        if ((rc = x->fn(x->arg, &a->row)) != 0)
+            break;
+    }
+    mdb_done(st, Q_ACCOUNTS_AT);
+    awc_free(a);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_accounts_at(awc_store *s, const char *date,
+                    int (*fn)(void *, const awc_account_row *), void *arg)
+{
+    at_ctx x = { date, fn, arg, 0 };
+    return mdb_tx((mdb *)s, do_accounts_at, &x);
+}
+
+typedef struct owner_ctx {
+    const char *account, *date;
+    account_buf *a;
+    int found;
+} owner_ctx;
+
+static int do_owner(mdb *st, void *arg)
+{
+    owner_ctx *x = arg;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->account);
+    mdb_p_str(&p, x->date);
+    mdb_p_str(&p, x->date);
+    if ((rc = mdb_exec(st, Q_ACCOUNT_OWNER, &p)) != 0)
+        return rc;
+    bind_account(&r, x->a);
+    if ((rc = mdb_bind_result(st, Q_ACCOUNT_OWNER, &r)) != 0)
+        return rc;
+    rc = mdb_fetch(st, Q_ACCOUNT_OWNER, &r);
+    mdb_done(st, Q_ACCOUNT_OWNER);
+    if (rc < 0)
+        return rc;
+    x->found = rc;
+    return 0;
+}
+
+static char *put(char **at, char *end, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = *at;
+    if ((size_t)(end - p) < n)
+        return NULL;
+    memcpy(p, s, n);
+    *at += n;
+    return p;
+}
+
+int mdb_account_owner(awc_store *s, const char *account, const char *date,
+                      awc_account_row *out, char *buf, size_t bufsz)
+{
+    owner_ctx x = { account, date, awc_malloc(sizeof(account_buf)), 0 };
+    char *at = buf, *end = buf + bufsz;
+    int rc;
+
+    if (!x.a)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    rc = mdb_tx((mdb *)s, do_owner, &x);
+    if (rc == 0 && !x.found)
+        rc = awc_error_set(AWC_ENOTFOUND, "account %s has no owner on %s", account, date);
+    if (rc == 0) {
+        *out = x.a->row;
+        out->customer_id = put(&at, end, x.a->customer);
+        out->asset_id = put(&at, end, x.a->asset);
+        out->reseller_id = put(&at, end, x.a->reseller);
+        out->customer_name = put(&at, end, x.a->cname);
+        out->reseller_name = put(&at, end, x.a->rname);
+        if (!out->customer_id || !out->asset_id || !out->reseller_id || !out->customer_name ||
+            !out->reseller_name)
+            rc = awc_error_set(AWC_EOVERFLOW, "account owner: buffer too small");
+    }
+    awc_free(x.a);
+    return rc;
+}
+
+/* ---- rules ------------------------------------------------------------------ */
+
+typedef struct rules_ctx {
+    const awc_rule_row *rows;
+    size_t n;
+    const awc_actor *actor;
+} rules_ctx;
+
+static const enum mdb_col rule_cols[] = {
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+};
+
+static int do_rules_replace(mdb *st, void *arg)
+{
+    rules_ctx *x = arg;
+    mdb_batch b;
+    int rc;
+
+    if ((rc = mdb_exec(st, Q_RULES_DELETE, NULL)) != 0)
+        return rc;
+    if ((rc = mdb_batch_init(&b, BATCH_ROWS, 7, rule_cols)) != 0)
+        return rc;
+    for (size_t i = 0; i < x->n && rc == 0; i++) {
+        const awc_rule_row *r = &x->rows[i];
+        mdb_batch_str(&b, 0, r->id);
+        mdb_batch_str(&b, 1, r->name);
+        mdb_batch_str(&b, 2, r->created);
+        mdb_batch_str(&b, 3, r->match_kind);
+        mdb_batch_str(&b, 4, r->match_text ? r->match_text : "");
+        mdb_batch_str(&b, 5, r->definition);
+        mdb_batch_str(&b, 6, x->actor->id ? x->actor->id : "");
+        mdb_batch_next_row(&b);
+        if (b.n == BATCH_ROWS || i + 1 == x->n)
+            rc = mdb_batch_exec(st, Q_RULES_INSERT, &b);
+    }
+    mdb_batch_free(&b);
+    return rc;
+}
+
+int mdb_rules_replace(awc_store *s, const awc_rule_row *rows, size_t n, const awc_actor *actor)
+{
+    rules_ctx x = { rows, n, actor };
+    return mdb_tx((mdb *)s, do_rules_replace, &x);
+}
+
+#define RULE_DEF_MAX (1024 * 1024)
+
+typedef struct rule_buf {
+    char id[AWC_CODE_MAX + 1], name[1025], created[27], kind[16], text[4097];
+    char def[RULE_DEF_MAX];
+} rule_buf;
+
+typedef struct each_rule_ctx {
+    int (*fn)(void *, const awc_rule_row *);
+    void *arg;
+    uint64_t delivered;
+} each_rule_ctx;
+
+static int do_rules_each(mdb *st, void *arg)
+{
+    each_rule_ctx *x = arg;
+    rule_buf *b = awc_malloc(sizeof(*b));
+    awc_rule_row row;
+    uint64_t n = 0;
+    mdb_result r;
+    int rc;
+
+    if (!b)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if ((rc = mdb_exec(st, Q_RULES_ALL, NULL)) == 0) {
+        mdb_r_init(&r);
+        mdb_r_str(&r, b->id, sizeof(b->id));
+        mdb_r_str(&r, b->name, sizeof(b->name));
+        mdb_r_str(&r, b->created, sizeof(b->created));
+        mdb_r_str(&r, b->kind, sizeof(b->kind));
+        mdb_r_str(&r, b->text, sizeof(b->text));
+        mdb_r_str(&r, b->def, sizeof(b->def));
+        rc = mdb_bind_result(st, Q_RULES_ALL, &r);
+    }
+    while (rc == 0 && (rc = mdb_fetch(st, Q_RULES_ALL, &r)) == 1) {
+        rc = 0;
+        if (n++ < x->delivered)
+            continue;
+        x->delivered++;
+        row = (awc_rule_row){ b->id, b->name, b->created, b->kind, b->text, b->def };
+        if ((rc = x->fn(x->arg, &row)) != 0)
+            break;
+    }
+    mdb_done(st, Q_RULES_ALL);
+    awc_free(b);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_rules_each(awc_store *s, int (*fn)(void *, const awc_rule_row *), void *arg)
+{
+    each_rule_ctx x = { fn, arg, 0 };
+    return mdb_tx((mdb *)s, do_rules_each, &x);
+}
+
+/* ---- pending credits --------------------------------------------------------- */
+
+typedef struct pending_ctx {
+    const char *period;
+    int (*fn)(void *, const awc_pending *);
+    void *arg;
+} pending_ctx;
+
+static int do_pending(mdb *st, void *arg)
+{
+    pending_ctx *x = arg;
+    awc_pending *p = awc_malloc(sizeof(*p));
+    char amount[64];
+    int64_t unmapped = 0;
+    mdb_params prm;
+    mdb_result r;
+    int rc;
+
+    if (!p)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    memset(p, 0, sizeof(*p));
+    mdb_p_init(&prm);
+    mdb_p_str(&prm, x->period);
+    if ((rc = mdb_exec(st, Q_PENDING, &prm)) == 0) {
+        mdb_r_init(&r);
+        mdb_r_u64(&r, &p->seq);
+        mdb_r_i64(&r, &p->version);
+        mdb_r_i64(&r, &unmapped);
+        mdb_r_str(&r, p->usage_account_id, sizeof(p->usage_account_id));
+        mdb_r_str(&r, p->owner_account_id, sizeof(p->owner_account_id));
+        mdb_r_str(&r, p->currency, sizeof(p->currency));
+        mdb_r_str(&r, p->credit_type, sizeof(p->credit_type));
+        mdb_r_str(&r, p->product_code, sizeof(p->product_code));
+        mdb_r_str(&r, p->description, sizeof(p->description));
+        mdb_r_str(&r, amount, sizeof(amount));
+        rc = mdb_bind_result(st, Q_PENDING, &r);
+    }
+    /* the whole set first: the callback may not run statements mid-fetch */
+    if (rc == 0 && mysql_stmt_store_result(st->stmt[Q_PENDING]))
+        rc = mdb_stmt_fail(st, st->stmt[Q_PENDING], "store result");
+    while (rc == 0 && (rc = mdb_fetch(st, Q_PENDING, &r)) == 1) {
+        rc = 0;
+        p->unmapped = (int)unmapped;
+        if (awc_money_parse(&p->amount, amount, strlen(amount)) != 0) {
+            rc = awc_error_prefix(AWC_EDB, "database: credit %llu", (unsigned long long)p->seq);
+            break;
+        }
+        if ((rc = x->fn(x->arg, p)) != 0)
+            break;
+    }
+    mdb_done(st, Q_PENDING);
+    awc_free(p);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_credits_pending(awc_store *s, const char *period,
+                        int (*fn)(void *, const awc_pending *), void *arg)
+{
+    pending_ctx x = { period, fn, arg };
+    return mdb_tx((mdb *)s, do_pending, &x);
+}
+
+/* ---- assignment ------------------------------------------------------------------ */
+
+typedef struct assign_ctx {
+    const awc_assignment *a;
+    size_t n;
+    const awc_actor *actor;
+} assign_ctx;
+
+static const enum mdb_col update_cols[] = {
+    MDB_COL_STR, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_U64, MDB_COL_I64, MDB_COL_STR,
+};
+static const enum mdb_col delete_cols[] = { MDB_COL_U64 };
+static const enum mdb_col split_cols[] = {
+    MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_I64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+};
+static const enum mdb_col event_cols[] = {
+    MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_I64,
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+};
+
+static const char *split_kind_name(awc_split_kind k)
+{
+    switch (k) {
+    case AWC_SPLIT_CUSTOMER: return "customer";
+    case AWC_SPLIT_RESELLER: return "reseller";
+    case AWC_SPLIT_PARTY: return "party";
+    case AWC_SPLIT_RETAINED: return "retained";
+    }
+    return "retained";
+}
+
+static const char *or_null(const char *s)
+{
+    return (s && *s) ? s : NULL;
+}
+
+typedef struct batches {
+    mdb_batch up, del, ins, ev;
+} batches;
+
+static int flush(mdb *st, batches *b, uint64_t *updates_expected)
+{
+    int rc;
+    if ((rc = mdb_batch_exec(st, Q_ASSIGN_UPDATE, &b->up)) != 0)
+        return rc;
+    if (b->up.affected != *updates_expected)
+        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
+                                            "nothing was assigned, run it again");
+    if ((rc = mdb_batch_exec(st, Q_SPLITS_DELETE, &b->del)) != 0 ||
+        (rc = mdb_batch_exec(st, Q_SPLITS_INSERT, &b->ins)) != 0 ||
+        (rc = mdb_batch_exec(st, Q_EVENT_BATCH, &b->ev)) != 0)
+        return rc;
+    return 0;
+}
+
+static void add_assignment(batches *b, const awc_assignment *a, const awc_actor *actor)
+{
+    mdb_batch_str(&b->up, 0, awc_state_name(a->to));
+    mdb_batch_num(&b->up, 1, a->unmapped);
+    mdb_batch_str(&b->up, 2, or_null(a->customer_id));
+    mdb_batch_str(&b->up, 3, or_null(a->asset_id));
+    mdb_batch_str(&b->up, 4, or_null(a->reseller_id));
+    mdb_batch_str(&b->up, 5, or_null(a->rule_id));
+    mdb_batch_str(&b->up, 6, or_null(a->owner_account_id));
+    mdb_batch_num(&b->up, 7, (int64_t)a->seq);
+    mdb_batch_num(&b->up, 8, a->expect_version);
+    mdb_batch_str(&b->up, 9, awc_state_name(a->from));
+    mdb_batch_next_row(&b->up);
+
+    mdb_batch_num(&b->del, 0, (int64_t)a->seq);
+    mdb_batch_next_row(&b->del);
+
+    for (size_t i = 0; i < a->nlines; i++) {
+        const awc_split_line *l = &a->lines[i];
+        mdb_batch_num(&b->ins, 0, (int64_t)a->seq);
+        mdb_batch_num(&b->ins, 1, l->line_no);
+        mdb_batch_str(&b->ins, 2, split_kind_name(l->kind));
+        mdb_batch_str(&b->ins, 3, or_null(l->party_id));
+        mdb_batch_str(&b->ins, 4, l->target_name);
+        if (l->bp >= 0)
+            mdb_batch_num(&b->ins, 5, l->bp);
+        else
+            mdb_batch_null(&b->ins, 5);
+        mdb_batch_num(&b->ins, 6, l->amount_minor);
+        mdb_batch_str(&b->ins, 7, or_null(l->customer_id));
+        mdb_batch_str(&b->ins, 8, or_null(l->asset_id));
+        mdb_batch_str(&b->ins, 9, or_null(l->reseller_id));
+        mdb_batch_next_row(&b->ins);
+    }
+
+    mdb_batch_num(&b->ev, 0, (int64_t)a->seq);
+    mdb_batch_str(&b->ev, 1, awc_event_name(a->kind));
+    mdb_batch_str(&b->ev, 2, awc_state_name(a->from));
+    mdb_batch_str(&b->ev, 3, awc_state_name(a->to));
+    mdb_batch_num(&b->ev, 4, a->expect_version);
+    mdb_batch_num(&b->ev, 5, a->expect_version + 1);
+    mdb_batch_str(&b->ev, 6, mdb_role_name(actor->role));
+    mdb_batch_str(&b->ev, 7, actor->id ? actor->id : "");
+    mdb_batch_str(&b->ev, 8, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
+    mdb_batch_str(&b->ev, 9, or_null(a->note));
+    mdb_batch_str(&b->ev, 10, or_null(a->detail));
+    mdb_batch_next_row(&b->ev);
+}
+
+#define MAX_LINES_PER_CREDIT 16
+
+static int do_assign(mdb *st, void *arg)
+{
+    assign_ctx *x = arg;
+    batches b;
+    uint64_t expected = 0;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    if ((rc = mdb_batch_init(&b.up, BATCH_ROWS, 10, update_cols)) != 0 ||
+        (rc = mdb_batch_init(&b.del, BATCH_ROWS, 1, delete_cols)) != 0 ||
+        (rc = mdb_batch_init(&b.ins, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0 ||
+        (rc = mdb_batch_init(&b.ev, BATCH_ROWS, 11, event_cols)) != 0)
+        goto out;
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->a[i].nlines > MAX_LINES_PER_CREDIT) {
+            rc = awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
+                               MAX_LINES_PER_CREDIT);
+            goto out;
+        }
+        add_assignment(&b, &x->a[i], x->actor);
+        expected++;
+        if (b.up.n == BATCH_ROWS && (rc = flush(st, &b, &expected)) != 0)
+            goto out;
+        if (b.up.n == 0)
+            expected = 0, b.up.affected = 0;
+    }
+    rc = flush(st, &b, &expected);
+out:
+    mdb_batch_free(&b.up);
+    mdb_batch_free(&b.del);
+    mdb_batch_free(&b.ins);
+    mdb_batch_free(&b.ev);
+    return rc;
+}
+
+int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor)
+{
+    assign_ctx x = { a, n, actor };
+    return n ? mdb_tx((mdb *)s, do_assign, &x) : 0;
+}
+
+/* ---- split lines ----------------------------------------------------------------- */
+
+typedef struct splits_ctx {
+    uint64_t seq;
+    int (*fn)(void *, const awc_split_line *);
+    void *arg;
+    uint64_t delivered;
+} splits_ctx;
+
+static int kind_from_name(const char *s)
+{
+    if (strcmp(s, "customer") == 0)
+        return AWC_SPLIT_CUSTOMER;
+    if (strcmp(s, "reseller") == 0)
+        return AWC_SPLIT_RESELLER;
+    if (strcmp(s, "party") == 0)
+        return AWC_SPLIT_PARTY;
+    return AWC_SPLIT_RETAINED;
+}
+
+static int do_splits(mdb *st, void *arg)
+{
+    splits_ctx *x = arg;
+    awc_split_line l;
+    int64_t line = 0, bp = 0;
+    char kind[16];
+    uint64_t row = 0;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    mdb_p_init(&p);
+    mdb_p_u64(&p, &x->seq);
+    if ((rc = mdb_exec(st, Q_SPLITS_OF, &p)) == 0) {
+        mdb_r_init(&r);
+        mdb_r_i64(&r, &line);
+        mdb_r_str(&r, kind, sizeof(kind));
+        mdb_r_str(&r, l.party_id, sizeof(l.party_id));
+        mdb_r_str(&r, l.target_name, sizeof(l.target_name));
+        mdb_r_i64(&r, &bp);
+        mdb_r_i64(&r, &l.amount_minor);
+        mdb_r_str(&r, l.customer_id, sizeof(l.customer_id));
+        mdb_r_str(&r, l.asset_id, sizeof(l.asset_id));
+        mdb_r_str(&r, l.reseller_id, sizeof(l.reseller_id));
+        mdb_r_str(&r, l.record_id, sizeof(l.record_id));
+        rc = mdb_bind_result(st, Q_SPLITS_OF, &r);
+    }
+    while (rc == 0 && (rc = mdb_fetch(st, Q_SPLITS_OF, &r)) == 1) {
+        rc = 0;
+        if (row++ < x->delivered)
+            continue;
+        x->delivered++;
+        l.line_no = (int)line;
+        l.kind = (awc_split_kind)kind_from_name(kind);
+        l.bp = r.nul[4] ? -1 : (int32_t)bp;
+        if ((rc = x->fn(x->arg, &l)) != 0)
+            break;
+    }
+    mdb_done(st, Q_SPLITS_OF);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),
+                  void *arg)
+{
+    splits_ctx x = { seq, fn, arg, 0 };
+    return mdb_tx((mdb *)s, do_splits, &x);
+}
