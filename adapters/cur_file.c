@@ -21,6 +21,7 @@
  *
  * No floating point here: amounts go through awc_money_parse().
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -244,14 +245,14 @@ static ssize_t src_read(awc_cur_reader *r, void *buf, size_t n)
     return k;
 }
 
-/* Inflate into buf[end, cap) until it is full or the input ends. */
+/* Inflate one block into buf[end, cap), less at the end of the input. */
 static int inflate_more(awc_cur_reader *r)
 {
     z_stream *z = &r->zs;
-    size_t before = r->end;
+    size_t before = r->end, room = r->cap - r->end, want = room < r->block ? room : r->block;
 
     z->next_out = (Bytef *)r->buf + r->end;
-    z->avail_out = (uInt)(r->cap - r->end);
+    z->avail_out = (uInt)want;
     while (z->avail_out > 0) {
         int zr;
         if (z->avail_in == 0 && !r->src_eof) {
@@ -281,7 +282,7 @@ static int inflate_more(awc_cur_reader *r)
                                  (unsigned long long)(r->st.bytes_in - z->avail_in));
         }
     }
-    r->end = r->cap - z->avail_out;
+    r->end = before + (want - z->avail_out);
     r->st.bytes_out += r->end - before;
     return 0;
 }
@@ -317,13 +318,20 @@ static int fill(awc_cur_reader *r)
 /* First bytes: plain CSV stays in buf; gzip moves to zin and is inflated. */
 static int start_input(awc_cur_reader *r)
 {
-    int rc;
+    size_t first = r->cap < ZIN_SIZE ? r->cap : ZIN_SIZE;
 
-    while (r->end < 2 && !r->eof)
-        if ((rc = fill(r)) < 0)
-            return rc;
-    if (r->end < 2 || (unsigned char)r->buf[0] != 0x1f || (unsigned char)r->buf[1] != 0x8b)
+    while (r->end < 2 && !r->eof) {
+        ssize_t k = src_read(r, r->buf + r->end, first - r->end);
+        if (k < 0)
+            return (int)k;
+        if (k == 0)
+            r->eof = 1;
+        r->end += (size_t)k;
+    }
+    if (r->end < 2 || (unsigned char)r->buf[0] != 0x1f || (unsigned char)r->buf[1] != 0x8b) {
+        r->st.bytes_out += r->end;
         return 0;
+    }
     r->zin = awc_malloc(ZIN_SIZE);
     if (!r->zin)
         return awc_error_set(AWC_ENOMEM, "%s: out of memory", r->name);
@@ -335,7 +343,6 @@ static int start_input(awc_cur_reader *r)
     r->gz = 1;
     r->zs.next_in = r->zin;
     r->zs.avail_in = (uInt)r->end;
-    r->st.bytes_out = 0;
     r->end = 0;
     r->eof = 0;
     return fill(r);
@@ -462,6 +469,7 @@ static int slow_next(awc_cur_reader *r, struct rec *out)
         if (!end) {
             if (!r->eof) {
                 if ((size_t)(e - p) > r->max_record) {
+                    r->st.rows++;
                     if ((rc = bad_row(r, "row", "longer than %zu bytes", r->max_record)) < 0)
                         return rc;
                     if ((rc = skip_record(r)) < 0)
@@ -483,6 +491,7 @@ static int slow_next(awc_cur_reader *r, struct rec *out)
         out->p = p;
         out->le = (end > p && end[-1] == '\r' && !out->unterminated) ? end - 1 : end;
         if ((size_t)(end - p) > r->max_record) {
+            r->st.rows++;
             if ((rc = bad_row(r, "row", "longer than %zu bytes", r->max_record)) < 0)
                 return rc;
             r->line += out->lines + 1;
@@ -1051,6 +1060,7 @@ int awc_cur_open_source(awc_cur_reader **out, const char *name, const awc_cur_so
 {
     awc_cur_reader *r;
 
+    assert(out);
     if (!src || !src->read)
         return awc_error_set(AWC_EUSAGE, "cur: no source to read");
     if (!(r = new_reader(name)))
@@ -1063,6 +1073,7 @@ int awc_cur_open_path(awc_cur_reader **out, const char *path, const awc_cur_opti
 {
     awc_cur_reader *r;
 
+    assert(out && path);
     if (!(r = new_reader(path)))
         return awc_error_set(AWC_ENOMEM, "out of memory");
     r->file.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1181,6 +1192,9 @@ int awc_cur_read(awc_cur_reader *r, awc_cur_row_fn on_row, void *ctx, awc_cur_st
 {
     int rc = 0;
 
+    assert(r);
+    if (!on_row)
+        return awc_error_set(AWC_EUSAGE, "cur: no row callback");
     if (!r->done) {
         r->done = 1;
         r->bad_base = stats ? stats->bad : 0;

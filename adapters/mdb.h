@@ -52,6 +52,8 @@ enum mdb_sql {
     Q_SPLITS_INSERT,
     Q_EVENT_BATCH,
     Q_SPLITS_OF,
+    Q_PERIOD_GET,
+    Q_PERIOD_CLOSE,
     Q_COUNT
 };
 
@@ -164,6 +166,9 @@ int mdb_rules_each(awc_store *s, int (*fn)(void *, const awc_rule_row *), void *
 int mdb_credits_pending(awc_store *s, const char *period,
                         int (*fn)(void *, const awc_pending *), void *arg);
 int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor);
+int mdb_period_get(awc_store *s, const char *period, int *closed, char *by, size_t bysz,
+                   char *at, size_t atsz);
+int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor);
 int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),
                   void *arg);
 int mdb_migrate(awc_store *s, int *applied);

@@ -23,7 +23,7 @@
     "revision, adjusts, description, credit_type, billing_entity, legal_entity, invoice_id, " \
     "first_usage, last_usage, issue_date, line_count, amount, status, version, unmapped, " \
     "customer_id, asset_id, reseller_id, rule_id, usage_file_id, processing_date, " \
-    "created_at, updated_at"
+    "created_at, updated_at, owner_account_id"
 
 static const char *const sql_text[Q_COUNT] = {
     [Q_MIG_LIST] = "SELECT version, checksum FROM schema_migrations ORDER BY version",
@@ -95,7 +95,8 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE period = ? AND status = 'PENDING_ASSIGN' ORDER BY seq FOR UPDATE",
     [Q_ASSIGN_UPDATE] =
         "UPDATE credits SET status = ?, version = version + 1, unmapped = ?, customer_id = ?, "
-        "asset_id = ?, reseller_id = ?, rule_id = ?, owner_account_id = ?, "
+        "asset_id = ?, reseller_id = ?, rule_id = ?, "
+        "owner_account_id = COALESCE(?, owner_account_id), "
         "updated_at = CURRENT_TIMESTAMP(6) WHERE seq = ? AND version = ? AND status = ?",
     [Q_SPLITS_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
     [Q_SPLITS_INSERT] =
@@ -108,6 +109,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SPLITS_OF] =
         "SELECT line_no, target, party_id, target_name, percent_bp, amount_minor, customer_id, "
         "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
+    [Q_PERIOD_GET] = "SELECT closed_by, closed_at FROM periods WHERE period = ?",
+    [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
 };
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -502,6 +505,8 @@ static const awc_store_ops mdb_ops = {
     .credits_pending = mdb_credits_pending,
     .assign_apply = mdb_assign_apply,
     .splits_of = mdb_splits_of,
+    .period_get = mdb_period_get,
+    .period_close = mdb_period_close,
 };
 
 static char *dup_or_null(const char *s, int *oom)

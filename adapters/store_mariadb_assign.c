@@ -575,3 +575,63 @@ int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_
     splits_ctx x = { seq, fn, arg, 0 };
     return mdb_tx((mdb *)s, do_splits, &x);
 }
+
+/* ---- periods ---------------------------------------------------------------------- */
+
+typedef struct period_ctx {
+    const char *period;
+    int *closed;
+    char *by, *at;
+    size_t bysz, atsz;
+    const awc_actor *actor;
+} period_ctx;
+
+static int do_period_get(mdb *st, void *arg)
+{
+    period_ctx *x = arg;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->period);
+    if ((rc = mdb_exec(st, Q_PERIOD_GET, &p)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    mdb_r_str(&r, x->by, x->bysz);
+    mdb_r_str(&r, x->at, x->atsz);
+    if ((rc = mdb_bind_result(st, Q_PERIOD_GET, &r)) != 0)
+        return rc;
+    rc = mdb_fetch(st, Q_PERIOD_GET, &r);
+    mdb_done(st, Q_PERIOD_GET);
+    if (rc < 0)
+        return rc;
+    *x->closed = rc;
+    return 0;
+}
+
+int mdb_period_get(awc_store *s, const char *period, int *closed, char *by, size_t bysz,
+                   char *at, size_t atsz)
+{
+    period_ctx x = { period, closed, by, at, bysz, atsz, NULL };
+    by[0] = at[0] = '\0';
+    *closed = 0;
+    return mdb_tx((mdb *)s, do_period_get, &x);
+}
+
+static int do_period_close(mdb *st, void *arg)
+{
+    period_ctx *x = arg;
+    mdb_params p;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->period);
+    mdb_p_str(&p, x->actor->id ? x->actor->id : "");
+    return mdb_exec(st, Q_PERIOD_CLOSE, &p);
+}
+
+int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor)
+{
+    period_ctx x = { period, NULL, NULL, NULL, 0, 0, actor };
+    return mdb_tx((mdb *)s, do_period_close, &x);
+}

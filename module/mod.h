@@ -21,6 +21,10 @@ struct awc_module {
 /* The store, connecting on first use.  0 or AWC_EDB / AWC_ECONFIG. */
 int awc_mod_store(awc_module *m, awc_store **out);
 
+/* AWC_ELOCKED naming who closed period and when, or 0 when it is open.
+ * what names the refused operation in the message. */
+int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const char *what);
+
 /* Log one line through the host (no-op when the host gave no log). */
 void awc_mod_log(awc_module *m, int level, const char *fmt, ...) AWC_PRINTF(3, 4);
 
@@ -34,5 +38,13 @@ int awc_op_version(awc_module *m, const awc_call *c);
 int awc_op_migrate(awc_module *m, const awc_call *c);
 int awc_op_show(awc_module *m, const awc_call *c, const char *credit_id);
 int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a);
+int awc_op_accounts_import(awc_module *m, const awc_call *c, const awc_file_args *a);
+int awc_op_assign(awc_module *m, const awc_call *c, const char *period);
+int awc_op_explain(awc_module *m, const awc_call *c, const char *credit_id);
+int awc_op_edit(awc_module *m, const awc_call *c, const awc_edit_args *a);
+int awc_op_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a);
+int awc_op_rules_import(awc_module *m, const awc_call *c, const awc_file_args *a);
+int awc_op_rules_export(awc_module *m, const awc_call *c, const awc_file_args *a);
+int awc_op_rules_validate(awc_module *m, const awc_call *c, const awc_file_args *a);
 
 #endif /* AWC_MOD_H */

@@ -16,7 +16,9 @@
 
 #include "mod.h"
 
-static const char *const operations[] = { "version", "migrate", "show", "pull", NULL };
+static const char *const operations[] = {
+    "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", NULL,
+};
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 
@@ -125,6 +127,20 @@ int awc_mod_store(awc_module *m, awc_store **out)
     return rc;
 }
 
+int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const char *what)
+{
+    char by[AWC_CODE_MAX + 1], at[32];
+    int closed = 0, rc;
+
+    (void)m;
+    if ((rc = st->ops->period_get(st, period, &closed, by, sizeof(by), at, sizeof(at))) != 0)
+        return rc;
+    if (closed)
+        return awc_error_set(AWC_ELOCKED, "%s: period %s was closed by %s at %.19s UTC; "
+                             "nothing more is assigned or invoiced in it", what, period, by, at);
+    return 0;
+}
+
 static int mod_open(awc_module **out, const awc_host_api *host, char *errbuf, size_t errbuf_size)
 {
     awc_module *m;
@@ -181,6 +197,9 @@ static const awc_module_desc descriptor = {
     .migrate = awc_op_migrate,
     .show = awc_op_show,
     .pull = awc_op_pull,
+    .edit = awc_op_edit,
+    .unassign = awc_op_unassign,
+    .accounts_import = awc_op_accounts_import,
 };
 
 __attribute__((visibility("default")))

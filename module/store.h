@@ -50,6 +50,7 @@ typedef struct awc_credit {
     char usage_file_id[65];
     char processing_date[11];
     char created_at[27], updated_at[27]; /* YYYY-MM-DD HH:MM:SS.ffffff UTC */
+    char owner_account_id[AWC_ACCOUNT_LEN + 1]; /* "" = the usage account */
 } awc_credit;
 
 typedef struct awc_event {
@@ -179,7 +180,7 @@ typedef struct awc_assignment {
     int unmapped;
     const char *customer_id, *asset_id, *reseller_id; /* NULL = SQL NULL */
     const char *rule_id;
-    const char *owner_account_id;  /* NULL = the usage account */
+    const char *owner_account_id;  /* NULL = keep the current one */
     const awc_split_line *lines;
     size_t nlines;
     const char *note;
@@ -250,6 +251,12 @@ typedef struct awc_store_ops {
     /* The split lines of one credit, in line order. */
     int (*splits_of)(awc_store *st, uint64_t seq,
                      int (*fn)(void *arg, const awc_split_line *l), void *arg);
+
+    /* Is period closed?  *closed = 1 with who and when, else 0. */
+    int (*period_get)(awc_store *st, const char *period, int *closed, char *by, size_t bysz,
+                      char *at, size_t atsz);
+    /* Close period (idempotent: closing a closed period changes nothing). */
+    int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);
 } awc_store_ops;
 
 struct awc_store {

@@ -1,0 +1,888 @@
+/*
+ * invoicing_spool.c -- usage files as CSV files in a spool directory
+ * (SPEC section 8, docs/INVOICING-SPOOL.md).
+ *
+ * Layout below invoicing.spool_dir:
+ *
+ *   outbox/<usage_file_id>.csv       one usage file, complete or absent
+ *   outbox/<usage_file_id>.external  its external id and a newline
+ *   outbox/.<name>.XXXXXX            a temporary file being written
+ *   acks/<usage_file_id>.status      the platform's answer (it writes these)
+ *
+ * The spool is its own "platform", so it names things itself, and names
+ * them deterministically so that a re-send after a crash writes the same
+ * file under the same name:
+ *
+ *   usage file  UF-<period>-DDDD-DDDD, eight digits of a hash of the
+ *               external id (probe k = 0, 1, ... when another external id
+ *               already holds the name: see slot());
+ *   record      UR-<period>-DDDD-DDDD-NNNN-NNNN, the file's digits and the
+ *               record's number in the file (1-based).
+ *
+ * Atomicity.  send() first writes the .external index, then the .csv; each
+ * is written to a temporary file, fsync'ed, renamed into place and the
+ * directory fsync'ed.  find() reports a file only when both exist, so a
+ * crash at any point leaves either nothing that find() reports or a
+ * complete file.  A re-send of the same external id finds its own index,
+ * rebuilds the same bytes and either writes the .csv or, when it is already
+ * there, checks that it holds exactly those bytes.
+ *
+ * No floating point: amounts arrive in minor units and leave through
+ * awc_money_format_minor().
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "awc.h"
+#include "invoicing.h"
+#include "money.h"
+
+#define EXTERNAL_ID_MAX 255        /* bytes of an external id */
+#define FIELD_MAX 4096             /* bytes of one text field of a record */
+#define MAX_PROBES 64              /* names tried for one external id */
+#define MAX_RECORDS 99999999u      /* the record number has eight digits */
+#define ACK_MAX (64 * 1024)        /* bytes of an ack file that are read */
+#define DIR_MODE 0750
+#define FILE_MODE 0640
+#define SHOW_MAX 40                /* bytes of a bad value quoted in a message */
+
+static const char header[] =
+    "record_id,record_note,item_search_criteria,item_search_value,amount,quantity,"
+    "start_time_utc,end_time_utc,asset_search_criteria,asset_search_value,customer_id,"
+    "reseller_id,currency\r\n";
+
+/* How a record names its item and its asset on the platform (the platform
+ * looks the item up by MPN and the asset by its id). */
+static const char item_criteria[] = "mpn";
+static const char asset_criteria[] = "asset.id";
+
+struct spool {
+    awc_invoicing base;
+    char outbox[PATH_MAX];
+    char acks[PATH_MAX];
+};
+
+/* --- small helpers ------------------------------------------------------------ */
+
+static int io_error(const char *what, const char *path, int err)
+{
+    return awc_error_set(AWC_EIO, "spool: %s %s: %s", what, path, strerror(err));
+}
+
+static int join(char *buf, size_t n, const char *dir, const char *name, const char *ext)
+{
+    int len = snprintf(buf, n, "%s/%s%s", dir, name, ext);
+    if (len < 0 || (size_t)len >= n)
+        return awc_error_set(AWC_ECONFIG, "spool: path too long below %s", dir);
+    return 0;
+}
+
+static int is_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+/* "YYYY-MM" with a month 01..12. */
+static int valid_period(const char *p)
+{
+    if (!p || strlen(p) != 7 || !is_digits(p, 4) || p[4] != '-' || !is_digits(p + 5, 2))
+        return 0;
+    return (p[5] == '0' && p[6] >= '1') || (p[5] == '1' && p[6] <= '2');
+}
+
+/* "UF-YYYY-MM-DDDD-DDDD": also keeps a caller's id from naming another path. */
+static int valid_file_id(const char *id)
+{
+    char period[8];
+
+    if (strlen(id) != 20 || memcmp(id, "UF-", 3) != 0 || id[10] != '-' || id[15] != '-')
+        return 0;
+    memcpy(period, id + 3, 7);
+    period[7] = '\0';
+    return valid_period(period) && is_digits(id + 11, 4) && is_digits(id + 16, 4);
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+static int valid_time(const char *t)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+    if (!t || strlen(t) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
+            return 0;
+    return 1;
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* A printable, bounded copy of a bad value for a message. */
+static const char *show(char *buf, size_t n, const char *s)
+{
+    size_t i = 0;
+
+    for (; s[i] && i + 1 < n && i < SHOW_MAX; i++)
+        buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+static int valid_external_id(const char *ext)
+{
+    if (!ext || !*ext)
+        return awc_error_set(AWC_EUSAGE, "spool: empty external id");
+    if (strlen(ext) > EXTERNAL_ID_MAX || has_control(ext))
+        return awc_error_set(AWC_EUSAGE, "spool: external id is longer than %d bytes or has "
+                             "control characters", EXTERNAL_ID_MAX);
+    return 0;
+}
+
+/* --- names ------------------------------------------------------------------- */
+
+/* Eight decimal digits for probe k of an external id: FNV-1a over the id
+ * (and k when k > 0), then a 64-bit finaliser so that near ids spread. */
+static uint32_t digits_of(const char *ext, unsigned k)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (const unsigned char *p = (const unsigned char *)ext; *p; p++)
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    if (k > 0) {
+        h = (h ^ 0xffu) * UINT64_C(1099511628211);
+        for (; k; k /= 10)
+            h = (h ^ ('0' + k % 10)) * UINT64_C(1099511628211);
+    }
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return (uint32_t)(h % 100000000u);
+}
+
+static void file_id(char out[AWC_UF_ID_MAX], const char *period, uint32_t d)
+{
+    snprintf(out, AWC_UF_ID_MAX, "UF-%.7s-%04" PRIu32 "-%04" PRIu32, period, d / 10000, d % 10000);
+}
+
+/* Record n (1-based) of file id "UF-YYYY-MM-DDDD-DDDD". */
+static void record_id(char out[AWC_UF_ID_MAX], const char *fid, uint32_t n)
+{
+    snprintf(out, AWC_UF_ID_MAX, "UR-%.17s-%04" PRIu32 "-%04" PRIu32, fid + 3, n / 10000,
+             n % 10000);
+}
+
+/* --- files --------------------------------------------------------------------- */
+
+/* Read up to max bytes of path into a NUL-terminated buffer (*out, freed by
+ * the caller).  1 when the file does not exist, 0 when read, < 0 on error. */
+static int read_small(char **out, size_t *len, const char *path, size_t max)
+{
+    char *buf;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 1;
+        return io_error("cannot open", path, errno);
+    }
+    if (!(buf = awc_malloc(max + 1))) {
+        close(fd);
+        return awc_error_set(AWC_ENOMEM, "spool: out of memory reading %s", path);
+    }
+    while (got < max) {
+        ssize_t r = read(fd, buf + got, max - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int err = errno;
+            close(fd);
+            awc_free(buf);
+            return io_error("cannot read", path, err);
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+static int is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return io_error("cannot open directory", dir, errno);
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        int err = errno;
+        close(fd);
+        return io_error("cannot fsync directory", dir, err);
+    }
+    close(fd);
+    return 0;
+}
+
+/* Write len bytes as dir/name: a temporary ".name.XXXXXX" in dir, fsync,
+ * rename, fsync dir.  On failure the temporary file is removed and the
+ * final name is untouched. */
+static int write_atomic(const char *dir, const char *name, const char *data, size_t len)
+{
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    size_t off = 0;
+    int fd, rc, err;
+
+    if ((rc = join(dst, sizeof(dst), dir, name, "")) != 0)
+        return rc;
+    if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= (int)sizeof(tmp))
+        return awc_error_set(AWC_ECONFIG, "spool: path too long below %s", dir);
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+        return io_error("cannot create a temporary file in", dir, errno);
+    if (fchmod(fd, FILE_MODE) != 0)
+        goto fail;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            goto fail;
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, dst) != 0) {
+        err = errno;
+        unlink(tmp);
+        return io_error("cannot rename a temporary file to", dst, err);
+    }
+    return fsync_dir(dir);
+
+fail:
+    err = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return io_error("cannot write", dst, err);
+}
+
+/* Same bytes in path as data[0..len)?  1 yes, 0 no, < 0 error. */
+static int same_content(const char *path, const char *data, size_t len)
+{
+    char buf[64 * 1024];
+    size_t off = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), same = 1;
+
+    if (fd < 0)
+        return io_error("cannot open", path, errno);
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int err = errno;
+            close(fd);
+            return io_error("cannot read", path, err);
+        }
+        if (r == 0)
+            break;
+        if ((size_t)r > len - off || memcmp(buf, data + off, (size_t)r) != 0) {
+            same = 0;
+            break;
+        }
+        off += (size_t)r;
+    }
+    close(fd);
+    return same && off == len;
+}
+
+/* Records in a CSV file we wrote: line ends outside quotes, less the header. */
+static int count_records(size_t *out, const char *path)
+{
+    char buf[64 * 1024];
+    size_t lines = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), quoted = 0;
+
+    if (fd < 0)
+        return io_error("cannot open", path, errno);
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int err = errno;
+            close(fd);
+            return io_error("cannot read", path, err);
+        }
+        if (r == 0)
+            break;
+        for (ssize_t i = 0; i < r; i++) {
+            if (buf[i] == '"')
+                quoted = !quoted;
+            else if (buf[i] == '\n' && !quoted)
+                lines++;
+        }
+    }
+    close(fd);
+    *out = lines > 0 ? lines - 1 : 0;
+    return 0;
+}
+
+/* --- CSV ----------------------------------------------------------------------- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (n > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 4096;
+        char *p;
+        while (cap - b->len < n) {
+            if (cap > SIZE_MAX / 2) {
+                b->oom = 1;
+                return;
+            }
+            cap *= 2;
+        }
+        if (!(p = awc_realloc(b->p, cap))) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+/* A plain decimal number ("-12.34"): such a cell is no formula. */
+static int is_number(const char *s)
+{
+    size_t i = 0, d = 0;
+
+    if (s[i] == '-' || s[i] == '+')
+        i++;
+    for (; s[i] >= '0' && s[i] <= '9'; i++)
+        d++;
+    if (s[i] == '.' && d > 0) {
+        i++;
+        if (!(s[i] >= '0' && s[i] <= '9'))
+            return 0;
+        while (s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    return d > 0 && s[i] == '\0';
+}
+
+/* Would a spreadsheet read this cell as a formula? */
+static int formula_like(const char *s)
+{
+    switch (s[0]) {
+    case '=': case '@': case '\t': case '\r':
+        return 1;
+    case '+': case '-':
+        return !is_number(s);
+    default:
+        return 0;
+    }
+}
+
+/* One field, RFC 4180: quoted when it holds a comma, quote, CR or LF, with
+ * quotes doubled; a free-text field that looks like a formula gets a
+ * leading apostrophe. */
+static void field(struct buf *b, const char *s, int free_text)
+{
+    const char *q;
+    int prefix = free_text && formula_like(s);
+
+    if (!strpbrk(s, ",\"\r\n")) {
+        if (prefix)
+            put(b, "'", 1);
+        puts_(b, s);
+        return;
+    }
+    put(b, "\"", 1);
+    if (prefix)
+        put(b, "'", 1);
+    while ((q = strchr(s, '"')) != NULL) {
+        put(b, s, (size_t)(q - s) + 1);
+        put(b, "\"", 1);
+        s = q + 1;
+    }
+    puts_(b, s);
+    put(b, "\"", 1);
+}
+
+/* --- validation --------------------------------------------------------------- */
+
+/* An identifier field: non-empty, bounded, no control characters and not
+ * starting like a formula (the platform matches it exactly, so it is
+ * refused rather than altered). */
+static int check_id(const char *ext, size_t i, const char *name, const char *v)
+{
+    char s[SHOW_MAX + 1];
+
+    if (!v || !*v)
+        return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: %s is empty", ext, i + 1,
+                             name);
+    if (strlen(v) > FIELD_MAX || has_control(v) || formula_like(v))
+        return awc_error_set(AWC_EBADINPUT,
+                             "usage file %s record %zu: %s '%s' is too long, has control "
+                             "characters or starts with =, +, -, @", ext, i + 1, name,
+                             show(s, sizeof(s), v));
+    return 0;
+}
+
+/* A record's reseller: its own, else the file's. */
+static const char *reseller_of(const awc_usage_file *f, const awc_usage_record *r)
+{
+    return r->reseller_id && *r->reseller_id ? r->reseller_id : f->reseller_id;
+}
+
+static int check_record(const awc_usage_file *f, size_t i)
+{
+    const awc_usage_record *r = &f->records[i];
+    const char *ext = f->external_id;
+    int rc, e;
+
+    if ((rc = check_id(ext, i, "item_mpn", r->item_mpn)) ||
+        (rc = check_id(ext, i, "asset_id", r->asset_id)) ||
+        (rc = check_id(ext, i, "customer_id", r->customer_id)) ||
+        (rc = check_id(ext, i, "reseller_id", reseller_of(f, r))))
+        return rc;
+    if (r->record_id && *r->record_id) {
+        if (strlen(r->record_id) >= AWC_UF_ID_MAX)
+            return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: record_id longer "
+                                 "than %d bytes", ext, i + 1, AWC_UF_ID_MAX - 1);
+        if ((rc = check_id(ext, i, "record_id", r->record_id)) != 0)
+            return rc;
+    }
+    if (r->note && strlen(r->note) > FIELD_MAX)
+        return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: note longer than %d bytes",
+                             ext, i + 1, FIELD_MAX);
+    if (!r->currency || strcmp(r->currency, f->currency) != 0)
+        return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: currency differs from "
+                             "the file's %s", ext, i + 1, f->currency);
+    e = awc_currency_exponent(f->currency);
+    if (r->exponent < 0 || r->exponent > 4 || (e >= 0 && e != r->exponent))
+        return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: exponent %d does not "
+                             "fit currency %s", ext, i + 1, r->exponent, f->currency);
+    if (!valid_time(r->start_utc) || !valid_time(r->end_utc))
+        return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: start and end must look "
+                             "like YYYY-MM-DDTHH:MM:SSZ", ext, i + 1);
+    return 0;
+}
+
+static int check_file(const awc_usage_file *f)
+{
+    int rc;
+
+    if ((rc = valid_external_id(f->external_id)) != 0)
+        return rc;
+    if (!valid_period(f->period))
+        return awc_error_set(AWC_EBADINPUT, "usage file %s: period is not YYYY-MM",
+                             f->external_id);
+    if (!f->currency || strlen(f->currency) != 3 || has_control(f->currency))
+        return awc_error_set(AWC_EBADINPUT, "usage file %s: currency is not a 3-letter code",
+                             f->external_id);
+    if (f->n == 0 || f->n > MAX_RECORDS || !f->records)
+        return awc_error_set(AWC_EBADINPUT, "usage file %s: %zu records (1 to %u allowed)",
+                             f->external_id, f->n, MAX_RECORDS);
+    for (size_t i = 0; i < f->n; i++)
+        if ((rc = check_record(f, i)) != 0)
+            return rc;
+    return 0;
+}
+
+/* The whole CSV of f as file fid, and each record's id into ids. */
+static int build_csv(struct buf *b, const awc_usage_file *f, const char *fid,
+                     char (*ids)[AWC_UF_ID_MAX])
+{
+    char amount[AWC_MONEY_BUFSZ];
+
+    puts_(b, header);
+    for (size_t i = 0; i < f->n; i++) {
+        const awc_usage_record *r = &f->records[i];
+        int rc;
+
+        if (r->record_id && *r->record_id)
+            snprintf(ids[i], AWC_UF_ID_MAX, "%s", r->record_id);
+        else
+            record_id(ids[i], fid, (uint32_t)(i + 1));
+        if ((rc = awc_money_format_minor(amount, sizeof(amount), r->amount_minor,
+                                         r->exponent)) < 0)
+            return awc_error_prefix(rc, "usage file %s record %zu", f->external_id, i + 1);
+        field(b, ids[i], 0);
+        put(b, ",", 1);
+        field(b, r->note ? r->note : "", 1);
+        put(b, ",", 1);
+        field(b, item_criteria, 0);
+        put(b, ",", 1);
+        field(b, r->item_mpn, 0);
+        put(b, ",", 1);
+        field(b, amount, 0);
+        puts_(b, ",1,");
+        field(b, r->start_utc, 0);
+        put(b, ",", 1);
+        field(b, r->end_utc, 0);
+        put(b, ",", 1);
+        field(b, asset_criteria, 0);
+        put(b, ",", 1);
+        field(b, r->asset_id, 0);
+        put(b, ",", 1);
+        field(b, r->customer_id, 0);
+        put(b, ",", 1);
+        field(b, reseller_of(f, r), 0);
+        put(b, ",", 1);
+        field(b, f->currency, 0);
+        put(b, "\r\n", 2);
+    }
+    if (b->oom)
+        return awc_error_set(AWC_ENOMEM, "spool: out of memory building usage file %s",
+                             f->external_id);
+    return 0;
+}
+
+/* --- acks ---------------------------------------------------------------------- */
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Copy the note, trimmed, cut at a UTF-8 character boundary if too long. */
+static void copy_note(char *dst, const char *s)
+{
+    size_t n;
+
+    while (is_blank(*s))
+        s++;
+    n = strlen(s);
+    while (n > 0 && is_blank(s[n - 1]))
+        n--;
+    if (n > AWC_UF_NOTE_MAX - 1) {
+        n = AWC_UF_NOTE_MAX - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* The state of file id: its ack decides; without one, a file in the outbox
+ * is pending and no file is unknown. */
+static int spool_status(awc_invoicing *inv, const char *id, awc_uf_state *out)
+{
+    struct spool *s = (struct spool *)inv;
+    char csv[PATH_MAX], ack[PATH_MAX], shown[SHOW_MAX + 1];
+    char *text = NULL, *line, *rest;
+    size_t len = 0;
+    int rc, have_csv;
+
+    memset(out, 0, sizeof(*out));
+    if (!id || !valid_file_id(id))
+        return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id (UF-YYYY-MM-DDDD-DDDD)",
+                             id ? show(shown, sizeof(shown), id) : "");
+    if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) ||
+        (rc = join(ack, sizeof(ack), s->acks, id, ".status")))
+        return rc;
+    snprintf(out->usage_file_id, sizeof(out->usage_file_id), "%s", id);
+    have_csv = is_regular(csv);
+    if (have_csv && (rc = count_records(&out->records, csv)) != 0)
+        return rc;
+
+    if ((rc = read_small(&text, &len, ack, ACK_MAX)) < 0)
+        return rc;
+    if (rc == 1) {
+        out->status = have_csv ? AWC_UF_PENDING : AWC_UF_UNKNOWN;
+        return 0;
+    }
+    line = text;
+    if ((unsigned char)line[0] == 0xef && (unsigned char)line[1] == 0xbb &&
+        (unsigned char)line[2] == 0xbf)
+        line += 3;                     /* a byte order mark */
+    rest = strchr(line, '\n');
+    if (rest)
+        *rest++ = '\0';
+    else
+        rest = line + strlen(line);
+    while (is_blank(*line))
+        line++;
+    for (size_t n = strlen(line); n > 0 && is_blank(line[n - 1]); n--)
+        line[n - 1] = '\0';
+
+    if (strcmp(line, "accepted") == 0)
+        out->status = AWC_UF_ACCEPTED;
+    else if (strcmp(line, "closed") == 0)
+        out->status = AWC_UF_CLOSED;
+    else if (strcmp(line, "rejected") == 0)
+        out->status = AWC_UF_REJECTED;
+    else {
+        rc = awc_error_set(AWC_EBADINPUT, "%s: line 1: expected accepted, closed or rejected, "
+                           "got '%s'", ack, show(shown, sizeof(shown), line));
+        awc_free(text);
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    copy_note(out->note, rest);
+    awc_free(text);
+    return 0;
+}
+
+/* --- find and send ---------------------------------------------------------------- */
+
+enum { IDX_OTHER = 0, IDX_OURS = 1, IDX_ABSENT = 2 };
+
+/* Does index file dir/<name> hold external id ext?  IDX_OURS, IDX_OTHER,
+ * IDX_ABSENT (no such file), or < 0 on error. */
+static int index_holds(const char *dir, const char *name, const char *ext)
+{
+    char path[PATH_MAX], *text = NULL;
+    size_t len = 0, n = strlen(ext);
+    int rc;
+
+    if ((rc = join(path, sizeof(path), dir, name, "")) != 0)
+        return rc;
+    if ((rc = read_small(&text, &len, path, EXTERNAL_ID_MAX + 2)) != 0)
+        return rc == 1 ? IDX_ABSENT : rc;
+    rc = len == n + 1 && memcmp(text, ext, n) == 0 && text[n] == '\n' ? IDX_OURS : IDX_OTHER;
+    awc_free(text);
+    return rc;
+}
+
+/* The name for f: probe k = 0, 1, ... until a name is free (*ours = 0) or
+ * already holds f's external id (*ours = 1). */
+static int slot(struct spool *s, const awc_usage_file *f, char id[AWC_UF_ID_MAX], int *ours)
+{
+    char name[AWC_UF_ID_MAX + 16];
+    int rc;
+
+    for (unsigned k = 0; k < MAX_PROBES; k++) {
+        file_id(id, f->period, digits_of(f->external_id, k));
+        snprintf(name, sizeof(name), "%s.external", id);
+        if ((rc = index_holds(s->outbox, name, f->external_id)) < 0)
+            return rc;
+        if (rc != IDX_OTHER) {
+            *ours = rc == IDX_OURS;
+            return 0;
+        }
+    }
+    return awc_error_set(AWC_EIO, "spool: no free usage file name for %s after %d tries",
+                         f->external_id, MAX_PROBES);
+}
+
+/* "UF-YYYY-MM-DDDD-DDDD.external" whose digits are those of some probe of
+ * ext: its eight digits, else UINT32_MAX. */
+static uint32_t index_digits(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n != 29 || strcmp(name + 20, ".external") != 0 || !is_digits(name + 11, 4) ||
+        !is_digits(name + 16, 4) || memcmp(name, "UF-", 3) != 0)
+        return UINT32_MAX;
+    return (uint32_t)strtoul(name + 11, NULL, 10) * 10000u + (uint32_t)strtoul(name + 16, NULL, 10);
+}
+
+/* The id of the complete usage file indexed for ext into id, 1 when found,
+ * 0 when none, < 0 on error. */
+static int scan_outbox(struct spool *s, const char *ext, char id[AWC_UF_ID_MAX])
+{
+    uint32_t want[MAX_PROBES];
+    struct dirent *de;
+    DIR *d;
+    int rc = 0;
+
+    for (unsigned k = 0; k < MAX_PROBES; k++)
+        want[k] = digits_of(ext, k);
+    if (!(d = opendir(s->outbox)))
+        return io_error("cannot read directory", s->outbox, errno);
+    for (;;) {
+        char csv[PATH_MAX];
+        uint32_t dg;
+        unsigned k = 0;
+
+        errno = 0;
+        if (!(de = readdir(d))) {
+            if (errno != 0)
+                rc = io_error("cannot read directory", s->outbox, errno);
+            break;
+        }
+        if ((dg = index_digits(de->d_name)) == UINT32_MAX)
+            continue;
+        while (k < MAX_PROBES && want[k] != dg)
+            k++;
+        if (k == MAX_PROBES)
+            continue;
+        if ((rc = index_holds(s->outbox, de->d_name, ext)) < 0)
+            break;
+        if (rc != IDX_OURS) {
+            rc = 0;
+            continue;
+        }
+        rc = 0;
+        snprintf(id, AWC_UF_ID_MAX, "%.20s", de->d_name);
+        if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) != 0)
+            break;
+        if (is_regular(csv)) {
+            rc = 1;
+            break;
+        }
+        /* indexed but never completed: a crash before the rename, not sent */
+    }
+    closedir(d);
+    return rc;
+}
+
+static int spool_find(awc_invoicing *inv, const char *ext, awc_uf_state *out)
+{
+    struct spool *s = (struct spool *)inv;
+    char id[AWC_UF_ID_MAX];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = valid_external_id(ext)) != 0 || (rc = scan_outbox(s, ext, id)) <= 0)
+        return rc;
+    return spool_status(inv, id, out);
+}
+
+static int spool_send(awc_invoicing *inv, const awc_usage_file *f, awc_uf_state *out,
+                      char (*record_ids)[AWC_UF_ID_MAX])
+{
+    struct spool *s = (struct spool *)inv;
+    char id[AWC_UF_ID_MAX], name[AWC_UF_ID_MAX + 16], csv[PATH_MAX];
+    struct buf b = { NULL, 0, 0, 0 };
+    int rc, ours = 0;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = check_file(f)) != 0 || (rc = slot(s, f, id, &ours)) != 0)
+        return rc;
+    if ((rc = build_csv(&b, f, id, record_ids)) != 0)
+        goto done;
+    if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) != 0)
+        goto done;
+
+    if (ours && is_regular(csv)) {
+        /* Sent before (a re-send after a crash): the same bytes or nothing. */
+        if ((rc = same_content(csv, b.p, b.len)) < 0)
+            goto done;
+        if (rc == 0) {
+            rc = awc_error_set(AWC_ECONFLICT, "spool: %s already holds usage file %s with "
+                               "different records", csv, f->external_id);
+            goto done;
+        }
+    } else {
+        if (!ours) {
+            size_t n = strlen(f->external_id);
+            char line[EXTERNAL_ID_MAX + 2];
+            memcpy(line, f->external_id, n);
+            line[n] = '\n';
+            snprintf(name, sizeof(name), "%s.external", id);
+            if ((rc = write_atomic(s->outbox, name, line, n + 1)) != 0)
+                goto done;
+        }
+        snprintf(name, sizeof(name), "%s.csv", id);
+        if ((rc = write_atomic(s->outbox, name, b.p, b.len)) != 0)
+            goto done;
+    }
+    rc = spool_status(inv, id, out);
+
+done:
+    awc_free(b.p);
+    if (rc != 0)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* --- open and close ------------------------------------------------------------- */
+
+static void spool_close(awc_invoicing *inv)
+{
+    awc_free(inv);
+}
+
+static const awc_invoicing_ops spool_ops = {
+    spool_close, spool_find, spool_send, spool_status,
+};
+
+static int make_dir(const char *path)
+{
+    struct stat st;
+
+    if (mkdir(path, DIR_MODE) != 0 && errno != EEXIST)
+        return awc_error_set(AWC_ECONFIG, "invoicing.spool_dir: cannot create %s: %s", path,
+                             strerror(errno));
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return awc_error_set(AWC_ECONFIG, "invoicing.spool_dir: %s is not a directory", path);
+    return 0;
+}
+
+int awc_invoicing_spool_open(awc_invoicing **out, const awc_invoicing_params *p)
+{
+    struct spool *s;
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    if (!p || !p->spool_dir || !*p->spool_dir)
+        return awc_error_set(AWC_ECONFIG, "invoicing.spool_dir is not set");
+    if (stat(p->spool_dir, &st) != 0)
+        return awc_error_set(AWC_ECONFIG, "invoicing.spool_dir %s: %s", p->spool_dir,
+                             strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return awc_error_set(AWC_ECONFIG, "invoicing.spool_dir %s: not a directory",
+                             p->spool_dir);
+    if (!(s = awc_calloc(1, sizeof(*s))))
+        return awc_error_set(AWC_ENOMEM, "spool: out of memory");
+    s->base.ops = &spool_ops;
+    if ((rc = join(s->outbox, sizeof(s->outbox), p->spool_dir, "outbox", "")) ||
+        (rc = join(s->acks, sizeof(s->acks), p->spool_dir, "acks", "")) ||
+        (rc = make_dir(s->outbox)) || (rc = make_dir(s->acks))) {
+        awc_free(s);
+        return rc;
+    }
+    *out = &s->base;
+    return 0;
+}

@@ -1,0 +1,834 @@
+/* cli.c -- the command table, option parsing and help of `awscredit`. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "host.h"
+
+/* ---- options ----------------------------------------------------------------------- */
+
+enum opt_id {
+    O_END = 0,
+    O_HELP = 'h', O_OUTPUT = 'o', O_VERBOSE = 'v', O_VERSION = 'V',
+    O_CONFIG = 256, O_JSON, O_AS, O_MODULE_DIR,
+    O_PERIOD, O_PERIODS, O_PATH,
+    O_STATUS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, O_CREDIT_ID, O_DESCRIPTION,
+    O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
+    O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN
+};
+
+typedef struct opt_info {
+    int id;
+    const char *name;          /* long name */
+    int has_arg;
+    const char *arg;           /* metavariable in help */
+    const char *help;
+} opt_info;
+
+static const opt_info opts[] = {
+    {O_CONFIG, "config", 1, "FILE",
+     "configuration file (default $AWSCREDIT_CONFIG; none: all defaults)"},
+    {O_JSON, "json", 0, NULL, "print one JSON document instead of text"},
+    {O_AS, "as", 1, "ACTOR",
+     "act as distributor:ID, reseller:RESELLER_ID:ID or viewer:ID (default distributor:$USER)"},
+    {O_MODULE_DIR, "module-dir", 1, "DIR",
+     "load the module from DIR (default $AWSCREDIT_MODULE_DIR, this program's directory, then the install directory)"},
+    {O_VERBOSE, "verbose", 0, NULL,
+     "also print the module's informational messages (twice: debug)"},
+    {O_HELP, "help", 0, NULL, "show help and exit"},
+    {O_VERSION, "version", 0, NULL, "the same as the 'version' command"},
+    {O_PERIOD, "period", 1, "YYYY-MM", "the billing period"},
+    {O_PERIODS, "period", 1, "P[..P]",
+     "one period (YYYY-MM) or a range; either end of a range may be left open"},
+    {O_PATH, "path", 1, "GLOB",
+     "read these CUR files instead of cur.path (a glob or s3://bucket/prefix)"},
+    {O_STATUS, "status", 1, "LIST",
+     "states, comma-separated: PENDING_ASSIGN, ASSIGNED, PROCESSING, PROCESSED"},
+    {O_CUSTOMER, "customer", 1, "ID", "owned by this customer"},
+    {O_RESELLER, "reseller", 1, "ID", "this reseller is in the owner's reseller chain"},
+    {O_ASSET, "asset", 1, "ID", "owned through this asset"},
+    {O_ACCOUNT_F, "account", 1, "ACCOUNT", "this usage or payer AWS account"},
+    {O_CREDIT_ID, "credit-id", 1, "ID", "this one credit"},
+    {O_DESCRIPTION, "description", 1, "TEXT", "the description contains TEXT (case-insensitive)"},
+    {O_TYPE, "type", 1, "TYPE",
+     "credit type: EDP, MAP, POC, GRAVITON, MARKETPLACE, PARTNER, SLA, PROMOTIONAL"},
+    {O_MIN_AMOUNT, "min-amount", 1, "AMOUNT",
+     "amount >= AMOUNT (credits are negative: -100 means 'at most 100 back')"},
+    {O_MAX_AMOUNT, "max-amount", 1, "AMOUNT", "amount <= AMOUNT"},
+    {O_RULE, "rule", 1, "RULE_ID", "assigned by this rule"},
+    {O_UNMAPPED, "unmapped", 0, NULL, "only credits whose account has no owner"},
+    {O_SORT, "sort", 1, "COLUMN",
+     "sort by a column of the CSV export; '-' in front for descending"},
+    {O_LIMIT, "limit", 1, "N", "at most N credits"},
+    {O_OFFSET, "offset", 1, "N", "skip the first N credits"},
+    {O_OUTPUT, "output", 1, "FILE",
+     "write to FILE, replaced only when the export succeeds (default: standard output)"},
+    {O_SPLIT, "split", 1, "TARGET:PCT,...",
+     "percentages per target, e.g. customer:60,reseller:30 (the rest is retained)"},
+    {O_AMOUNTS, "amounts", 1, "TARGET:AMOUNT,...",
+     "fixed amounts per target, e.g. customer:-10.00,reseller:-2.50"},
+    {O_ACCOUNT_E, "account", 1, "ACCOUNT",
+     "reassign the credit to this AWS account (its owner is looked up again)"},
+    {O_NOTE, "note", 1, "TEXT", "why; kept in the credit's history"},
+    {O_EXPECT, "expect-version", 1, "N",
+     "refuse if the credit changed after you saw its version N"},
+    {O_FORMAT, "format", 1, "xml|csv", "file format (default: from the file name)"},
+    {O_WITHIN, "within", 1, "DAYS", "expiring within DAYS days (default 30)"},
+};
+
+static const int global_opts[] = {O_CONFIG, O_JSON, O_AS, O_MODULE_DIR, O_VERBOSE, O_HELP, O_END};
+
+#define FILTER_OPTS O_STATUS, O_PERIODS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, \
+    O_CREDIT_ID, O_DESCRIPTION, O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, \
+    O_SORT, O_LIMIT, O_OFFSET
+
+static const int no_opts[] = {O_END};
+static const int period_opts[] = {O_PERIOD, O_END};
+static const int pull_opts[] = {O_PERIOD, O_PATH, O_END};
+static const int list_opts[] = {FILTER_OPTS, O_END};
+static const int export_opts[] = {FILTER_OPTS, O_OUTPUT, O_END};
+static const int edit_opts[] = {O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_END};
+static const int unassign_opts[] = {O_NOTE, O_EXPECT, O_END};
+static const int file_opts[] = {O_FORMAT, O_END};
+static const int days_opts[] = {O_WITHIN, O_END};
+
+static const opt_info *opt_find(int id)
+{
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (opts[i].id == id)
+            return &opts[i];
+    return NULL;
+}
+
+/* ---- commands ---------------------------------------------------------------------- */
+
+typedef enum arg_kind {
+    ARGS_NONE,                 /* no arguments */
+    ARGS_PERIOD,               /* --period P, required */
+    ARGS_PULL,                 /* --period P [--path GLOB] */
+    ARGS_ID,                   /* one credit ID */
+    ARGS_FILTER,               /* filters */
+    ARGS_EDIT,                 /* ID and what to change */
+    ARGS_UNASSIGN,             /* ID [--note] [--expect-version] */
+    ARGS_FILE_IN,              /* FILE (or - for standard input) */
+    ARGS_FILE_OUT,             /* [FILE] */
+    ARGS_DAYS                  /* [--within DAYS] */
+} arg_kind;
+
+struct host_cmd {
+    const char *name, *sub;
+    host_op op;
+    arg_kind args;
+    const int *opts;
+    const char *synopsis;      /* what follows "awscredit NAME [SUB]" */
+    const char *summary;       /* one line */
+    const char *about;         /* what it does */
+    const char *example;
+};
+
+static const host_cmd cmds[] = {
+    {"migrate", NULL, HOST_OP_MIGRATE, ARGS_NONE, no_opts, "",
+     "create or upgrade the database schema",
+     "Applies every numbered schema migration the database has not recorded yet, "
+     "each once, in order. Safe to run again: when the schema is current it changes "
+     "nothing. Run it once after installing or upgrading the module.",
+     "awscredit migrate"},
+    {"pull", NULL, HOST_OP_PULL, ARGS_PULL, pull_opts, "--period YYYY-MM [--path GLOB]",
+     "read a closed period's credits from the Cost and Usage Report",
+     "Reads the billing period's Cost and Usage Report (cur.source: files, S3 or Athena), "
+     "keeps the credit line items, sums them per credit and stores them. A new credit "
+     "gets its ID and waits in PENDING_ASSIGN. Pulling a period again never duplicates: "
+     "a changed sum updates a credit not yet invoiced, and becomes a new adjusting "
+     "credit when the original is already invoiced.",
+     "awscredit pull --period 2026-01"},
+    {"assign", NULL, HOST_OP_ASSIGN, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+     "assign the period's pending credits by rule or default",
+     "Assigns every PENDING_ASSIGN credit of the period to its owner's customer and "
+     "reseller: by the most appropriate matching rule, else by assign.default. A credit "
+     "whose AWS account has no owner stays PENDING_ASSIGN and is flagged unmapped "
+     "(see 'list --unmapped'). 'explain ID' shows why a rule was chosen.",
+     "awscredit assign --period 2026-01"},
+    {"list", NULL, HOST_OP_LIST, ARGS_FILTER, list_opts, "[FILTERS]",
+     "list credits, filtered",
+     "Lists the credits that match every filter given, one per line (with --json, one "
+     "JSON document). A reseller sees only the credits of its own customers.",
+     "awscredit list --period 2026-01..2026-03 --status ASSIGNED --reseller R-100 --limit 50"},
+    {"export", NULL, HOST_OP_EXPORT_CSV, ARGS_FILTER, export_opts, "[FILTERS] [-o FILE]",
+     "download credits as CSV",
+     "Writes the credits that match the filters as CSV (RFC 4180, UTF-8, a header row, "
+     "amounts with all 10 decimal places). With -o the file is replaced only when the "
+     "whole export succeeded. Memory does not grow with the number of rows.",
+     "awscredit export --period 2026-01 --status PROCESSED -o credits-2026-01.csv"},
+    {"show", NULL, HOST_OP_SHOW, ARGS_ID, no_opts, "ID",
+     "show one credit and its history",
+     "Shows one credit: amounts, owner, how it is split, its state, and every event in "
+     "its history (who, when, from, to, why). ID looks like AWSC-000000-0000-0017; a "
+     "mistyped ID is refused by its check digit.",
+     "awscredit show AWSC-000000-0000-0017"},
+    {"explain", NULL, HOST_OP_EXPLAIN, ARGS_ID, no_opts, "ID",
+     "show which rules could apply to a credit and why one won",
+     "Lists every rule that could apply to the credit, whether it matched, and why the "
+     "winner beat the others (description, customer, reseller and service context, "
+     "newest, smallest id), or that the default configuration applies.",
+     "awscredit explain AWSC-000000-0000-0017"},
+    {"edit", NULL, HOST_OP_EDIT, ARGS_EDIT, edit_opts,
+     "ID (--split T:PCT,... | --amounts T:AMOUNT,... | --account ACCOUNT) [--note TEXT] [--expect-version N]",
+     "change a credit's split or account by hand",
+     "Changes how a PENDING_ASSIGN or ASSIGNED credit is split: percentages or fixed "
+     "amounts per target (customer, reseller or a named party), or reassigns it to "
+     "another AWS account. What is not split is retained by the distributor. Give "
+     "--expect-version with the version you saw so a concurrent change is not lost.",
+     "awscredit edit AWSC-000000-0000-0017 --split customer:60,reseller:30 --note 'per contract' --expect-version 3"},
+    {"unassign", NULL, HOST_OP_UNASSIGN, ARGS_UNASSIGN, unassign_opts,
+     "ID [--note TEXT] [--expect-version N]",
+     "put an assigned credit back to pending",
+     "Removes the assignment of an ASSIGNED credit: it goes back to PENDING_ASSIGN and "
+     "the event is kept in its history. Credits being invoiced cannot be unassigned.",
+     "awscredit unassign AWSC-000000-0000-0017 --note 'wrong customer'"},
+    {"invoice", NULL, HOST_OP_INVOICE, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+     "send the period's assigned credits to invoicing",
+     "Collects every ASSIGNED credit of the period into usage files (by default one per "
+     "reseller and currency) and hands them to the billing platform (invoicing.adapter). "
+     "A credit becomes PROCESSING once the platform has its records. Safe to re-run: "
+     "nothing is sent twice.",
+     "awscredit invoice --period 2026-01"},
+    {"reconcile", NULL, HOST_OP_RECONCILE, ARGS_NONE, no_opts, "",
+     "apply the billing platform's answers",
+     "Reads the billing platform's answers about sent usage files: credits in closed "
+     "files become PROCESSED, credits in rejected files go back to ASSIGNED with the "
+     "rejection note kept.",
+     "awscredit reconcile"},
+    {"close", NULL, HOST_OP_CLOSE_PERIOD, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+     "lock a period",
+     "Locks the period: no more assignment, editing or invoicing in it.",
+     "awscredit close --period 2026-01"},
+    {"run", NULL, HOST_OP_RUN, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+     "the monthly run: pull, assign, and invoice when run.invoice = true",
+     "Does the month's unattended work: pull, then assign, then invoice when "
+     "run.invoice = true. Restartable and idempotent; one run per period at a time.",
+     "awscredit run --period 2026-01"},
+    {"rules", "import", HOST_OP_RULES_IMPORT, ARGS_FILE_IN, file_opts, "FILE [--format xml|csv]",
+     "load rules from XML or CSV",
+     "Loads the rules in FILE (XML validated against rules.xsd, or CSV) into the "
+     "database. Errors name the line; when there is one, nothing is loaded.",
+     "awscredit rules import rules.xml"},
+    {"rules", "export", HOST_OP_RULES_EXPORT, ARGS_FILE_OUT, file_opts, "[FILE] [--format xml|csv]",
+     "write the stored rules as XML or CSV",
+     "Writes the stored rules to FILE, or to standard output when FILE is - or absent.",
+     "awscredit rules export --format csv rules.csv"},
+    {"rules", "validate", HOST_OP_RULES_VALIDATE, ARGS_FILE_IN, file_opts, "FILE [--format xml|csv]",
+     "check a rules file without loading it",
+     "Checks FILE as 'rules import' would, and changes nothing.",
+     "awscredit rules validate rules.xml"},
+    {"accounts", "import", HOST_OP_ACCOUNTS_IMPORT, ARGS_FILE_IN, no_opts, "FILE",
+     "load the accounts map from CSV",
+     "Loads which customer and reseller own each AWS account, and from when to when, "
+     "from CSV with the header:\n"
+     "account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to",
+     "awscredit accounts import accounts.csv"},
+    {"balance", NULL, HOST_OP_BALANCE, ARGS_NONE, no_opts, "",
+     "issued, used and remaining amounts of the credits AWS knows",
+     "Shows, per credit AWS reports, the amount issued, used and remaining, and when it "
+     "expires.",
+     "awscredit balance"},
+    {"expiring", NULL, HOST_OP_EXPIRING, ARGS_DAYS, days_opts, "[--within DAYS]",
+     "credits that expire soon",
+     "Lists the credits that expire within DAYS days from today.",
+     "awscredit expiring --within 60"},
+    {"version", NULL, HOST_OP_VERSION, ARGS_NONE, no_opts, "",
+     "versions of this program, the module and its libraries",
+     "Prints the version and ABI of this program and of the module, the manifest it was "
+     "loaded from, and the versions of the libraries the module uses.",
+     "awscredit version"},
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+host_op host_cli_op(const host_request *r)
+{
+    return r->cmd->op;
+}
+
+const char *host_cli_name(const host_request *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s", r->cmd->name, r->cmd->sub ? " " : "",
+             r->cmd->sub ? r->cmd->sub : "");
+    return buf;
+}
+
+static int is_group(const char *name)
+{
+    for (size_t i = 0; i < NCMDS; i++)
+        if (strcmp(cmds[i].name, name) == 0 && cmds[i].sub)
+            return 1;
+    return 0;
+}
+
+static const host_cmd *find_cmd(const char *name, const char *sub)
+{
+    for (size_t i = 0; i < NCMDS; i++)
+        if (strcmp(cmds[i].name, name) == 0 &&
+            (cmds[i].sub ? sub && strcmp(cmds[i].sub, sub) == 0 : !sub))
+            return &cmds[i];
+    return NULL;
+}
+
+#define HELP_WIDTH 79
+
+/* ---- help ---------------------------------------------------------------------------- */
+
+/* Print text from column indent on, wrapped at HELP_WIDTH; '\n' forces a
+ * break.  Ends the line. */
+static void wrap(const char *text, int indent)
+{
+    int col = indent;
+    const char *p = text;
+
+    while (*p) {
+        int len = (int)strcspn(p, " \n");
+        if (col > indent && col + 1 + len > HELP_WIDTH) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", len, p);
+        col += len;
+        p += len;
+        if (*p == '\n') {
+            printf("\n%*s", indent, "");
+            col = indent;
+            p++;
+        }
+        p += strspn(p, " ");
+    }
+    putchar('\n');
+}
+
+static void print_opt(const opt_info *o)
+{
+    char left[64];
+    if (o->id < 256)
+        snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id, o->name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+    else
+        snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+    if (strlen(left) > 26)
+        printf("  %s\n%30s", left, "");
+    else
+        printf("  %-26s  ", left);
+    wrap(o->help, 30);
+}
+
+static void help_general(void)
+{
+    char left[64];
+
+    printf("Usage: awscredit [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+           "\n"
+           "Pulls the AWS credits of each closed billing period, gives each an ID, assigns\n"
+           "them to resellers and customers, and hands them to invoicing. This program loads\n"
+           "the awscredit module and runs one of its operations.\n"
+           "\nCommands:\n");
+    for (size_t i = 0; i < NCMDS; i++) {
+        snprintf(left, sizeof(left), "%s%s%s", cmds[i].name, cmds[i].sub ? " " : "",
+                 cmds[i].sub ? cmds[i].sub : "");
+        printf("  %-18s  %s\n", left, cmds[i].summary);
+    }
+    printf("\nGlobal options (before or after the command):\n");
+    for (size_t i = 0; global_opts[i]; i++)
+        print_opt(opt_find(global_opts[i]));
+    print_opt(opt_find(O_VERSION));
+    printf("\nEnvironment:\n"
+           "  AWSCREDIT_CONFIG      configuration file when --config is not given\n"
+           "  AWSCREDIT_MODULE_DIR  module directory when --module-dir is not given\n"
+           "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, and the variable\n"
+           "                        named by db.password_env: secrets, never configuration\n"
+           "\nExit status: 0 done, 64 usage, 65 bad data or state, 66 not found, 69 service or\n"
+           "operation unavailable, 70 internal error, 71 out of memory, 74 I/O error,\n"
+           "75 conflict or busy (try again), 77 not allowed, 78 configuration or module.\n"
+           "\nRun 'awscredit COMMAND --help' for what a command does, its options and an example.\n");
+}
+
+static void help_group(const char *name)
+{
+    printf("Usage: awscredit %s SUBCOMMAND [ARGS]\n\nSubcommands:\n", name);
+    for (size_t i = 0; i < NCMDS; i++)
+        if (strcmp(cmds[i].name, name) == 0 && cmds[i].sub)
+            printf("  %-10s  %s\n", cmds[i].sub, cmds[i].summary);
+    printf("\nRun 'awscredit %s SUBCOMMAND --help' for details.\n", name);
+}
+
+static void help_cmd(const host_cmd *c)
+{
+    printf("Usage: awscredit %s%s%s%s%s\n\n", c->name, c->sub ? " " : "", c->sub ? c->sub : "",
+           c->synopsis[0] ? " " : "", c->synopsis);
+    wrap(c->about, 0);
+    if (c->opts[0]) {
+        printf("\nOptions:\n");
+        for (size_t i = 0; c->opts[i]; i++)
+            print_opt(opt_find(c->opts[i]));
+    }
+    printf("\nGlobal options: --config FILE, --json, --as ACTOR, --module-dir DIR, -v\n"
+           "(see 'awscredit --help').\n\nExample:\n  %s\n", c->example);
+}
+
+/* ---- parsing --------------------------------------------------------------------------- */
+
+HOST_PRINTF(3, 4)
+static int usage(int *status, const char *hint, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "awscredit: %s; see 'awscredit %s%s--help'\n", msg, hint ? hint : "",
+            hint ? " " : "");
+    *status = EX_USAGE;
+    return HOST_CLI_EXIT;
+}
+
+/* A whole number in [min, max], digits only. */
+static int parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    long long v;
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int id_part_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > HOST_ACTOR_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == ':')
+            return 0;
+    return 1;
+}
+
+/* distributor:ID | reseller:RID:ID | viewer:ID */
+static int parse_actor(host_request *r, const char *s)
+{
+    const char *colon = strchr(s, ':'), *rest, *colon2;
+    size_t role_len;
+
+    if (!colon)
+        return -1;
+    role_len = (size_t)(colon - s);
+    rest = colon + 1;
+    memset(&r->actor, 0, sizeof(r->actor));
+    r->actor.size = sizeof(r->actor);
+    r->actor.id = r->actor_id;
+    if (role_len == 6 && strncmp(s, "viewer", 6) == 0)
+        r->actor.role = AWC_ROLE_VIEWER;
+    else if (role_len == 11 && strncmp(s, "distributor", 11) == 0)
+        r->actor.role = AWC_ROLE_DISTRIBUTOR;
+    else if (role_len == 8 && strncmp(s, "reseller", 8) == 0)
+        r->actor.role = AWC_ROLE_RESELLER;
+    else
+        return -1;
+    if (r->actor.role == AWC_ROLE_RESELLER) {
+        colon2 = strchr(rest, ':');
+        if (!colon2 || !id_part_ok(rest, (size_t)(colon2 - rest)))
+            return -1;
+        memcpy(r->actor_reseller, rest, (size_t)(colon2 - rest));
+        r->actor_reseller[colon2 - rest] = '\0';
+        r->actor.reseller_id = r->actor_reseller;
+        rest = colon2 + 1;
+    }
+    if (!id_part_ok(rest, strlen(rest)))
+        return -1;
+    memcpy(r->actor_id, rest, strlen(rest) + 1);
+    return 0;
+}
+
+static void default_actor(host_request *r)
+{
+    const char *user = getenv("USER");
+    if (!user || !id_part_ok(user, strlen(user)))
+        user = "operator";
+    r->actor.size = sizeof(r->actor);
+    r->actor.role = AWC_ROLE_DISTRIBUTOR;
+    snprintf(r->actor_id, sizeof(r->actor_id), "%s", user);
+    r->actor.id = r->actor_id;
+    r->actor.reseller_id = NULL;
+}
+
+/* "P", "P..Q", "P..", "..Q" into period_from / period_to. */
+static int parse_periods(host_request *r, const char *s)
+{
+    const char *dots = strstr(s, "..");
+    size_t a = dots ? (size_t)(dots - s) : strlen(s);
+    const char *to = dots ? dots + 2 : s;
+    size_t b = strlen(to);
+
+    if (a >= sizeof(r->period_from) || b >= sizeof(r->period_to) || (a == 0 && b == 0) ||
+        (dots && strstr(to, "..")))
+        return -1;
+    memcpy(r->period_from, s, a);
+    r->period_from[a] = '\0';
+    memcpy(r->period_to, to, b + 1);
+    r->filter.period_from = a ? r->period_from : NULL;
+    r->filter.period_to = b ? r->period_to : NULL;
+    return 0;
+}
+
+static int opt_allowed(const int *list, int id)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (list[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Build getopt_long's tables from option ids: this command's and the globals. */
+static void build_getopt(const int *a, const int *b, int stop_at_word, struct option *lo,
+                         size_t lo_n, char *so, size_t so_n)
+{
+    size_t nl = 0, ns = 0;
+    const int *lists[2] = {a, b};
+
+    if (stop_at_word)
+        so[ns++] = '+';        /* the command word ends the global options */
+    so[ns++] = ':';            /* report a missing value as ':' */
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; lists[l] && lists[l][i] && nl < lo_n - 1; i++) {
+            const opt_info *o = opt_find(lists[l][i]);
+            lo[nl].name = o->name;
+            lo[nl].has_arg = o->has_arg ? required_argument : no_argument;
+            lo[nl].flag = NULL;
+            lo[nl].val = o->id;
+            nl++;
+            if (o->id < 256 && ns + 3 < so_n) {
+                so[ns++] = (char)o->id;
+                if (o->has_arg)
+                    so[ns++] = ':';
+            }
+        }
+    memset(&lo[nl], 0, sizeof(lo[nl]));
+    so[ns] = '\0';
+}
+
+/* The option getopt complained about, as the user wrote it. */
+static const char *opt_text(int optopt_val, const char *arg, char *buf, size_t n)
+{
+    if (arg && strncmp(arg, "--", 2) == 0)
+        snprintf(buf, n, "%.*s", (int)strcspn(arg, "="), arg);
+    else if (optopt_val > 0 && optopt_val < 256)
+        snprintf(buf, n, "-%c", optopt_val);
+    else
+        snprintf(buf, n, "%s", arg ? arg : "?");
+    return buf;
+}
+
+/* A global option, wherever it appears.  0, or -1 when id is not one. */
+static int global_opt(host_request *r, int id, const char *arg, int *help)
+{
+    switch (id) {
+    case O_CONFIG: r->config_path = arg; return 0;
+    case O_JSON: r->json = 1; return 0;
+    case O_MODULE_DIR: r->module_dir = arg; return 0;
+    case O_VERBOSE: r->verbose++; return 0;
+    case O_HELP: *help = 1; return 0;
+    case O_AS:
+        if (parse_actor(r, arg))
+            return -2;
+        return 0;
+    default: return -1;
+    }
+}
+
+static int cmd_opt(host_request *r, int id, const char *arg)
+{
+    int64_t v;
+    switch (id) {
+    case O_PERIOD: r->period = arg; r->pull.period = arg; return 0;
+    case O_PERIODS: return parse_periods(r, arg);
+    case O_PATH: r->pull.path = arg; return 0;
+    case O_STATUS: r->filter.status = arg; return 0;
+    case O_CUSTOMER: r->filter.customer = arg; return 0;
+    case O_RESELLER: r->filter.reseller = arg; return 0;
+    case O_ASSET: r->filter.asset = arg; return 0;
+    case O_ACCOUNT_F: r->filter.account = arg; return 0;
+    case O_CREDIT_ID: r->filter.credit_id = arg; return 0;
+    case O_DESCRIPTION: r->filter.description = arg; return 0;
+    case O_TYPE: r->filter.type = arg; return 0;
+    case O_MIN_AMOUNT: r->filter.min_amount = arg; return 0;
+    case O_MAX_AMOUNT: r->filter.max_amount = arg; return 0;
+    case O_RULE: r->filter.rule = arg; return 0;
+    case O_UNMAPPED: r->filter.unmapped = 1; return 0;
+    case O_SORT: r->filter.sort = arg; return 0;
+    case O_LIMIT:
+        if (parse_int(arg, 1, INT64_MAX, &v))
+            return -1;
+        r->filter.limit = v;
+        return 0;
+    case O_OFFSET:
+        if (parse_int(arg, 0, INT64_MAX, &v))
+            return -1;
+        r->filter.offset = v;
+        return 0;
+    case O_OUTPUT: r->output = arg; return 0;
+    case O_SPLIT: r->edit.split = arg; return 0;
+    case O_AMOUNTS: r->edit.amounts = arg; return 0;
+    case O_ACCOUNT_E: r->edit.account = arg; return 0;
+    case O_NOTE: r->edit.note = arg; return 0;
+    case O_EXPECT:
+        if (parse_int(arg, 1, INT64_MAX, &v))
+            return -1;
+        r->edit.expect_version = v;
+        return 0;
+    case O_FORMAT:
+        if (strcmp(arg, "xml") != 0 && strcmp(arg, "csv") != 0)
+            return -1;
+        r->file.format = arg;
+        return 0;
+    case O_WITHIN:
+        if (parse_int(arg, 1, 3660, &v))
+            return -1;
+        r->within_days = (int)v;
+        return 0;
+    default: return -1;
+    }
+}
+
+static const char *bad_value_hint(int id)
+{
+    switch (id) {
+    case O_PERIODS: return "expected YYYY-MM or YYYY-MM..YYYY-MM";
+    case O_LIMIT: return "expected a whole number >= 1";
+    case O_OFFSET: return "expected a whole number >= 0";
+    case O_EXPECT: return "expected a version number >= 1";
+    case O_FORMAT: return "expected xml or csv";
+    case O_WITHIN: return "expected a number of days from 1 to 3660";
+    default: return "bad value";
+    }
+}
+
+static void request_init(host_request *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->filter.size = sizeof(r->filter);
+    r->pull.size = sizeof(r->pull);
+    r->edit.size = sizeof(r->edit);
+    r->file.size = sizeof(r->file);
+    r->within_days = 30;
+    default_actor(r);
+}
+
+/* The command's own options and positional arguments. */
+static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, int *status)
+{
+    struct option lo[64];
+    char so[32], hint[64], text[64];
+    const char *as = NULL;
+    int help = 0, id, npos;
+    char **pos;
+
+    snprintf(hint, sizeof(hint), "%s%s%s", c->name, c->sub ? " " : "", c->sub ? c->sub : "");
+    /* Options may follow the arguments: "show ID --json". */
+    build_getopt(c->opts, global_opts, 0, lo, sizeof(lo) / sizeof(lo[0]), so, sizeof(so));
+    optind = 0;
+    opterr = 0;
+    while ((id = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+        if (id == '?')
+            return usage(status, hint, "%s: unknown option '%s'", hint,
+                         opt_text(optopt, argv[optind - 1], text, sizeof(text)));
+        if (id == ':')
+            return usage(status, hint, "%s: option '%s' needs a value", hint,
+                         opt_text(optopt, argv[optind - 1], text, sizeof(text)));
+        switch (global_opt(r, id, optarg, &help)) {
+        case 0: continue;
+        case -2: as = optarg; continue;
+        default: break;
+        }
+        if (!opt_allowed(c->opts, id) || cmd_opt(r, id, optarg))
+            return usage(status, hint, "%s: bad value '%s' for --%s: %s", hint, optarg,
+                         opt_find(id)->name, bad_value_hint(id));
+    }
+    if (help) {
+        help_cmd(c);
+        *status = 0;
+        return HOST_CLI_EXIT;
+    }
+    if (as)
+        return usage(status, NULL,
+                     "bad --as '%s': expected distributor:ID, reseller:RESELLER_ID:ID or viewer:ID",
+                     as);
+
+    pos = argv + optind;
+    npos = argc - optind;
+    switch (c->args) {
+    case ARGS_ID:
+    case ARGS_EDIT:
+    case ARGS_UNASSIGN:
+        if (npos != 1)
+            return usage(status, hint, "%s: expected one credit ID, got %d arguments", hint, npos);
+        r->credit_id = pos[0];
+        r->edit.credit_id = pos[0];
+        break;
+    case ARGS_FILE_IN:
+        if (npos != 1)
+            return usage(status, hint, "%s: expected one FILE, got %d arguments", hint, npos);
+        r->file.path = pos[0];
+        break;
+    case ARGS_FILE_OUT:
+        if (npos > 1)
+            return usage(status, hint, "%s: expected at most one FILE, got %d arguments", hint,
+                         npos);
+        r->file.path = npos ? pos[0] : NULL;
+        break;
+    case ARGS_NONE:
+    case ARGS_PERIOD:
+    case ARGS_PULL:
+    case ARGS_FILTER:
+    case ARGS_DAYS:
+        if (npos)
+            return usage(status, hint, "%s: unexpected argument '%s'", hint, pos[0]);
+        break;
+    }
+    if ((c->args == ARGS_PERIOD || c->args == ARGS_PULL) && !r->period)
+        return usage(status, hint, "%s: --period YYYY-MM is required", hint);
+    if (c->args == ARGS_EDIT) {
+        if (r->edit.split && r->edit.amounts)
+            return usage(status, hint, "edit: give --split or --amounts, not both");
+        if (!r->edit.split && !r->edit.amounts && !r->edit.account)
+            return usage(status, hint, "edit: nothing to change; give --split, --amounts or --account");
+    }
+    r->cmd = c;
+    return HOST_CLI_RUN;
+}
+
+int host_cli_parse(host_request *r, int argc, char **argv, int *status)
+{
+    struct option lo[16];
+    char so[16], text[64];
+    static const int version_opt[] = {O_VERSION, O_END};
+    const char *as = NULL, *name, *sub = NULL, *env;
+    const host_cmd *c;
+    int help = 0, version = 0, id, first;
+
+    request_init(r);
+    *status = 0;
+    build_getopt(global_opts, version_opt, 1, lo, sizeof(lo) / sizeof(lo[0]), so, sizeof(so));
+    optind = 0;
+    opterr = 0;
+    while ((id = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+        if (id == '?')
+            return usage(status, NULL, "unknown option '%s'",
+                         opt_text(optopt, argv[optind - 1], text, sizeof(text)));
+        if (id == ':')
+            return usage(status, NULL, "option '%s' needs a value",
+                         opt_text(optopt, argv[optind - 1], text, sizeof(text)));
+        if (id == O_VERSION) {
+            version = 1;
+            continue;
+        }
+        if (global_opt(r, id, optarg, &help) == -2)
+            as = optarg;
+    }
+    if (as && !help)
+        return usage(status, NULL,
+                     "bad --as '%s': expected distributor:ID, reseller:RESELLER_ID:ID or viewer:ID",
+                     as);
+    env = getenv("AWSCREDIT_CONFIG");
+    if (!r->config_path && env && *env)
+        r->config_path = env;
+
+    first = optind;
+    if (first >= argc || version) {
+        if (help) {
+            help_general();
+            return HOST_CLI_EXIT;
+        }
+        if (!version)
+            return usage(status, NULL, "no command given");
+        if (first < argc)
+            return usage(status, NULL, "--version takes no command");
+        r->cmd = find_cmd("version", NULL);
+        return HOST_CLI_RUN;
+    }
+
+    name = argv[first];
+    if (strcmp(name, "help") == 0) {
+        const char *hn = first + 1 < argc ? argv[first + 1] : NULL;
+        const char *hs = first + 2 < argc ? argv[first + 2] : NULL;
+        if (!hn)
+            help_general();
+        else if (is_group(hn) && !hs)
+            help_group(hn);
+        else if ((c = find_cmd(hn, is_group(hn) ? hs : NULL)) != NULL)
+            help_cmd(c);
+        else
+            return usage(status, NULL, "unknown command '%s%s%s'", hn, hs ? " " : "",
+                         hs ? hs : "");
+        return HOST_CLI_EXIT;
+    }
+    if (is_group(name)) {
+        sub = first + 1 < argc ? argv[first + 1] : NULL;
+        if (help || !sub || sub[0] == '-') {
+            if (help || (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0))) {
+                help_group(name);
+                return HOST_CLI_EXIT;
+            }
+            return usage(status, name, "'%s' needs a subcommand: %s", name,
+                         strcmp(name, "rules") == 0 ? "import, export or validate" : "import");
+        }
+        first++;
+    }
+    c = find_cmd(name, sub);
+    if (!c)
+        return usage(status, NULL, "unknown command '%s%s%s'", name, sub ? " " : "",
+                     sub ? sub : "");
+    if (help) {
+        help_cmd(c);
+        return HOST_CLI_EXIT;
+    }
+    return parse_cmd(r, c, argc - first, argv + first, status);
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m,
+                  const awc_call *c)
+{
+    switch (r->cmd->op) {
+    case HOST_OP_VERSION: return d->version(m, c);
+    case HOST_OP_MIGRATE: return d->migrate(m, c);
+    case HOST_OP_SHOW: return d->show(m, c, r->credit_id);
+    case HOST_OP_PULL: return d->pull(m, c, &r->pull);
+    case HOST_OP_ASSIGN: return d->assign(m, c, r->period);
+    case HOST_OP_LIST: return d->list(m, c, &r->filter);
+    case HOST_OP_EXPORT_CSV: return d->export_csv(m, c, &r->filter);
+    case HOST_OP_EXPLAIN: return d->explain(m, c, r->credit_id);
+    case HOST_OP_EDIT: return d->edit(m, c, &r->edit);
+    case HOST_OP_UNASSIGN: return d->unassign(m, c, &r->edit);
+    case HOST_OP_INVOICE: return d->invoice(m, c, r->period);
+    case HOST_OP_RECONCILE: return d->reconcile(m, c);
+    case HOST_OP_CLOSE_PERIOD: return d->close_period(m, c, r->period);
+    case HOST_OP_RUN: return d->run(m, c, r->period);
+    case HOST_OP_RULES_IMPORT: return d->rules_import(m, c, &r->file);
+    case HOST_OP_RULES_EXPORT: return d->rules_export(m, c, &r->file);
+    case HOST_OP_RULES_VALIDATE: return d->rules_validate(m, c, &r->file);
+    case HOST_OP_ACCOUNTS_IMPORT: return d->accounts_import(m, c, &r->file);
+    case HOST_OP_BALANCE: return d->balance(m, c);
+    case HOST_OP_EXPIRING: return d->expiring(m, c, r->within_days);
+    case HOST_OP_COUNT: break;
+    }
+    return AWC_ENOTSUP;
+}

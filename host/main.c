@@ -1,0 +1,195 @@
+/* main.c -- the `awscredit` command: parse the command line, load and check
+ * the module, read the configuration, open the module, run one operation,
+ * and exit with a sysexits status (docs/ABI.md).
+ *
+ * The order is chosen so that the cheapest refusal comes first: usage errors
+ * before anything is loaded, module checks before the configuration is read
+ * (the configuration's keys come from the module), and a missing operation
+ * before the module is opened. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "awscredit.h"
+#include "cli.h"
+#include "host.h"
+#include "inifile.h"
+#include "loader.h"
+#include "output.h"
+
+typedef struct host {
+    host_request req;
+    host_module mod;
+    host_ini ini;
+    host_term term;
+    host_out out;
+    awc_host_api api;
+    awc_module *m;
+} host;
+
+/* ---- the host API the module calls back ----------------------------------------------- */
+
+static const char *api_config_get(void *ctx, const char *section, const char *key)
+{
+    return host_ini_get(&((host *)ctx)->ini, section, key);
+}
+
+static const char *api_config_origin(void *ctx, const char *section, const char *key)
+{
+    return host_ini_origin(&((host *)ctx)->ini, section, key);
+}
+
+static void api_log(void *ctx, int level, const char *msg)
+{
+    host_term_log(&((host *)ctx)->term, level, msg);
+}
+
+static void api_progress(void *ctx, const char *task, uint64_t done, uint64_t total)
+{
+    host_term_progress(&((host *)ctx)->term, task, done, total);
+}
+
+static void api_init(host *h)
+{
+    memset(&h->api, 0, sizeof(h->api));
+    h->api.size = sizeof(h->api);
+    h->api.abi_major = AWC_ABI_MAJOR;
+    h->api.abi_minor = AWC_ABI_MINOR;
+    h->api.ctx = h;
+    h->api.log = api_log;
+    h->api.config_get = api_config_get;
+    h->api.config_origin = api_config_origin;
+    h->api.progress = api_progress;
+    /* malloc/realloc/free: the module's own (libc); secret_get: getenv. */
+}
+
+/* ---- reporting ------------------------------------------------------------------------- */
+
+/* "awscredit: <module's message>" and the status for code. */
+static int report(host *h, int code, char *errbuf, size_t n)
+{
+    const awc_module_desc *d = h->mod.desc;
+    const char *msg = errbuf;
+
+    errbuf[n - 1] = '\0';      /* whatever the module did to it */
+    if (!msg[0])
+        msg = d && d->strerror && d->strerror(code) ? d->strerror(code) : "failed";
+    host_term_error(&h->term, "%s", msg);
+    return host_exit_code(code);
+}
+
+/* The host's part of `version` (text only): this program, and the manifest
+ * the module came from.  The module's version operation prints the module
+ * and its libraries; when it has none, the host names the module. */
+static int print_versions(host *h)
+{
+    const awc_module_desc *d = h->mod.desc;
+    char line[1024];
+    int n;
+
+    n = snprintf(line, sizeof(line), "host       awscredit %s (ABI %d.%d)\nmanifest   %s\n",
+                 HOST_VERSION, AWC_ABI_MAJOR, AWC_ABI_MINOR, h->mod.mf.path);
+    if (n >= 0 && (size_t)n < sizeof(line) && !host_op_present(d, HOST_OP_VERSION))
+        snprintf(line + n, sizeof(line) - (size_t)n, "module     %s %s (ABI %u.%u)\n", d->name,
+                 d->module_version, (unsigned)d->abi_major, (unsigned)d->abi_minor);
+    return host_out_write(&h->out, line, strlen(line)) ? AWC_EIO : 0;
+}
+
+/* ---- one run ----------------------------------------------------------------------------- */
+
+static int run(host *h)
+{
+    char err[HOST_ERR_MAX], errbuf[HOST_ERR_MAX], oerr[HOST_ERR_MAX], dir[PATH_MAX], name[64];
+    const awc_module_desc *d;
+    host_op op = host_cli_op(&h->req);
+    int text_version = op == HOST_OP_VERSION && !h->req.json;
+    awc_call call;
+    int rc, orc;
+
+    err[0] = '\0';
+    rc = host_module_dir(dir, sizeof(dir), h->req.module_dir, err, sizeof(err));
+    if (!rc)
+        rc = host_module_load(&h->mod, dir, err, sizeof(err));
+    if (rc) {
+        host_term_error(&h->term, "%s", err);
+        return host_exit_code(rc);
+    }
+    d = h->mod.desc;
+    if (!host_op_present(d, op) && !text_version) {
+        host_term_error(&h->term, "this module does not provide '%s'",
+                        host_cli_name(&h->req, name, sizeof(name)));
+        return EX_UNAVAILABLE;
+    }
+    rc = host_ini_load(&h->ini, h->req.config_path, d->config_keys, err, sizeof(err));
+    if (rc) {
+        host_term_error(&h->term, "%s", err);
+        return host_exit_code(rc);
+    }
+
+    api_init(h);
+    err[0] = '\0';
+    h->m = NULL;
+    rc = d->open(&h->m, &h->api, err, sizeof(err));
+    if (rc) {
+        h->m = NULL;           /* a failed open holds nothing */
+        return report(h, rc, err, sizeof(err));
+    }
+
+    rc = host_out_open(&h->out, h->req.output, err, sizeof(err));
+    if (rc) {
+        host_term_error(&h->term, "%s", err);
+        return host_exit_code(rc);
+    }
+    h->out.term = &h->term;
+    memset(&call, 0, sizeof(call));
+    call.size = sizeof(call);
+    call.actor = &h->req.actor;
+    call.format = h->req.json ? AWC_FORMAT_JSON : AWC_FORMAT_TEXT;
+    call.write = host_out_write;
+    call.write_ctx = &h->out;
+    call.errbuf = errbuf;
+    call.errbuf_size = sizeof(errbuf);
+    errbuf[0] = '\0';
+
+    if (text_version)
+        rc = print_versions(h);
+    if (!rc && host_op_present(d, op))
+        rc = host_cli_call(&h->req, d, h->m, &call);
+    host_term_clear(&h->term);
+
+    oerr[0] = '\0';
+    orc = host_out_finish(&h->out, rc == 0, oerr, sizeof(oerr));
+    if (orc) {
+        host_term_error(&h->term, "%s", oerr);
+        return host_exit_code(orc);
+    }
+    if (rc)
+        return report(h, rc, errbuf, sizeof(errbuf));
+    return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static host h;
+    int status;
+
+    if (host_cli_parse(&h.req, argc, argv, &status) == HOST_CLI_EXIT)
+        return status;
+    host_term_init(&h.term, h.req.verbose);
+    status = run(&h);
+
+    if (h.out.f) {             /* an early return left the output open */
+        char ignored[HOST_ERR_MAX];
+        host_out_finish(&h.out, 0, ignored, sizeof(ignored));
+    }
+    if (h.m)
+        h.mod.desc->close(h.m);
+    host_ini_free(&h.ini);     /* config strings live until close() */
+    host_module_unload(&h.mod);
+    if (fflush(stdout) != 0 && status == EX_OK) {
+        host_term_error(NULL, "cannot write standard output");
+        status = EX_IOERR;
+    }
+    return status;
+}

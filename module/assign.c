@@ -1,0 +1,234 @@
+/* assign.c -- split specs and split lines (SPEC 4 and 7). */
+#include <stdio.h>
+#include <string.h>
+
+#include "assign.h"
+#include "awc.h"
+#include "split.h"
+
+static int kind_of(const char *s, size_t n, awc_split_kind *out)
+{
+    if (n == 8 && strncmp(s, "customer", 8) == 0)
+        *out = AWC_SPLIT_CUSTOMER;
+    else if (n == 8 && strncmp(s, "reseller", 8) == 0)
+        *out = AWC_SPLIT_RESELLER;
+    else if (n == 5 && strncmp(s, "party", 5) == 0)
+        *out = AWC_SPLIT_PARTY;
+    else
+        return -1;
+    return 0;
+}
+
+/* Parse "target:value[,target:value...]"; value parsed by the caller's
+ * function; party targets are "party:ID:value". */
+static int parse_spec(awc_split_spec *out, const char *s, int amounts, int e)
+{
+    const char *p = s;
+
+    memset(out, 0, sizeof(*out));
+    out->amounts = amounts;
+    if (!s || !*s)
+        return awc_error_set(AWC_EBADINPUT, "split: empty (expected e.g. customer:80,reseller:20)");
+    while (*p) {
+        const char *end = strchr(p, ','), *colon, *val;
+        size_t len;
+        awc_split_kind kind;
+        int rc;
+
+        if (!end)
+            end = p + strlen(p);
+        len = (size_t)(end - p);
+        colon = memchr(p, ':', len);
+        if (!colon || kind_of(p, (size_t)(colon - p), &kind) != 0)
+            return awc_error_set(AWC_EBADINPUT, "split '%.*s': expected customer:N, reseller:N "
+                                 "or party:ID:N", (int)(len > 60 ? 60 : len), p);
+        if (out->n == AWC_SPEC_MAX)
+            return awc_error_set(AWC_EBADINPUT, "split: at most %d targets", AWC_SPEC_MAX);
+        val = colon + 1;
+        if (kind == AWC_SPLIT_PARTY) {
+            const char *c2 = memchr(val, ':', (size_t)(end - val));
+            size_t idn = c2 ? (size_t)(c2 - val) : 0;
+            if (!c2 || idn == 0 || idn > AWC_RULE_ID_MAX)
+                return awc_error_set(AWC_EBADINPUT, "split: a party is written party:ID:N");
+            for (size_t k = 0; k < idn; k++)
+                if (!(val[k] >= 'A' && val[k] <= 'Z') && !(val[k] >= 'a' && val[k] <= 'z') &&
+                    !(val[k] >= '0' && val[k] <= '9') && val[k] != '-' && val[k] != '_' &&
+                    val[k] != '.')
+                    return awc_error_set(AWC_EBADINPUT, "split: a party id has only letters, "
+                                                        "digits, '-', '_' and '.'");
+            memcpy(out->t[out->n].party_id, val, idn);
+            out->t[out->n].party_id[idn] = '\0';
+            val = c2 + 1;
+        }
+        for (size_t i = 0; i < out->n; i++)
+            if (out->t[i].kind == kind &&
+                (kind != AWC_SPLIT_PARTY || strcmp(out->t[i].party_id, out->t[out->n].party_id) == 0))
+                return awc_error_set(AWC_EBADINPUT, "split: target '%.*s' given twice",
+                                     (int)(colon - p), p);
+        out->t[out->n].kind = kind;
+        if (amounts)
+            rc = awc_money_parse_minor(&out->t[out->n].minor, val, (size_t)(end - val), e);
+        else
+            rc = awc_percent_parse(&out->t[out->n].bp, val, (size_t)(end - val));
+        if (rc != 0)
+            return awc_error_prefix(AWC_EBADINPUT, "split '%.*s'", (int)(len > 60 ? 60 : len), p);
+        out->n++;
+        p = *end ? end + 1 : end;
+    }
+    if (!amounts) {
+        int32_t sum = 0;
+        for (size_t i = 0; i < out->n; i++)
+            sum += out->t[i].bp;
+        if (sum > AWC_BP_FULL)
+            return awc_error_set(AWC_EBADINPUT, "split: percentages add up to more than 100");
+    }
+    return 0;
+}
+
+int awc_splitspec_parse_percent(awc_split_spec *out, const char *s)
+{
+    return parse_spec(out, s, 0, 0);
+}
+
+int awc_splitspec_parse_amounts(awc_split_spec *out, const char *s, int e)
+{
+    return parse_spec(out, s, 1, e);
+}
+
+void awc_splitspec_from_rule(awc_split_spec *out, const awc_rule *r)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < r->n_split && i < AWC_SPEC_MAX; i++) {
+        out->t[i].kind = r->split[i].kind == AWC_TARGET_CUSTOMER ? AWC_SPLIT_CUSTOMER
+                       : r->split[i].kind == AWC_TARGET_RESELLER ? AWC_SPLIT_RESELLER
+                       : AWC_SPLIT_PARTY;
+        snprintf(out->t[i].party_id, sizeof(out->t[i].party_id), "%s", r->split[i].party_id);
+        out->t[i].bp = r->split[i].bp;
+        out->n++;
+    }
+}
+
+static const char *kind_name(awc_split_kind k)
+{
+    switch (k) {
+    case AWC_SPLIT_CUSTOMER: return "customer";
+    case AWC_SPLIT_RESELLER: return "reseller";
+    case AWC_SPLIT_PARTY: return "party";
+    case AWC_SPLIT_RETAINED: return "retained";
+    }
+    return "retained";
+}
+
+int awc_splitspec_format(char *buf, size_t n, const awc_split_spec *spec)
+{
+    size_t at = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < spec->n; i++) {
+        char pct[16];
+        int w;
+        awc_percent_format(pct, sizeof(pct), spec->t[i].bp);
+        if (spec->t[i].kind == AWC_SPLIT_PARTY)
+            w = snprintf(buf + at, n - at, "%sparty:%s:%s", i ? "," : "", spec->t[i].party_id, pct);
+        else
+            w = snprintf(buf + at, n - at, "%s%s:%s", i ? "," : "", kind_name(spec->t[i].kind),
+                         pct);
+        if (w < 0 || (size_t)w >= n - at)
+            return awc_error_set(AWC_EOVERFLOW, "split text too long");
+        at += (size_t)w;
+    }
+    return 0;
+}
+
+int awc_invoiceable(int64_t *out, int *exponent, awc_amount amount, const char *currency)
+{
+    int e = awc_currency_exponent(currency);
+    if (e < 0)
+        return awc_error_set(AWC_EBADINPUT, "unknown currency '%.3s'", currency);
+    *exponent = e;
+    return awc_money_to_minor(out, amount, e);
+}
+
+static void owner_fields(awc_split_line *l, const awc_owner *o)
+{
+    if (!o)
+        return;
+    snprintf(l->customer_id, sizeof(l->customer_id), "%s", o->customer_id ? o->customer_id : "");
+    snprintf(l->asset_id, sizeof(l->asset_id), "%s", o->asset_id ? o->asset_id : "");
+    snprintf(l->reseller_id, sizeof(l->reseller_id), "%s", o->reseller_id ? o->reseller_id : "");
+}
+
+int awc_assign_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total,
+                     const awc_split_spec *spec, const awc_owner *owner)
+{
+    int64_t shares[AWC_SPEC_MAX], retained = 0;
+    int32_t bp[AWC_SPEC_MAX];
+    int rc;
+
+    if (cap < spec->n + 1)
+        return awc_error_set(AWC_EOVERFLOW, "split: too many lines");
+    if (spec->amounts) {
+        for (size_t i = 0; i < spec->n; i++)
+            shares[i] = spec->t[i].minor;
+        rc = awc_split_fixed(&retained, total, shares, spec->n);
+    } else {
+        for (size_t i = 0; i < spec->n; i++)
+            bp[i] = spec->t[i].bp;
+        rc = awc_split_percent(shares, &retained, total, bp, spec->n);
+    }
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i <= spec->n; i++) {
+        awc_split_line *l = &lines[i];
+        memset(l, 0, sizeof(*l));
+        l->line_no = (int)i + 1;
+        owner_fields(l, owner);
+        if (i == spec->n) {
+            l->kind = AWC_SPLIT_RETAINED;
+            l->bp = -1;
+            l->amount_minor = retained;
+            snprintf(l->target_name, sizeof(l->target_name), "distributor");
+            l->customer_id[0] = l->asset_id[0] = l->reseller_id[0] = '\0';
+            continue;
+        }
+        l->kind = spec->t[i].kind;
+        l->bp = spec->amounts ? -1 : spec->t[i].bp;
+        l->amount_minor = shares[i];
+        snprintf(l->party_id, sizeof(l->party_id), "%s", spec->t[i].party_id);
+        if (l->kind == AWC_SPLIT_CUSTOMER && owner && owner->customer_name)
+            snprintf(l->target_name, sizeof(l->target_name), "%s", owner->customer_name);
+        else if (l->kind == AWC_SPLIT_RESELLER && owner && owner->reseller_name)
+            snprintf(l->target_name, sizeof(l->target_name), "%s", owner->reseller_name);
+        else
+            snprintf(l->target_name, sizeof(l->target_name), "%s", l->party_id);
+    }
+    *n = spec->n + 1;
+    return 0;
+}
+
+void awc_lines_json(char *buf, size_t n, const awc_split_line *lines, size_t count)
+{
+    size_t at = 0;
+    int w = snprintf(buf, n, "[");
+
+    if (w < 0 || (size_t)w >= n)
+        goto too_small;
+    at = (size_t)w;
+    for (size_t i = 0; i < count; i++) {
+        const awc_split_line *l = &lines[i];
+        w = snprintf(buf + at, n - at, "%s{\"target\":\"%s\"%s%s%s,\"percent_bp\":%d,"
+                     "\"amount_minor\":%lld}", i ? "," : "", kind_name(l->kind),
+                     l->party_id[0] ? ",\"party_id\":\"" : "", l->party_id[0] ? l->party_id : "",
+                     l->party_id[0] ? "\"" : "", (int)l->bp, (long long)l->amount_minor);
+        if (w < 0 || (size_t)w >= n - at)
+            goto too_small;
+        at += (size_t)w;
+    }
+    if (at + 2 > n)
+        goto too_small;
+    buf[at] = ']';
+    buf[at + 1] = '\0';
+    return;
+too_small:
+    snprintf(buf, n, "[]");
+}

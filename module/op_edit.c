@@ -1,0 +1,297 @@
+/* op_edit.c -- `edit ID` and `unassign ID`: manual changes by an admin,
+ * refused in read-only states, on a stale version, or when amounts do not
+ * fit the credit (SPEC 6, 7). */
+#include <stdio.h>
+#include <string.h>
+
+#include "assign.h"
+#include "credit.h"
+#include "credit_id.h"
+#include "mod.h"
+#include "out.h"
+
+typedef struct lines_buf {
+    awc_split_line l[AWC_SPEC_MAX + 1];
+    size_t n;
+} lines_buf;
+
+static int collect(void *arg, const awc_split_line *l)
+{
+    lines_buf *b = arg;
+    if (b->n < AWC_SPEC_MAX + 1)
+        b->l[b->n++] = *l;
+    return 0;
+}
+
+/* The percentages of the current lines, when every non-retained line has
+ * one (the credit was split by percent). */
+static int spec_from_lines(awc_split_spec *spec, const lines_buf *b)
+{
+    memset(spec, 0, sizeof(*spec));
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->l[i].kind == AWC_SPLIT_RETAINED)
+            continue;
+        if (b->l[i].bp < 0 || spec->n == AWC_SPEC_MAX)
+            return -1;
+        spec->t[spec->n].kind = b->l[i].kind;
+        snprintf(spec->t[spec->n].party_id, sizeof(spec->t[spec->n].party_id), "%s",
+                 b->l[i].party_id);
+        spec->t[spec->n].bp = b->l[i].bp;
+        spec->n++;
+    }
+    return spec->n ? 0 : -1;
+}
+
+static int account_ok(const char *s)
+{
+    if (strlen(s) != AWC_ACCOUNT_LEN)
+        return 0;
+    for (int i = 0; i < AWC_ACCOUNT_LEN; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+typedef struct edit_state {
+    awc_credit cr;
+    lines_buf before, after;
+    char id[AWC_CREDIT_ID_BUFSZ];
+    char owner_buf[1024];
+    awc_account_row owner_row;
+    char detail[4096];
+    char jb[1800], ja[1800];
+} edit_state;
+
+static int load(awc_module *m, const awc_call *c, const char *credit_id, const char *what,
+                edit_state *s, awc_store **st)
+{
+    uint64_t seq;
+    int rc;
+
+    if (!credit_id || !*credit_id)
+        return awc_error_set(AWC_EUSAGE, "%s: a credit ID is required", what);
+    if ((rc = awc_credit_id_parse(&seq, credit_id, m->cfg.ids.prefix)) != 0)
+        return rc;
+    awc_credit_id_format(s->id, sizeof(s->id), m->cfg.ids.prefix, seq);
+    if (c->actor->role == AWC_ROLE_VIEWER)
+        return awc_error_set(AWC_EPERM, "%s: a viewer may not change credits", what);
+    if ((rc = awc_mod_store(m, st)) != 0)
+        return rc;
+    rc = awc_credit_load(*st, c->actor, seq, &s->cr);
+    if (rc == AWC_ENOTFOUND)
+        return awc_error_set(AWC_ENOTFOUND, "credit %s not found", s->id);
+    if (rc != 0)
+        return rc;
+    if (!awc_state_editable(s->cr.state))
+        return awc_error_set(AWC_EREADONLY, "%s: credit %s is %s and read-only", what, s->id,
+                             awc_state_name(s->cr.state));
+    if ((rc = awc_mod_period_open(m, *st, s->cr.period, what)) != 0)
+        return rc;
+    return (*st)->ops->splits_of(*st, seq, collect, &s->before);
+}
+
+static int check_version(const edit_state *s, int64_t expect)
+{
+    if (expect && expect != s->cr.version)
+        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it: version is now "
+                             "%lld, you had %lld; reload and try again", s->id,
+                             (long long)s->cr.version, (long long)expect);
+    return 0;
+}
+
+static int print_lines(const awc_call *c, const edit_state *s, const char *verb, int e)
+{
+    char amt[AWC_MONEY_BUFSZ];
+    int rc;
+
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object(), *lines = json_array();
+        int bad = 0;
+        for (size_t i = 0; i < s->after.n; i++) {
+            const awc_split_line *l = &s->after.l[i];
+            json_t *o = json_object();
+            awc_money_format_minor(amt, sizeof(amt), l->amount_minor, e);
+            bad |= awc_json_set(o, "line", json_integer(l->line_no)) |
+                   awc_json_set(o, "target", json_string(l->kind == AWC_SPLIT_CUSTOMER ? "customer"
+                                : l->kind == AWC_SPLIT_RESELLER ? "reseller"
+                                : l->kind == AWC_SPLIT_PARTY ? "party" : "retained")) |
+                   awc_json_set(o, "party_id", awc_json_str_or_null(l->party_id)) |
+                   awc_json_set(o, "amount", json_string(amt));
+            bad |= json_array_append_new(lines, o);
+        }
+        bad |= awc_json_set(doc, "credit_id", json_string(s->id)) |
+               awc_json_set(doc, "result", json_string(verb)) |
+               awc_json_set(doc, "version", json_integer(s->cr.version + 1)) |
+               awc_json_set(doc, "currency", json_string(s->cr.currency)) |
+               awc_json_set(doc, "splits", lines);
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+        return rc;
+    }
+    rc = awc_out_printf(c, "%s %s (version %lld)\n", s->id, verb, (long long)s->cr.version + 1);
+    for (size_t i = 0; rc == 0 && i < s->after.n; i++) {
+        const awc_split_line *l = &s->after.l[i];
+        awc_money_format_minor(amt, sizeof(amt), l->amount_minor, e);
+        rc = awc_out_printf(c, "  %-9s %-20s %s %s\n",
+                            l->kind == AWC_SPLIT_CUSTOMER ? "customer"
+                            : l->kind == AWC_SPLIT_RESELLER ? "reseller"
+                            : l->kind == AWC_SPLIT_PARTY ? "party" : "retained",
+                            l->kind == AWC_SPLIT_CUSTOMER ? l->customer_id
+                            : l->kind == AWC_SPLIT_RESELLER ? l->reseller_id
+                            : l->kind == AWC_SPLIT_PARTY ? l->party_id : "distributor",
+                            amt, s->cr.currency);
+    }
+    return rc;
+}
+
+static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
+{
+    awc_split_spec spec;
+    awc_owner owner;
+    awc_assignment as;
+    awc_store *st;
+    char first_day[11];
+    const char *account;
+    int64_t total;
+    int e, rc;
+
+    if (!a->split && !a->amounts && !a->account && !a->note)
+        return awc_error_set(AWC_EUSAGE, "edit: give --split, --amounts, --account or --note");
+    if (a->split && a->amounts)
+        return awc_error_set(AWC_EUSAGE, "edit: --split and --amounts exclude each other");
+    if (a->account && !account_ok(a->account))
+        return awc_error_set(AWC_EBADINPUT, "edit: --account '%.20s': expected 12 digits",
+                             a->account);
+    if (a->note && strlen(a->note) > AWC_NOTE_MAX)
+        return awc_error_set(AWC_EBADINPUT, "edit: --note is longer than %d characters",
+                             AWC_NOTE_MAX);
+    if ((rc = load(m, c, a->credit_id, "edit", s, &st)) != 0)
+        return rc;
+    if ((rc = check_version(s, a->expect_version)) != 0)
+        return rc;
+    if ((rc = awc_invoiceable(&total, &e, s->cr.amount, s->cr.currency)) != 0)
+        return rc;
+    /* the spec: as given, else the current percentages, else the default */
+    if (a->split)
+        rc = awc_splitspec_parse_percent(&spec, a->split);
+    else if (a->amounts)
+        rc = awc_splitspec_parse_amounts(&spec, a->amounts, e);
+    else if (spec_from_lines(&spec, &s->before) == 0)
+        rc = 0;
+    else if (m->cfg.assign.default_split)
+        rc = awc_splitspec_parse_percent(&spec, m->cfg.assign.default_split);
+    else
+        rc = awc_error_set(AWC_EUSAGE, "edit: credit %s has no split to keep; give --split or "
+                           "--amounts", s->id);
+    if (rc != 0)
+        return rc;
+    /* the owner: of the new account, else of the credit's (owner) account */
+    snprintf(first_day, sizeof(first_day), "%.7s-01", s->cr.period);
+    account = a->account ? a->account
+            : s->cr.owner_account_id[0] ? s->cr.owner_account_id : s->cr.usage_account_id;
+    rc = st->ops->account_owner(st, account, first_day, &s->owner_row, s->owner_buf,
+                                sizeof(s->owner_buf));
+    if (rc == AWC_ENOTFOUND)
+        return awc_error_set(AWC_EBADINPUT, "edit: account %s has no owner on %s; import it "
+                             "into the accounts map first", account, first_day);
+    if (rc != 0)
+        return rc;
+    if (c->actor->role == AWC_ROLE_RESELLER &&
+        strcmp(s->owner_row.reseller_id, c->actor->reseller_id) != 0)
+        return awc_error_set(AWC_EPERM, "edit: account %s belongs to another reseller", account);
+    owner = (awc_owner){ s->owner_row.customer_id, s->owner_row.asset_id,
+                         s->owner_row.reseller_id, s->owner_row.customer_name,
+                         s->owner_row.reseller_name };
+    if ((rc = awc_assign_lines(s->after.l, AWC_SPEC_MAX + 1, &s->after.n, total, &spec,
+                               &owner)) != 0)
+        return awc_error_prefix(rc, "edit %s", s->id);
+    awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
+    awc_lines_json(s->ja, sizeof(s->ja), s->after.l, s->after.n);
+    snprintf(s->detail, sizeof(s->detail), "{\"splits_before\":%s,\"splits_after\":%s%s%s%s}",
+             s->jb, s->ja, a->account ? ",\"account\":\"" : "", a->account ? a->account : "",
+             a->account ? "\"" : "");
+    memset(&as, 0, sizeof(as));
+    as.seq = s->cr.seq;
+    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
+    as.from = s->cr.state;
+    as.to = AWC_ASSIGNED;
+    as.kind = s->cr.state == AWC_PENDING_ASSIGN ? AWC_EV_ASSIGN : AWC_EV_EDIT;
+    as.customer_id = owner.customer_id;
+    as.asset_id = owner.asset_id;
+    as.reseller_id = owner.reseller_id;
+    as.rule_id = "manual";
+    as.owner_account_id = a->account; /* NULL keeps an earlier reassignment */
+    as.lines = s->after.l;
+    as.nlines = s->after.n;
+    as.note = a->note;
+    as.detail = s->detail;
+    rc = st->ops->assign_apply(st, &as, 1, c->actor);
+    if (rc == AWC_ECONFLICT)
+        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
+                             "again", s->id);
+    if (rc != 0)
+        return rc;
+    return print_lines(c, s, s->cr.state == AWC_PENDING_ASSIGN ? "assigned" : "edited", e);
+}
+
+int awc_op_edit(awc_module *m, const awc_call *c, const awc_edit_args *a)
+{
+    edit_state *s = awc_calloc(1, sizeof(*s));
+    int rc;
+
+    awc_op_begin();
+    if (!s)
+        return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
+    rc = a ? do_edit(m, c, a, s) : awc_error_set(AWC_EUSAGE, "edit: arguments missing");
+    awc_free(s);
+    return awc_op_end(c, rc);
+}
+
+static int do_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
+{
+    awc_assignment as;
+    awc_store *st;
+    awc_state to;
+    int rc;
+
+    if ((rc = load(m, c, a->credit_id, "unassign", s, &st)) != 0)
+        return rc;
+    if ((rc = check_version(s, a->expect_version)) != 0)
+        return rc;
+    if ((rc = awc_state_next(&to, s->cr.state, AWC_EV_UNASSIGN)) != 0)
+        return awc_error_prefix(rc, "unassign %s", s->id);
+    awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
+    snprintf(s->detail, sizeof(s->detail), "{\"splits_before\":%s,\"splits_after\":[]}", s->jb);
+    memset(&as, 0, sizeof(as));
+    as.seq = s->cr.seq;
+    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
+    as.from = s->cr.state;
+    as.to = to;
+    as.kind = AWC_EV_UNASSIGN;
+    as.customer_id = s->cr.customer_id;
+    as.asset_id = s->cr.asset_id;
+    as.reseller_id = s->cr.reseller_id;
+    as.note = a->note;
+    as.detail = s->detail;
+    rc = st->ops->assign_apply(st, &as, 1, c->actor);
+    if (rc == AWC_ECONFLICT)
+        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
+                             "again", s->id);
+    if (rc != 0)
+        return rc;
+    s->after.n = 0;
+    return print_lines(c, s, "unassigned: back to PENDING_ASSIGN", 2);
+}
+
+int awc_op_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a)
+{
+    edit_state *s = awc_calloc(1, sizeof(*s));
+    int rc;
+
+    awc_op_begin();
+    if (!s)
+        return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
+    rc = a ? do_unassign(m, c, a, s) : awc_error_set(AWC_EUSAGE, "unassign: arguments missing");
+    awc_free(s);
+    return awc_op_end(c, rc);
+}
