@@ -187,6 +187,39 @@ typedef struct awc_assignment {
     const char *detail;            /* JSON */
 } awc_assignment;
 
+/* The filters of list/export (SPEC 10) after parsing: NULL / 0 = none.
+ * Amount bounds are exact; statuses a bit mask of (1 << awc_state). */
+typedef enum awc_sort_key {
+    AWC_SORT_ID = 0, AWC_SORT_PERIOD, AWC_SORT_AMOUNT, AWC_SORT_STATUS, AWC_SORT_CUSTOMER,
+    AWC_SORT_RESELLER, AWC_SORT_ACCOUNT, AWC_SORT_UPDATED, AWC_SORT_TYPE
+} awc_sort_key;
+
+typedef struct awc_query {
+    unsigned status_mask;
+    const char *period_from, *period_to;
+    const char *customer, *reseller, *asset, *account;
+    uint64_t seq;                  /* one credit ID, or 0 */
+    const char *description;       /* substring, case-insensitive */
+    const char *type;
+    int has_min, has_max;
+    awc_amount min_amount, max_amount;
+    const char *rule;
+    int unmapped;
+    const char *scope_reseller;    /* a reseller actor sees only its own */
+    awc_sort_key sort;
+    int descending;
+    int64_t limit, offset;         /* limit 0 = all */
+} awc_query;
+
+/* One credit as list/export show it (the CSV columns of SPEC 10). */
+typedef struct awc_credit_row {
+    awc_credit c;
+    int64_t assigned_minor;        /* sum of non-retained split lines */
+    int64_t retained_minor;
+    int has_splits;
+    char record_ids[512];          /* the usage record ids, ';'-separated */
+} awc_credit_row;
+
 typedef struct awc_db_params {
     const char *socket, *host;
     unsigned port;
@@ -255,6 +288,10 @@ typedef struct awc_store_ops {
     /* Is period closed?  *closed = 1 with who and when, else 0. */
     int (*period_get)(awc_store *st, const char *period, int *closed, char *by, size_t bysz,
                       char *at, size_t atsz);
+    /* Stream the credits matching q, one callback per row in q's order;
+     * memory does not grow with the number of rows. */
+    int (*credits_query)(awc_store *st, const awc_query *q,
+                         int (*fn)(void *arg, const awc_credit_row *r), void *arg);
     /* Close period (idempotent: closing a closed period changes nothing). */
     int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);
 } awc_store_ops;
