@@ -54,6 +54,31 @@ enum mdb_sql {
     Q_SPLITS_OF,
     Q_PERIOD_GET,
     Q_PERIOD_CLOSE,
+    Q_INV_LINES,
+    Q_OB_FILE_COUNT,
+    Q_OB_FILE_INSERT,
+    Q_OB_REC_INSERT,
+    Q_OB_MARK,
+    Q_OB_FILES,
+    Q_OB_RECORDS,
+    Q_OB_SET_STATUS,
+    Q_OB_CONFIRM_FILE,
+    Q_OB_REC_SET_ID,
+    Q_OB_SPLIT_SET_ID,
+    Q_OB_COLLECT_EVENTS,
+    Q_OB_COLLECT,
+    Q_OB_CLOSE_EVENTS,
+    Q_OB_CLOSE,
+    Q_OB_REJECT_EVENTS,
+    Q_OB_REJECT_SPLITS,
+    Q_OB_REJECT,
+    Q_RUN_LOCK,
+    Q_RUN_HOLDER,
+    Q_RUN_STALE,
+    Q_RUN_INSERT,
+    Q_RUN_STEP,
+    Q_RUN_FINISH,
+    Q_RUN_UNLOCK,
     Q_COUNT
 };
 
@@ -169,6 +194,25 @@ int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_
 int mdb_period_get(awc_store *s, const char *period, int *closed, char *by, size_t bysz,
                    char *at, size_t atsz);
 int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor);
+int mdb_invoice_lines(awc_store *s, const char *period,
+                      int (*fn)(void *, const awc_invoice_line *), void *arg);
+int mdb_outbox_create(awc_store *s, awc_outbox_file *f, const awc_invoice_line *lines, size_t n,
+                      const uint64_t *seqs, size_t nseqs);
+int mdb_outbox_files(awc_store *s, const char *period, unsigned mask,
+                     int (*fn)(void *, const awc_outbox_file *), void *arg);
+int mdb_outbox_records(awc_store *s, uint64_t local_id,
+                       int (*fn)(void *, const awc_outbox_record *), void *arg);
+int mdb_outbox_set_status(awc_store *s, uint64_t local_id, awc_outbox_status status,
+                          const char *note);
+int mdb_outbox_confirm(awc_store *s, uint64_t local_id, const char *usage_file_id,
+                       const char (*record_ids)[65], size_t n, const awc_actor *actor);
+int mdb_outbox_settle(awc_store *s, uint64_t local_id, awc_outbox_status status,
+                      const char *note, const awc_actor *actor);
+int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const char *host,
+                 uint64_t *run_id);
+int mdb_run_step(awc_store *s, uint64_t run_id, const char *step, const char *status,
+                 const char *detail);
+int mdb_run_unlock(awc_store *s, const char *period, uint64_t run_id, const char *status);
 int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),
                   void *arg);
 int mdb_migrate(awc_store *s, int *applied);

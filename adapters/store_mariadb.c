@@ -23,7 +23,7 @@
     "revision, adjusts, description, credit_type, billing_entity, legal_entity, invoice_id, " \
     "first_usage, last_usage, issue_date, line_count, amount, status, version, unmapped, " \
     "customer_id, asset_id, reseller_id, rule_id, usage_file_id, processing_date, " \
-    "created_at, updated_at, owner_account_id"
+    "created_at, updated_at, owner_account_id, COALESCE(outbox_id, 0)"
 
 static const char *const sql_text[Q_COUNT] = {
     [Q_MIG_LIST] = "SELECT version, checksum FROM schema_migrations ORDER BY version",
@@ -97,7 +97,8 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE credits SET status = ?, version = version + 1, unmapped = ?, customer_id = ?, "
         "asset_id = ?, reseller_id = ?, rule_id = ?, "
         "owner_account_id = COALESCE(?, owner_account_id), "
-        "updated_at = CURRENT_TIMESTAMP(6) WHERE seq = ? AND version = ? AND status = ?",
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE seq = ? AND version = ? AND status = ? "
+        "AND outbox_id IS NULL",
     [Q_SPLITS_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
     [Q_SPLITS_INSERT] =
         "INSERT INTO credit_splits (seq, line_no, target, party_id, target_name, percent_bp, "
@@ -111,6 +112,95 @@ static const char *const sql_text[Q_COUNT] = {
         "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
     [Q_PERIOD_GET] = "SELECT closed_by, closed_at FROM periods WHERE period = ?",
     [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
+    [Q_INV_LINES] =
+        "SELECT c.seq, COALESCE(s.line_no, 0), COALESCE(s.target, 'retained'), "
+        "COALESCE(s.amount_minor, 0), COALESCE(c.reseller_id, ''), c.currency, "
+        "COALESCE(s.customer_id, c.customer_id, ''), COALESCE(s.asset_id, c.asset_id, '') "
+        "FROM credits c LEFT JOIN credit_splits s ON s.seq = c.seq AND s.target <> 'retained' "
+        "AND s.amount_minor <> 0 "
+        "WHERE c.period = ? AND c.status = 'ASSIGNED' AND c.outbox_id IS NULL "
+        "ORDER BY c.reseller_id, c.currency, c.seq, s.line_no FOR UPDATE",
+    [Q_OB_FILE_COUNT] =
+        "SELECT COUNT(*) FROM usage_files WHERE period = ? AND reseller_id = ? AND currency = ?",
+    [Q_OB_FILE_INSERT] =
+        "INSERT INTO usage_files (external_id, period, reseller_id, currency, adapter, status, "
+        "record_count) VALUES (?, ?, ?, ?, ?, 'prepared', ?)",
+    [Q_OB_REC_INSERT] =
+        "INSERT INTO usage_records (local_id, position, seq, line_no, amount_minor) "
+        "VALUES (?, ?, ?, ?, ?)",
+    [Q_OB_MARK] =
+        "UPDATE credits SET outbox_id = ? WHERE seq = ? AND status = 'ASSIGNED' "
+        "AND outbox_id IS NULL",
+    [Q_OB_FILES] =
+        "SELECT local_id, external_id, COALESCE(usage_file_id, ''), period, reseller_id, "
+        "currency, adapter, status, record_count FROM usage_files "
+        "WHERE (? IS NULL OR period = ?) ORDER BY local_id",
+    [Q_OB_RECORDS] =
+        "SELECT r.position, r.seq, r.line_no, r.amount_minor, COALESCE(s.customer_id, ''), "
+        "COALESCE(s.asset_id, ''), c.description, COALESCE(r.record_id, '') "
+        "FROM usage_records r JOIN credits c ON c.seq = r.seq "
+        "LEFT JOIN credit_splits s ON s.seq = r.seq AND s.line_no = r.line_no "
+        "WHERE r.local_id = ? ORDER BY r.position",
+    [Q_OB_SET_STATUS] =
+        "UPDATE usage_files SET status = ?, note = COALESCE(?, note), "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE local_id = ?",
+    [Q_OB_CONFIRM_FILE] =
+        "UPDATE usage_files SET usage_file_id = ?, status = 'sent', "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE local_id = ?",
+    [Q_OB_REC_SET_ID] =
+        "UPDATE usage_records SET record_id = ? WHERE local_id = ? AND position = ?",
+    [Q_OB_SPLIT_SET_ID] =
+        "UPDATE credit_splits s JOIN usage_records r ON r.seq = s.seq AND r.line_no = s.line_no "
+        "SET s.record_id = r.record_id WHERE r.local_id = ?",
+    [Q_OB_COLLECT_EVENTS] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note) "
+        "SELECT seq, 'collect', 'ASSIGNED', 'PROCESSING', version, version + 1, ?, ?, ?, ? "
+        "FROM credits WHERE outbox_id = ? AND status = 'ASSIGNED' ORDER BY seq",
+    [Q_OB_COLLECT] =
+        "UPDATE credits SET status = 'PROCESSING', version = version + 1, usage_file_id = ?, "
+        "processing_date = UTC_DATE(), outbox_id = NULL, updated_at = CURRENT_TIMESTAMP(6) "
+        "WHERE outbox_id = ? AND status = 'ASSIGNED'",
+    [Q_OB_CLOSE_EVENTS] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note) "
+        "SELECT seq, 'close', 'PROCESSING', 'PROCESSED', version, version + 1, ?, ?, ?, ? "
+        "FROM credits WHERE usage_file_id = "
+        "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
+        "ORDER BY seq",
+    [Q_OB_CLOSE] =
+        "UPDATE credits SET status = 'PROCESSED', version = version + 1, "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE usage_file_id = "
+        "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
+    [Q_OB_REJECT_EVENTS] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note) "
+        "SELECT seq, 'reject', 'PROCESSING', 'ASSIGNED', version, version + 1, ?, ?, ?, ? "
+        "FROM credits WHERE usage_file_id = "
+        "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
+        "ORDER BY seq",
+    [Q_OB_REJECT_SPLITS] =
+        "UPDATE credit_splits s JOIN usage_records r ON r.seq = s.seq AND r.line_no = s.line_no "
+        "SET s.record_id = NULL WHERE r.local_id = ?",
+    [Q_OB_REJECT] =
+        "UPDATE credits SET status = 'ASSIGNED', version = version + 1, usage_file_id = NULL, "
+        "processing_date = NULL, updated_at = CURRENT_TIMESTAMP(6) WHERE usage_file_id = "
+        "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
+    [Q_RUN_LOCK] = "SELECT GET_LOCK(?, 0)",
+    [Q_RUN_HOLDER] =
+        "SELECT actor_id, host, started_at FROM runs WHERE period = ? AND step = 'run' "
+        "AND status = 'running' ORDER BY id DESC LIMIT 1",
+    [Q_RUN_STALE] =
+        "UPDATE runs SET status = 'interrupted', finished_at = CURRENT_TIMESTAMP(6) "
+        "WHERE period = ? AND step = 'run' AND status = 'running'",
+    [Q_RUN_INSERT] =
+        "INSERT INTO runs (period, step, status, actor_id, host) VALUES (?, 'run', 'running', ?, ?)",
+    [Q_RUN_STEP] =
+        "INSERT INTO runs (period, step, status, actor_id, host, finished_at, detail) "
+        "SELECT period, ?, ?, actor_id, host, CURRENT_TIMESTAMP(6), ? FROM runs WHERE id = ?",
+    [Q_RUN_FINISH] =
+        "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+    [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(?)",
 };
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -507,6 +597,16 @@ static const awc_store_ops mdb_ops = {
     .splits_of = mdb_splits_of,
     .period_get = mdb_period_get,
     .period_close = mdb_period_close,
+    .invoice_lines = mdb_invoice_lines,
+    .outbox_create = mdb_outbox_create,
+    .outbox_files = mdb_outbox_files,
+    .outbox_records = mdb_outbox_records,
+    .outbox_set_status = mdb_outbox_set_status,
+    .outbox_confirm = mdb_outbox_confirm,
+    .outbox_settle = mdb_outbox_settle,
+    .run_lock = mdb_run_lock,
+    .run_step = mdb_run_step,
+    .run_unlock = mdb_run_unlock,
 };
 
 static char *dup_or_null(const char *s, int *oom)

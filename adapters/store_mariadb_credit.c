@@ -201,6 +201,7 @@ static int do_get(mdb *st, void *arg)
     mdb_r_str(&r, c->created_at, sizeof(c->created_at));
     mdb_r_str(&r, c->updated_at, sizeof(c->updated_at));
     mdb_r_str(&r, c->owner_account_id, sizeof(c->owner_account_id));
+    mdb_r_u64(&r, &c->outbox_id);
     if ((rc = mdb_bind_result(st, Q_CREDIT_GET, &r)) != 0)
         return rc;
     rc = mdb_fetch(st, Q_CREDIT_GET, &r);

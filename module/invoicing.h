@@ -78,6 +78,11 @@ typedef struct awc_invoicing_ops {
                 char (*record_ids)[AWC_UF_ID_MAX]);
     /* The current state of a file the platform has. */
     int (*status)(awc_invoicing *inv, const char *usage_file_id, awc_uf_state *out);
+    /* The record ids of a file the platform has, in the order they were
+     * sent (for a file found after a crash): fills record_ids[0..*n) with
+     * at most cap ids. */
+    int (*records)(awc_invoicing *inv, const char *usage_file_id,
+                   char (*record_ids)[AWC_UF_ID_MAX], size_t cap, size_t *n);
 } awc_invoicing_ops;
 
 struct awc_invoicing {

@@ -43,6 +43,13 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period);
 int awc_op_explain(awc_module *m, const awc_call *c, const char *credit_id);
 int awc_op_edit(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a);
+int awc_op_invoice(awc_module *m, const awc_call *c, const char *period);
+int awc_op_reconcile(awc_module *m, const awc_call *c);
+int awc_op_close_period(awc_module *m, const awc_call *c, const char *period);
+int awc_op_run(awc_module *m, const awc_call *c, const char *period);
+/* The invoice step without output (run uses it too). */
+int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t *files,
+                    size_t *records);
 int awc_op_rules_import(awc_module *m, const awc_call *c, const awc_file_args *a);
 int awc_op_rules_export(awc_module *m, const awc_call *c, const awc_file_args *a);
 int awc_op_rules_validate(awc_module *m, const awc_call *c, const awc_file_args *a);

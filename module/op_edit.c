@@ -85,6 +85,9 @@ static int load(awc_module *m, const awc_call *c, const char *credit_id, const c
     if (!awc_state_editable(s->cr.state))
         return awc_error_set(AWC_EREADONLY, "%s: credit %s is %s and read-only", what, s->id,
                              awc_state_name(s->cr.state));
+    if (s->cr.outbox_id)
+        return awc_error_set(AWC_EREADONLY, "%s: credit %s is being handed to invoicing and "
+                             "read-only until that finishes", what, s->id);
     if ((rc = awc_mod_period_open(m, *st, s->cr.period, what)) != 0)
         return rc;
     return (*st)->ops->splits_of(*st, seq, collect, &s->before);

@@ -51,6 +51,7 @@ typedef struct awc_credit {
     char processing_date[11];
     char created_at[27], updated_at[27]; /* YYYY-MM-DD HH:MM:SS.ffffff UTC */
     char owner_account_id[AWC_ACCOUNT_LEN + 1]; /* "" = the usage account */
+    uint64_t outbox_id;            /* non-zero while in an unconfirmed usage file */
 } awc_credit;
 
 typedef struct awc_event {
@@ -220,6 +221,44 @@ typedef struct awc_credit_row {
     char record_ids[512];          /* the usage record ids, ';'-separated */
 } awc_credit_row;
 
+/* A split line that invoicing will turn into a usage record. */
+typedef struct awc_invoice_line {
+    uint64_t seq;
+    int line_no;
+    awc_split_kind kind;
+    int64_t amount_minor;
+    const char *reseller_id, *currency, *customer_id, *asset_id, *description, *period;
+} awc_invoice_line;
+
+/* A usage file in the outbox (SPEC 8). */
+typedef enum awc_outbox_status {
+    AWC_OB_PREPARED = 1, AWC_OB_SENDING, AWC_OB_SENT, AWC_OB_ACCEPTED, AWC_OB_CLOSED,
+    AWC_OB_REJECTED
+} awc_outbox_status;
+
+typedef struct awc_outbox_file {
+    uint64_t local_id;
+    char external_id[129];
+    char usage_file_id[65];
+    char period[8];
+    char reseller_id[AWC_CODE_MAX * 4 + 1];
+    char currency[4];
+    char adapter[17];
+    awc_outbox_status status;
+    int64_t record_count;
+} awc_outbox_file;
+
+/* One record of an outbox file, with what its note needs. */
+typedef struct awc_outbox_record {
+    int position;
+    uint64_t seq;
+    int line_no;
+    int64_t amount_minor;
+    char customer_id[AWC_CODE_MAX * 4 + 1], asset_id[AWC_CODE_MAX * 4 + 1];
+    char description[AWC_DESC_MAX * 4 + 1];
+    char record_id[65];
+} awc_outbox_record;
+
 typedef struct awc_db_params {
     const char *socket, *host;
     unsigned port;
@@ -292,6 +331,40 @@ typedef struct awc_store_ops {
      * memory does not grow with the number of rows. */
     int (*credits_query)(awc_store *st, const awc_query *q,
                          int (*fn)(void *arg, const awc_credit_row *r), void *arg);
+    /* Invoicing.  The ASSIGNED credits of period not yet in an outbox file,
+     * one callback per non-retained split line (and one with line_no 0 for
+     * a credit without such lines), grouped by reseller and currency. */
+    int (*invoice_lines)(awc_store *st, const char *period,
+                         int (*fn)(void *arg, const awc_invoice_line *l), void *arg);
+    /* Write a prepared outbox file: its row, its records (lines[0..n)) and
+     * the outbox mark on credits seqs[0..nseqs).  *local_id is set. */
+    int (*outbox_create)(awc_store *st, awc_outbox_file *f, const awc_invoice_line *lines,
+                         size_t n, const uint64_t *seqs, size_t nseqs);
+    /* Outbox files of period (NULL = every period) whose status bit is in
+     * mask (1 << awc_outbox_status). */
+    int (*outbox_files)(awc_store *st, const char *period, unsigned mask,
+                        int (*fn)(void *arg, const awc_outbox_file *f), void *arg);
+    int (*outbox_records)(awc_store *st, uint64_t local_id,
+                          int (*fn)(void *arg, const awc_outbox_record *r), void *arg);
+    int (*outbox_set_status)(awc_store *st, uint64_t local_id, awc_outbox_status status,
+                             const char *note);
+    /* The platform has the file: record its ids, and move every credit of
+     * the file to PROCESSING with a collect event. */
+    int (*outbox_confirm)(awc_store *st, uint64_t local_id, const char *usage_file_id,
+                          const char (*record_ids)[65], size_t n, const awc_actor *actor);
+    /* The platform closed (credits -> PROCESSED) or rejected (credits ->
+     * ASSIGNED, record ids cleared, note in the events) a file. */
+    int (*outbox_settle)(awc_store *st, uint64_t local_id, awc_outbox_status status,
+                         const char *note, const awc_actor *actor);
+
+    /* Runs: take the period's run lock on this connection (0, or
+     * AWC_ELOCKED naming the holder), journal a step, release. */
+    int (*run_lock)(awc_store *st, const char *period, const awc_actor *actor,
+                    const char *host, uint64_t *run_id);
+    int (*run_step)(awc_store *st, uint64_t run_id, const char *step, const char *status,
+                    const char *detail);
+    int (*run_unlock)(awc_store *st, const char *period, uint64_t run_id, const char *status);
+
     /* Close period (idempotent: closing a closed period changes nothing). */
     int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);
 } awc_store_ops;
