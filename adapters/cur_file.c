@@ -6,13 +6,16 @@
  * looks at the record that starts at buf[beg]:
  *
  *   fast path   memchr finds its '\n' and no '"' lies before it (the
- *               position of the next quote is cached, so a file without
- *               quotes is searched for quotes once per buffer fill).  The
+ *               position of the next quote is cached, so a file with few
+ *               quotes is searched for quotes about once per block).  The
  *               line item type field is reached by memchr over type_col
  *               commas and compared with the wanted types in place.
- *   slow path   the record has a quote, or its end is not in the buffer:
- *               find_end() walks it with quote rules, refills when needed,
- *               and over-long records are reported and skipped.
+ *   quoted line the record has quotes that all close before that '\n':
+ *               find_end() checks it with the quote rules and field_at()
+ *               walks to the type field.
+ *   slow path   the record spans lines or its end is not in the buffer:
+ *               slow_next() refills, and reports and skips over-long
+ *               records.
  *
  * Only a row of a wanted type is split into all its fields (quotes removed
  * in place) and validated.  Records that span lines (a newline inside
@@ -233,8 +236,8 @@ static ssize_t file_read(void *ctx, void *buf, size_t n)
     }
 }
 
-/* Read from the source, retrying short reads of 0 < k < n only as the
- * source wants; returns bytes, 0 at end, or an error. */
+/* One read from the source, counted: bytes, 0 at the end (and src_eof
+ * set), or the source's error. */
 static ssize_t src_read(awc_cur_reader *r, void *buf, size_t n)
 {
     ssize_t k = r->src.read(r->src.ctx, buf, n);
@@ -403,7 +406,12 @@ static char *find_end(char *p, char *e, int known, char *nl, char *q, int *quote
             *lines += count_nl(nl, pos);
             nl = memchr(pos, '\n', (size_t)(e - pos));
         }
-        q = memchr(pos, '"', (size_t)((nl ? nl : e) - pos));
+        /* the next quote is often the next field's: look there first */
+        {
+            char *lim = nl ? nl : e;
+            q = pos + 1 < lim && pos[0] == ',' && pos[1] == '"' ? pos + 1
+                                                                : memchr(pos, '"', (size_t)(lim - pos));
+        }
         if (!q)
             return nl;
     }

@@ -614,18 +614,23 @@ static void copy_note(char *dst, const char *s)
 
 /* The state of file id: its ack decides; without one, a file in the outbox
  * is pending and no file is unknown. */
-static int spool_status(awc_invoicing *inv, const char *id, awc_uf_state *out)
+static int spool_status(awc_invoicing *inv, const char *usage_file_id, awc_uf_state *out)
 {
     struct spool *s = (struct spool *)inv;
-    char csv[PATH_MAX], ack[PATH_MAX], shown[SHOW_MAX + 1];
+    char csv[PATH_MAX], ack[PATH_MAX], shown[SHOW_MAX + 1], id[AWC_UF_ID_MAX];
     char *text = NULL, *line, *rest;
     size_t len = 0;
     int rc, have_csv;
 
+    /* the id may live in *out (status(inv, st.usage_file_id, &st)) */
+    if (!usage_file_id || !valid_file_id(usage_file_id)) {
+        memset(out, 0, sizeof(*out));
+        return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id "
+                             "(UF-YYYY-MM-DDDD-DDDD)",
+                             usage_file_id ? show(shown, sizeof(shown), usage_file_id) : "");
+    }
+    snprintf(id, sizeof(id), "%s", usage_file_id);
     memset(out, 0, sizeof(*out));
-    if (!id || !valid_file_id(id))
-        return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id (UF-YYYY-MM-DDDD-DDDD)",
-                             id ? show(shown, sizeof(shown), id) : "");
     if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) ||
         (rc = join(ack, sizeof(ack), s->acks, id, ".status")))
         return rc;
@@ -669,6 +674,127 @@ static int spool_status(awc_invoicing *inv, const char *id, awc_uf_state *out)
     }
     copy_note(out->note, rest);
     awc_free(text);
+    return 0;
+}
+
+/* --- records ------------------------------------------------------------------ */
+
+/* Reading the first field of each record of a CSV we wrote. */
+enum { AT_START, FIRST, FIRST_Q, FIRST_QQ, REST, REST_Q };
+
+struct ids_reader {
+    char (*ids)[AWC_UF_ID_MAX];
+    size_t cap, count, records;    /* records: including the header */
+    char field[AWC_UF_ID_MAX];
+    size_t flen;
+    int toolong;
+};
+
+static void emit(struct ids_reader *r)
+{
+    if (r->records++ > 0) {
+        if (r->count < r->cap && !r->toolong) {
+            memcpy(r->ids[r->count], r->field, r->flen);
+            r->ids[r->count][r->flen] = '\0';
+        }
+        r->count++;
+    }
+    r->flen = 0;
+}
+
+static void grow_field(struct ids_reader *r, char c)
+{
+    if (r->flen + 1 < sizeof(r->field))
+        r->field[r->flen++] = c;
+    else if (r->records > 0)
+        r->toolong = 1;
+}
+
+static int spool_records(awc_invoicing *inv, const char *id, char (*record_ids)[AWC_UF_ID_MAX],
+                         size_t cap, size_t *n)
+{
+    struct spool *s = (struct spool *)inv;
+    struct ids_reader r;
+    char csv[PATH_MAX], buf[64 * 1024], shown[SHOW_MAX + 1];
+    int fd, rc, st = AT_START;
+
+    *n = 0;
+    if (!id || !valid_file_id(id))
+        return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id "
+                             "(UF-YYYY-MM-DDDD-DDDD)", id ? show(shown, sizeof(shown), id) : "");
+    if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) != 0)
+        return rc;
+    if (!is_regular(csv))
+        return awc_error_set(AWC_ENOTFOUND, "spool: no usage file %s", csv);
+    if ((fd = open(csv, O_RDONLY | O_CLOEXEC)) < 0)
+        return io_error("cannot open", csv, errno);
+    memset(&r, 0, sizeof(r));
+    r.ids = record_ids;
+    r.cap = cap;
+    for (;;) {
+        ssize_t got = read(fd, buf, sizeof(buf));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int err = errno;
+            close(fd);
+            return io_error("cannot read", csv, err);
+        }
+        if (got == 0)
+            break;
+        for (ssize_t i = 0; i < got; i++) {
+            char c = buf[i];
+            switch (st) {
+            case AT_START:
+            case FIRST:
+                if (c == '"' && st == AT_START)
+                    st = FIRST_Q;
+                else if (c == ',')
+                    emit(&r), st = REST;
+                else if (c == '\n')
+                    emit(&r), st = AT_START;
+                else if (c != '\r')
+                    grow_field(&r, c), st = FIRST;
+                break;
+            case FIRST_Q:
+                if (c == '"')
+                    st = FIRST_QQ;
+                else
+                    grow_field(&r, c);
+                break;
+            case FIRST_QQ:             /* a quote inside quotes: doubled, or the end */
+                if (c == '"')
+                    grow_field(&r, c), st = FIRST_Q;
+                else if (c == ',')
+                    emit(&r), st = REST;
+                else if (c == '\n')
+                    emit(&r), st = AT_START;
+                else if (c != '\r')
+                    st = FIRST;
+                break;
+            case REST:
+                if (c == '"')
+                    st = REST_Q;
+                else if (c == '\n')
+                    st = AT_START;
+                break;
+            case REST_Q:
+                if (c == '"')
+                    st = REST;
+                break;
+            }
+        }
+    }
+    close(fd);
+    if (st == FIRST || st == FIRST_QQ)
+        emit(&r);                      /* no line end after the last record */
+    if (r.toolong)
+        return awc_error_set(AWC_EBADINPUT, "%s: a record id longer than %d bytes", csv,
+                             AWC_UF_ID_MAX - 1);
+    if (r.count > cap)
+        return awc_error_set(AWC_EOVERFLOW, "spool: usage file %s holds %zu records, more than "
+                             "the %zu expected", id, r.count, cap);
+    *n = r.count;
     return 0;
 }
 
@@ -844,7 +970,7 @@ static void spool_close(awc_invoicing *inv)
 }
 
 static const awc_invoicing_ops spool_ops = {
-    spool_close, spool_find, spool_send, spool_status,
+    spool_close, spool_find, spool_send, spool_status, spool_records,
 };
 
 static int make_dir(const char *path)

@@ -221,6 +221,8 @@ int mdb_credit_insert(awc_store *s, awc_credit *c, const awc_actor *actor);
 int mdb_credit_get(awc_store *s, awc_credit *out, uint64_t seq);
 int mdb_credit_transition(awc_store *s, const awc_transition *t, int64_t *new_version);
 int mdb_events_each(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_event *), void *arg);
+int mdb_credits_query(awc_store *s, const awc_query *q,
+                      int (*fn)(void *, const awc_credit_row *), void *arg);
 
 /* Shared by the credit statements. */
 const char *mdb_role_name(int role);

@@ -596,6 +596,7 @@ static const awc_store_ops mdb_ops = {
     .assign_apply = mdb_assign_apply,
     .splits_of = mdb_splits_of,
     .period_get = mdb_period_get,
+    .credits_query = mdb_credits_query,
     .period_close = mdb_period_close,
     .invoice_lines = mdb_invoice_lines,
     .outbox_create = mdb_outbox_create,

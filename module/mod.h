@@ -53,5 +53,7 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
 int awc_op_rules_import(awc_module *m, const awc_call *c, const awc_file_args *a);
 int awc_op_rules_export(awc_module *m, const awc_call *c, const awc_file_args *a);
 int awc_op_rules_validate(awc_module *m, const awc_call *c, const awc_file_args *a);
+int awc_op_list(awc_module *m, const awc_call *c, const awc_filter *f);
+int awc_op_export_csv(awc_module *m, const awc_call *c, const awc_filter *f);
 
 #endif /* AWC_MOD_H */

@@ -17,7 +17,9 @@
 #include "mod.h"
 
 static const char *const operations[] = {
-    "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", NULL,
+    "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
+    "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
+    "rules_import", "rules_export", "rules_validate", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -200,6 +202,17 @@ static const awc_module_desc descriptor = {
     .edit = awc_op_edit,
     .unassign = awc_op_unassign,
     .accounts_import = awc_op_accounts_import,
+    .list = awc_op_list,
+    .export_csv = awc_op_export_csv,
+    .invoice = awc_op_invoice,
+    .reconcile = awc_op_reconcile,
+    .close_period = awc_op_close_period,
+    .run = awc_op_run,
+    .assign = awc_op_assign,
+    .explain = awc_op_explain,
+    .rules_import = awc_op_rules_import,
+    .rules_export = awc_op_rules_export,
+    .rules_validate = awc_op_rules_validate,
 };
 
 __attribute__((visibility("default")))

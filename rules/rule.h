@@ -138,6 +138,10 @@ const awc_rule *awc_ruleset_choose_scan(const awc_ruleset *rs, const awc_rule_in
  * "created", "rule id"); "" for anything else. */
 const char *awc_rule_step_name(int step);
 
+/* Where the exporters (rules_xml.h, rules_csv.h) send their text, in
+ * pieces: 0, or -1 on failure (the same contract as awc_call.write). */
+typedef int (*awc_rules_write_fn)(void *ctx, const char *buf, size_t len);
+
 /* --- model helpers (rule.c) --------------------------------------------------- */
 
 #define AWC_RULE_NAME_MAX 200      /* bytes */

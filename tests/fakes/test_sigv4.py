@@ -19,12 +19,22 @@ client signed its raw unsorted query (what libcurl < 8.3 did).
 Prints TAP ("ok N - ..." / "not ok N - ...") and exits 1 on any failure.
 """
 
-import datetime
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sigv4  # noqa: E402
+# tests/fakes/ also holds other fakes, one of them named like a standard
+# module (platform.py): take this folder off the import path before
+# importing anything else, and load sigv4.py by its file name.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
+
+import importlib.util  # noqa: E402
+import datetime  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("sigv4", os.path.join(_HERE, "sigv4.py"))
+sigv4 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sigv4)
 
 RESULTS = []
 

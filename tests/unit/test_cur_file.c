@@ -956,53 +956,81 @@ static const char *const gen_types[] = {"Usage", "Credits", "Usage", "Tax", "Cre
 static const char *const gen_cur[] = {"USD", "EUR", "JPY"};
 static const char *const gen_desc[] = {
     "plain description",
-    "\"with, comma\"",
-    "\"with \"\"quotes\"\"\"",
-    "\"multi\nline\"",
-    "\"multi\r\nline, crlf\"",
+    "with, comma",
+    "with \"quotes\"",
+    "multi\nline",
+    "multi\r\nline, crlf",
     "",
     "Goodwill Credits",
 };
 
-/* Random CUR rows; expected per-currency sums of period 2026-10 credits. */
-static void generate(struct buf *b, size_t rows, awc_amount want[3], size_t count[3])
+/* One CSV field: quoted when it must be, or always (as Athena writes). */
+static void bfield(struct buf *b, const char *v, int quote_all, int last)
 {
+    if (quote_all || strpbrk(v, ",\"\r\n")) {
+        bput(b, "\"", 1);
+        for (; *v; v++) {
+            if (*v == '"')
+                bput(b, "\"", 1);
+            bput(b, v, 1);
+        }
+        bput(b, "\"", 1);
+    } else {
+        bputs(b, v);
+    }
+    if (!last)
+        bput(b, ",", 1);
+}
+
+/* Random CUR rows; expected per-currency sums of period 2026-10 credits. */
+static void generate(struct buf *b, size_t rows, int quote_all, awc_amount want[3], size_t count[3])
+{
+    static const char *const names[] = {
+        "identity/LineItemId", "bill/PayerAccountId", "bill/BillingPeriodStartDate",
+        "lineItem/UsageAccountId", "lineItem/LineItemType", "lineItem/UsageStartDate",
+        "lineItem/ProductCode", "lineItem/CurrencyCode", "lineItem/UnblendedCost",
+        "lineItem/LineItemDescription", "bill/InvoicingEntity"};
     size_t i;
     int c;
-    bputs(b, "identity/LineItemId,bill/PayerAccountId,bill/BillingPeriodStartDate,"
-             "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,"
-             "lineItem/ProductCode,lineItem/CurrencyCode,lineItem/UnblendedCost,"
-             "lineItem/LineItemDescription,bill/InvoicingEntity\n");
+
+    for (c = 0; c < 11; c++)
+        bfield(b, names[c], quote_all, c == 10);
+    bputs(b, "\n");
     for (c = 0; c < 3; c++)
         want[c] = 0, count[c] = 0;
     for (i = 0; i < rows; i++) {
-        char t[128];
+        char id[32], payer[16], account[16], day[16], amount[64];
         const char *type = gen_types[below(8)];
         int cur = (int)below(3), dec = (int)below(11), other = below(50) == 0;
         int64_t v = (int64_t)(below(UINT64_C(100000000000)) * (uint64_t)ONE / 1000);
         uint64_t p10 = 1;
+        struct buf a = {0};
+
         for (c = 0; c < 10 - dec; c++)
             p10 *= 10;
         v = v / (int64_t)p10 * (int64_t)p10;
         if (below(2))
             v = -v;
-        snprintf(t, sizeof(t), "id%zu,%012" PRIu64 ",%s,%012" PRIu64 ",", i, 100000000000 + below(9),
-                 other ? "2026-09-01T00:00:00Z" : "2026-10-01T00:00:00Z", 200000000000 + below(99));
-        bputs(b, t);
-        if (below(20) == 0) {
-            bputs(b, "\"");
-            bputs(b, type);
-            bputs(b, "\"");
-        } else {
-            bputs(b, type);
-        }
-        snprintf(t, sizeof(t), ",2026-%s-%02d,AmazonEC2,%s,", other ? "09" : "10",
-                 1 + (int)below(28), gen_cur[cur]);
-        bputs(b, t);
-        bamount(b, v, dec);
-        bputs(b, ",");
-        bputs(b, gen_desc[below(7)]);
-        bputs(b, below(2) ? ",\"Amazon Web Services, Inc.\"" : ",AWS EMEA");
+        snprintf(id, sizeof(id), "id%zu", i);
+        snprintf(payer, sizeof(payer), "%012" PRIu64, 100000000000 + below(9));
+        snprintf(account, sizeof(account), "%012" PRIu64, 200000000000 + below(99));
+        snprintf(day, sizeof(day), "2026-%s-%02d", other ? "09" : "10", 1 + (int)below(28));
+        bamount(&a, v, dec);
+        bput(&a, "", 1);
+        snprintf(amount, sizeof(amount), "%s", a.p);
+        free(a.p);
+
+        bfield(b, id, quote_all, 0);
+        bfield(b, payer, quote_all, 0);
+        bfield(b, other ? "2026-09-01T00:00:00Z" : "2026-10-01T00:00:00Z", quote_all, 0);
+        bfield(b, account, quote_all, 0);
+        bfield(b, type, quote_all || below(20) == 0, 0);
+        bfield(b, day, quote_all, 0);
+        bfield(b, "AmazonEC2", quote_all, 0);
+        bfield(b, gen_cur[cur], quote_all, 0);
+        bfield(b, amount, quote_all, 0);
+        bfield(b, gen_desc[below(7)], quote_all, 0);
+        bfield(b, below(2) ? "Amazon Web Services, Inc." : "AWS EMEA", quote_all, 1);
         bputs(b, below(4) == 0 ? "\r\n" : "\n");
         if (!strcmp(type, "Credit") && !other) {
             want[cur] += v;
@@ -1059,16 +1087,21 @@ static void test_generated(void **state)
     size_t count[3], rows = 20000;
     (void)state;
 
+    int quote_all;
+
     rng_seed("generated");
-    generate(&b, rows, want, count);
-    assert_true(count[0] > 100);
-    check_generated(&b, WHOLE, 0, want, count, rows, b.n);
-    check_generated(&b, RANDOM, 300, want, count, rows, b.n);
-    gzip_buf(&gz, &b);
-    check_generated(&gz, WHOLE, 0, want, count, rows, b.n);
-    check_generated(&gz, RANDOM, 1000, want, count, rows, b.n);
-    free(b.p);
-    free(gz.p);
+    for (quote_all = 0; quote_all < 2; quote_all++) {
+        memset(&b, 0, sizeof(b));
+        generate(&b, rows, quote_all, want, count);
+        assert_true(count[0] > 100);
+        check_generated(&b, WHOLE, 0, want, count, rows, b.n);
+        check_generated(&b, RANDOM, 300, want, count, rows, b.n);
+        gzip_buf(&gz, &b);
+        check_generated(&gz, WHOLE, 0, want, count, rows, b.n);
+        check_generated(&gz, RANDOM, 1000, want, count, rows, b.n);
+        free(b.p);
+        free(gz.p);
+    }
 }
 
 /* --- credit key and type ------------------------------------------------------------------------ */

@@ -1,0 +1,269 @@
+/* op_assign.c -- `assign --period P`: every PENDING_ASSIGN credit of P gets
+ * its rule's split, or the default configuration, or stays pending flagged
+ * unmapped when its account has no owner.  One unit of work, in chunks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "assign.h"
+#include "date.h"
+#include "mod.h"
+#include "out.h"
+#include "owners.h"
+#include "ruleload.h"
+
+#define CHUNK 1000
+#define CURRENCIES 32
+
+typedef struct item {
+    awc_split_line lines[AWC_SPEC_MAX + 1];
+    char owner_account[AWC_ACCOUNT_LEN + 1];
+    char note[160];
+    char detail[1024];
+} item;
+
+typedef struct cur_total {
+    char currency[4];
+    int exponent;
+    size_t credits;
+    int64_t assigned, retained;
+} cur_total;
+
+typedef struct run {
+    awc_module *m;
+    const awc_call *c;
+    const char *period;
+    char first_day[11];
+    awc_ruleset *rs;
+    awc_owners *owners;
+    awc_split_spec def;
+    int have_default;
+    awc_assignment *a;
+    item *items;
+    size_t n;
+    /* results, reset on every attempt */
+    size_t seen, by_rule, by_default, flagged, still_unmapped, no_rule;
+    cur_total tot[CURRENCIES];
+    size_t ntot;
+} run;
+
+static void reset(run *r)
+{
+    r->n = 0;
+    r->seen = r->by_rule = r->by_default = r->flagged = r->still_unmapped = r->no_rule = 0;
+    r->ntot = 0;
+}
+
+static void add_total(run *r, const char *currency, int e, const awc_split_line *l, size_t n)
+{
+    cur_total *t = NULL;
+    for (size_t i = 0; i < r->ntot; i++)
+        if (strcmp(r->tot[i].currency, currency) == 0)
+            t = &r->tot[i];
+    if (!t && r->ntot < CURRENCIES) {
+        t = &r->tot[r->ntot++];
+        memset(t, 0, sizeof(*t));
+        memcpy(t->currency, currency, 4);
+        t->exponent = e;
+    }
+    if (!t)
+        return;
+    t->credits++;
+    for (size_t i = 0; i < n; i++) {
+        if (l[i].kind == AWC_SPLIT_RETAINED)
+            t->retained += l[i].amount_minor;
+        else
+            t->assigned += l[i].amount_minor;
+    }
+}
+
+static int flush(run *r, awc_store *st)
+{
+    int rc = st->ops->assign_apply(st, r->a, r->n, r->c->actor);
+    r->n = 0;
+    if (r->m->host.progress)
+        r->m->host.progress(r->m->host.ctx, "assign", r->seen, 0);
+    return rc;
+}
+
+typedef struct pending_arg {
+    run *r;
+    awc_store *st;
+} pending_arg;
+
+static int on_pending(void *arg, const awc_pending *p)
+{
+    pending_arg *pa = arg;
+    run *r = pa->r;
+    item *it = &r->items[r->n];
+    awc_assignment *a = &r->a[r->n];
+    const char *account = p->owner_account_id[0] ? p->owner_account_id : p->usage_account_id;
+    const awc_rule *rule = NULL;
+    awc_split_spec spec;
+    awc_owner owner;
+    int64_t total;
+    size_t nlines = 0;
+    int e, rc;
+
+    r->seen++;
+    memset(a, 0, sizeof(*a));
+    memcpy(it->owner_account, p->owner_account_id, sizeof(it->owner_account));
+    a->seq = p->seq;
+    a->expect_version = p->version;
+    a->from = AWC_PENDING_ASSIGN;
+    a->owner_account_id = it->owner_account[0] ? it->owner_account : NULL;
+    if (!awc_owners_find(r->owners, account, &owner)) {
+        if (p->unmapped) {
+            r->still_unmapped++;
+            return 0;
+        }
+        snprintf(it->note, sizeof(it->note), "no owner for account %s on %s", account,
+                 r->first_day);
+        a->to = AWC_PENDING_ASSIGN;
+        a->kind = AWC_EV_FLAG;
+        a->unmapped = 1;
+        a->note = it->note;
+        r->flagged++;
+    } else {
+        awc_rule_input in = { p->description, r->period, owner.customer_id, owner.reseller_id,
+                              p->product_code, p->credit_type, account };
+        rule = r->rs ? awc_ruleset_choose(r->rs, &in) : NULL;
+        if (rule)
+            awc_splitspec_from_rule(&spec, rule);
+        else if (r->have_default)
+            spec = r->def;
+        else {
+            r->no_rule++;
+            return 0;
+        }
+        if ((rc = awc_invoiceable(&total, &e, p->amount, p->currency)) != 0 ||
+            (rc = awc_assign_lines(it->lines, AWC_SPEC_MAX + 1, &nlines, total, &spec, &owner)) != 0)
+            return awc_error_prefix(rc, "credit %llu", (unsigned long long)p->seq);
+        a->to = AWC_ASSIGNED;
+        a->kind = AWC_EV_ASSIGN;
+        a->customer_id = owner.customer_id;
+        a->asset_id = owner.asset_id;
+        a->reseller_id = owner.reseller_id;
+        a->rule_id = rule ? rule->id : "default";
+        a->lines = it->lines;
+        a->nlines = nlines;
+        snprintf(it->note, sizeof(it->note), rule ? "rule %s" : "default configuration %s",
+                 rule ? rule->id : r->m->cfg.assign.default_split);
+        a->note = it->note;
+        awc_lines_json(it->detail, sizeof(it->detail), it->lines, nlines);
+        a->detail = it->detail;
+        add_total(r, p->currency, e, it->lines, nlines);
+        if (rule)
+            r->by_rule++;
+        else
+            r->by_default++;
+    }
+    if (++r->n == CHUNK)
+        return flush(r, pa->st);
+    return 0;
+}
+
+static int assign_all(awc_store *st, void *arg)
+{
+    run *r = arg;
+    pending_arg pa = { r, st };
+    int rc;
+
+    reset(r);
+    if ((rc = st->ops->credits_pending(st, r->period, on_pending, &pa)) != 0)
+        return rc;
+    return r->n ? flush(r, st) : 0;
+}
+
+static int report(run *r)
+{
+    const awc_call *c = r->c;
+    char a[AWC_MONEY_BUFSZ], t[AWC_MONEY_BUFSZ];
+    int rc;
+
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object(), *tots = json_array();
+        int bad = 0;
+        for (size_t i = 0; i < r->ntot; i++) {
+            json_t *o = json_object();
+            awc_money_format_minor(a, sizeof(a), r->tot[i].assigned, r->tot[i].exponent);
+            awc_money_format_minor(t, sizeof(t), r->tot[i].retained, r->tot[i].exponent);
+            bad |= awc_json_set(o, "currency", json_string(r->tot[i].currency)) |
+                   awc_json_set(o, "credits", json_integer((json_int_t)r->tot[i].credits)) |
+                   awc_json_set(o, "assigned", json_string(a)) |
+                   awc_json_set(o, "retained", json_string(t));
+            bad |= json_array_append_new(tots, o);
+        }
+        bad |= awc_json_set(doc, "period", json_string(r->period)) |
+               awc_json_set(doc, "pending", json_integer((json_int_t)r->seen)) |
+               awc_json_set(doc, "by_rule", json_integer((json_int_t)r->by_rule)) |
+               awc_json_set(doc, "by_default", json_integer((json_int_t)r->by_default)) |
+               awc_json_set(doc, "unmapped_new", json_integer((json_int_t)r->flagged)) |
+               awc_json_set(doc, "unmapped", json_integer((json_int_t)(r->flagged +
+                                                                      r->still_unmapped))) |
+               awc_json_set(doc, "no_rule", json_integer((json_int_t)r->no_rule)) |
+               awc_json_set(doc, "totals", tots);
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+        return rc;
+    }
+    rc = awc_out_printf(c, "assign %s: %zu pending: %zu by rule, %zu by default, %zu unmapped "
+                        "(%zu newly flagged), %zu left pending (no rule, no default)\n",
+                        r->period, r->seen, r->by_rule, r->by_default,
+                        r->flagged + r->still_unmapped, r->flagged, r->no_rule);
+    for (size_t i = 0; rc == 0 && i < r->ntot; i++) {
+        awc_money_format_minor(a, sizeof(a), r->tot[i].assigned, r->tot[i].exponent);
+        awc_money_format_minor(t, sizeof(t), r->tot[i].retained, r->tot[i].exponent);
+        rc = awc_out_printf(c, "  %s: %zu credits, assigned %s, retained %s\n",
+                            r->tot[i].currency, r->tot[i].credits, a, t);
+    }
+    return rc;
+}
+
+int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
+{
+    run r;
+    awc_store *st;
+    int rc;
+
+    awc_op_begin();
+    memset(&r, 0, sizeof(r));
+    if (!period)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "assign: --period YYYY-MM is required"));
+    if ((rc = awc_period_check(period)) != 0)
+        return awc_op_end(c, rc);
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_op_end(c, awc_error_set(AWC_EPERM, "assign: only a distributor runs "
+                                                      "assignment; resellers use edit"));
+    r.m = m;
+    r.c = c;
+    r.period = period;
+    snprintf(r.first_day, sizeof(r.first_day), "%.7s-01", period);
+    if (m->cfg.assign.default_split) {
+        if ((rc = awc_splitspec_parse_percent(&r.def, m->cfg.assign.default_split)) != 0)
+            return awc_op_end(c, awc_error_prefix(AWC_ECONFIG, "assign.default"));
+        r.have_default = 1;
+    }
+    r.a = awc_calloc(CHUNK, sizeof(*r.a));
+    r.items = awc_calloc(CHUNK, sizeof(*r.items));
+    if (!r.a || !r.items)
+        rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = awc_mod_store(m, &st);
+    if (rc == 0)
+        rc = awc_mod_period_open(m, st, period, "assign");
+    if (rc == 0)
+        rc = awc_ruleset_load(&r.rs, st);
+    if (rc == 0)
+        rc = awc_owners_load(&r.owners, st, r.first_day);
+    if (rc == 0)
+        rc = st->ops->tx(st, assign_all, &r);
+    if (rc == 0)
+        rc = report(&r);
+    else
+        awc_error_prefix(rc, "assign %s: nothing was assigned", period);
+    awc_ruleset_free(r.rs);
+    awc_owners_free(r.owners);
+    awc_free(r.a);
+    awc_free(r.items);
+    return awc_op_end(c, rc);
+}

@@ -1,0 +1,177 @@
+/* op_explain.c -- `explain ID`: every candidate rule, whether it matched,
+ * and at which precedence step it won or lost; the default and unmapped
+ * cases explained too (SPEC 7). */
+#include <stdio.h>
+#include <string.h>
+
+#include "assign.h"
+#include "credit.h"
+#include "credit_id.h"
+#include "mod.h"
+#include "out.h"
+#include "ruleload.h"
+
+typedef struct explain_ctx {
+    const awc_call *c;
+    json_t *rules;
+    int rc;
+    size_t matched;
+} explain_ctx;
+
+static int on_verdict(void *arg, const awc_rule_verdict *v)
+{
+    explain_ctx *x = arg;
+    const char *outcome;
+    char why[160];
+
+    if (!v->matched)
+        outcome = "no match";
+    else if (v->winner)
+        outcome = "WINS";
+    else
+        outcome = "matched";
+    if (v->matched)
+        x->matched++;
+    if (!v->matched)
+        snprintf(why, sizeof(why), "%s", v->why_not ? v->why_not : "");
+    else if (v->winner)
+        snprintf(why, sizeof(why), "the most appropriate rule");
+    else
+        snprintf(why, sizeof(why), "lost at step %d (%s)", v->lost_at_step,
+                 awc_rule_step_name(v->lost_at_step));
+    if (x->rules) {
+        json_t *o = json_object();
+        int bad = awc_json_set(o, "rule_id", json_string(v->rule->id)) |
+                  awc_json_set(o, "name", json_string(v->rule->name ? v->rule->name : "")) |
+                  awc_json_set(o, "matched", json_boolean(v->matched)) |
+                  awc_json_set(o, "winner", json_boolean(v->winner)) |
+                  awc_json_set(o, "lost_at_step", v->matched && !v->winner
+                                                      ? json_integer(v->lost_at_step)
+                                                      : json_null()) |
+                  awc_json_set(o, "reason", json_string(why));
+        if (bad || json_array_append_new(x->rules, o) != 0)
+            return x->rc = awc_error_set(AWC_ENOMEM, "out of memory");
+        return 0;
+    }
+    x->rc = awc_out_printf(x->c, "  %-8s %-24s %s\n", outcome, v->rule->id, why);
+    return x->rc;
+}
+
+typedef struct ex_state {
+    awc_credit cr;
+    char id[AWC_CREDIT_ID_BUFSZ];
+    char owner_buf[1024];
+    awc_account_row owner;
+} ex_state;
+
+static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_state *s)
+{
+    awc_ruleset *rs = NULL;
+    const awc_rule *win = NULL;
+    explain_ctx x = { c, NULL, 0, 0 };
+    char first_day[11], outcome[256];
+    const char *account;
+    awc_store *st;
+    uint64_t seq;
+    int have_owner, rc;
+
+    if (!credit_id || !*credit_id)
+        return awc_error_set(AWC_EUSAGE, "explain: a credit ID is required");
+    if ((rc = awc_credit_id_parse(&seq, credit_id, m->cfg.ids.prefix)) != 0)
+        return rc;
+    awc_credit_id_format(s->id, sizeof(s->id), m->cfg.ids.prefix, seq);
+    if ((rc = awc_mod_store(m, &st)) != 0)
+        return rc;
+    rc = awc_credit_load(st, c->actor, seq, &s->cr);
+    if (rc == AWC_ENOTFOUND)
+        return awc_error_set(AWC_ENOTFOUND, "credit %s not found", s->id);
+    if (rc != 0)
+        return rc;
+    snprintf(first_day, sizeof(first_day), "%.7s-01", s->cr.period);
+    account = s->cr.owner_account_id[0] ? s->cr.owner_account_id : s->cr.usage_account_id;
+    rc = st->ops->account_owner(st, account, first_day, &s->owner, s->owner_buf,
+                                sizeof(s->owner_buf));
+    if (rc != 0 && rc != AWC_ENOTFOUND)
+        return rc;
+    have_owner = rc == 0;
+    if ((rc = awc_ruleset_load(&rs, st)) != 0)
+        return rc;
+    awc_rule_input in = { s->cr.description, s->cr.period,
+                          have_owner ? s->owner.customer_id : "",
+                          have_owner ? s->owner.reseller_id : "", s->cr.product_code,
+                          s->cr.credit_type, account };
+    if (rs)
+        win = awc_ruleset_choose(rs, &in);
+    if (!have_owner)
+        snprintf(outcome, sizeof(outcome), "unmapped: account %s has no owner on %s, so the "
+                 "credit stays PENDING_ASSIGN until the accounts map covers it", account,
+                 first_day);
+    else if (win)
+        snprintf(outcome, sizeof(outcome), "rule %s applies", win->id);
+    else if (m->cfg.assign.default_split)
+        snprintf(outcome, sizeof(outcome), "no rule matches: the default configuration "
+                 "(assign.default = %s) applies", m->cfg.assign.default_split);
+    else
+        snprintf(outcome, sizeof(outcome), "no rule matches and no default is configured: "
+                 "the credit stays PENDING_ASSIGN");
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        x.rules = json_array();
+        if (rs)
+            rc = awc_ruleset_explain(rs, &in, on_verdict, &x);
+        if (rc == 0)
+            rc = x.rc;
+        int bad = awc_json_set(doc, "credit_id", json_string(s->id)) |
+                  awc_json_set(doc, "status", json_string(awc_state_name(s->cr.state))) |
+                  awc_json_set(doc, "account", json_string(account)) |
+                  awc_json_set(doc, "customer_id", have_owner ? json_string(s->owner.customer_id)
+                                                              : json_null()) |
+                  awc_json_set(doc, "reseller_id", have_owner ? json_string(s->owner.reseller_id)
+                                                              : json_null()) |
+                  awc_json_set(doc, "rule_id", win ? json_string(win->id) : json_null()) |
+                  awc_json_set(doc, "default", (!win && have_owner && m->cfg.assign.default_split)
+                                               ? json_string(m->cfg.assign.default_split)
+                                               : json_null()) |
+                  awc_json_set(doc, "unmapped", json_boolean(!have_owner)) |
+                  awc_json_set(doc, "outcome", json_string(outcome)) |
+                  awc_json_set(doc, "candidates", x.rules);
+        if (rc == 0)
+            rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+    } else {
+        rc = awc_out_printf(c, "%s  %s  %s %s  account %s  customer %s  reseller %s\n"
+                            "  description: %s\n  type %s, service %s\n",
+                            s->id, awc_state_name(s->cr.state), s->cr.period, s->cr.currency,
+                            account, have_owner ? s->owner.customer_id : "-",
+                            have_owner ? s->owner.reseller_id : "-", s->cr.description,
+                            s->cr.credit_type, s->cr.product_code);
+        if (rc == 0)
+            rc = awc_out_printf(c, "Candidates (%zu rule%s, precedence: description, customer, "
+                                "reseller, service, newest created, smallest id)\n",
+                                rs ? awc_ruleset_count(rs) : 0,
+                                rs && awc_ruleset_count(rs) == 1 ? "" : "s");
+        if (rc == 0 && rs)
+            rc = awc_ruleset_explain(rs, &in, on_verdict, &x);
+        if (rc == 0)
+            rc = x.rc;
+        if (rc == 0)
+            rc = awc_out_printf(c, "Outcome: %s\n", outcome);
+        if (rc == 0 && s->cr.state != AWC_PENDING_ASSIGN && s->cr.rule_id[0])
+            rc = awc_out_printf(c, "Recorded assignment: %s\n", s->cr.rule_id);
+    }
+    awc_ruleset_free(rs);
+    return rc;
+}
+
+int awc_op_explain(awc_module *m, const awc_call *c, const char *credit_id)
+{
+    ex_state *s = awc_calloc(1, sizeof(*s));
+    int rc;
+
+    awc_op_begin();
+    if (!s)
+        return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
+    rc = explain(m, c, credit_id, s);
+    awc_free(s);
+    return awc_op_end(c, rc);
+}

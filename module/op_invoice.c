@@ -1,0 +1,477 @@
+/*
+ * op_invoice.c -- `invoice --period P`, `reconcile`, `close --period P`
+ * (SPEC 8): assigned credits become usage records exactly once.
+ *
+ * Exactly once, step by step:
+ *   1. prepare (one transaction): the period's ASSIGNED credits are grouped
+ *      per reseller and currency into outbox files, each with a
+ *      deterministic external id and its records; the credits are marked
+ *      so nobody edits them meanwhile;
+ *   2. for each prepared or half-sent file: mark it sending, ask the
+ *      platform for its external id; send it only when the platform does not
+ *      have it (or has it incomplete: the adapter completes it); otherwise
+ *      adopt the platform's file and record ids;
+ *   3. confirm (one transaction): platform ids recorded, credits PROCESSING.
+ * A crash anywhere leaves a state from which a re-run finishes the job
+ * without sending anything twice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "assign.h"
+#include "credit_id.h"
+#include "date.h"
+#include "invoicing.h"
+#include "mod.h"
+#include "out.h"
+#include "sha256.h"
+
+typedef struct group {
+    awc_module *m;
+    awc_store *st;
+    const char *period;
+    char reseller[AWC_CODE_MAX * 4 + 1];
+    char currency[4];
+    awc_invoice_line *lines;       /* only seq, line_no, amount are kept */
+    size_t n, cap;
+    uint64_t *seqs;
+    size_t nseqs, seqcap;
+    size_t files, records;
+} group;
+
+static int push_line(group *g, const awc_invoice_line *l)
+{
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 256;
+        awc_invoice_line *nl = awc_realloc(g->lines, cap * sizeof(*nl));
+        if (!nl)
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        g->lines = nl;
+        g->cap = cap;
+    }
+    g->lines[g->n] = *l;
+    g->lines[g->n].reseller_id = g->lines[g->n].currency = NULL;
+    g->lines[g->n].customer_id = g->lines[g->n].asset_id = NULL;
+    g->lines[g->n].description = g->lines[g->n].period = NULL;
+    g->n++;
+    return 0;
+}
+
+static int push_seq(group *g, uint64_t seq)
+{
+    if (g->nseqs && g->seqs[g->nseqs - 1] == seq)
+        return 0;
+    if (g->nseqs == g->seqcap) {
+        size_t cap = g->seqcap ? g->seqcap * 2 : 256;
+        uint64_t *ns = awc_realloc(g->seqs, cap * sizeof(*ns));
+        if (!ns)
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        g->seqs = ns;
+        g->seqcap = cap;
+    }
+    g->seqs[g->nseqs++] = seq;
+    return 0;
+}
+
+/* The external id's stem: period, a digest of the reseller id (any text is
+ * allowed there; the platform's id field is ASCII) and the currency. */
+static void stem_of(char *out, size_t n, const char *period, const char *reseller,
+                    const char *currency)
+{
+    char hex[AWC_SHA256_HEXLEN + 1];
+    awc_sha256_hex(hex, reseller, strlen(reseller));
+    snprintf(out, n, "awscredit:%s:%.16s:%s", period, hex, currency);
+}
+
+static int flush_group(group *g)
+{
+    awc_outbox_file f;
+    int rc;
+
+    if (!g->nseqs)
+        return 0;
+    memset(&f, 0, sizeof(f));
+    stem_of(f.external_id, sizeof(f.external_id), g->period, g->reseller, g->currency);
+    snprintf(f.period, sizeof(f.period), "%s", g->period);
+    snprintf(f.reseller_id, sizeof(f.reseller_id), "%s", g->reseller);
+    snprintf(f.currency, sizeof(f.currency), "%s", g->currency);
+    snprintf(f.adapter, sizeof(f.adapter), "%s", g->m->cfg.invoicing.adapter);
+    rc = g->st->ops->outbox_create(g->st, &f, g->lines, g->n, g->seqs, g->nseqs);
+    g->files++;
+    g->records += g->n;
+    g->n = g->nseqs = 0;
+    return rc;
+}
+
+static int on_line(void *arg, const awc_invoice_line *l)
+{
+    group *g = arg;
+    int rc;
+
+    if (strcmp(l->reseller_id, g->reseller) != 0 || strcmp(l->currency, g->currency) != 0) {
+        if ((rc = flush_group(g)) != 0)
+            return rc;
+        snprintf(g->reseller, sizeof(g->reseller), "%s", l->reseller_id);
+        snprintf(g->currency, sizeof(g->currency), "%s", l->currency);
+    }
+    if ((rc = push_seq(g, l->seq)) != 0)
+        return rc;
+    return l->line_no > 0 ? push_line(g, l) : 0;
+}
+
+static int prepare(awc_store *st, void *arg)
+{
+    group *g = arg;
+    int rc;
+
+    g->n = g->nseqs = g->files = g->records = 0;
+    g->reseller[0] = g->currency[0] = '\0';
+    if ((rc = st->ops->invoice_lines(st, g->period, on_line, g)) != 0)
+        return rc;
+    return flush_group(g);
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+typedef struct sender {
+    awc_module *m;
+    const awc_call *c;
+    awc_store *st;
+    awc_invoicing *inv;
+    awc_usage_record *recs;
+    char **notes;
+    size_t n, cap;
+    int exponent;
+    char start[24], end[24];
+    const awc_outbox_file *f;
+    char prefix[AWC_CREDIT_PREFIX_MAX + 1];
+    size_t sent, adopted, records;
+} sender;
+
+static int on_record(void *arg, const awc_outbox_record *r)
+{
+    sender *s = arg;
+    char id[AWC_CREDIT_ID_BUFSZ], *note;
+    awc_usage_record *u;
+    size_t len;
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        awc_usage_record *nr = awc_realloc(s->recs, cap * sizeof(*nr));
+        char **nn = nr ? awc_realloc(s->notes, cap * sizeof(*nn)) : NULL;
+        if (nr)
+            s->recs = nr;
+        if (!nr || !nn)
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        s->notes = nn;
+        s->cap = cap;
+    }
+    awc_credit_id_format(id, sizeof(id), s->prefix, r->seq);
+    len = strlen(id) + 1 + strlen(r->description) + 1;
+    note = awc_malloc(len);
+    if (!note)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    snprintf(note, len, "%s %s", id, r->description);
+    s->notes[s->n] = note;
+    u = &s->recs[s->n++];
+    memset(u, 0, sizeof(*u));
+    u->note = note;
+    u->item_mpn = s->m->cfg.invoicing.item_mpn ? s->m->cfg.invoicing.item_mpn : "AWS-CREDIT";
+    u->amount_minor = r->amount_minor;
+    u->exponent = s->exponent;
+    u->start_utc = s->start;
+    u->end_utc = s->end;
+    u->asset_id = awc_strdup(r->asset_id);
+    u->customer_id = awc_strdup(r->customer_id);
+    u->reseller_id = s->f->reseller_id;
+    u->currency = s->f->currency;
+    u->seq = r->seq;
+    u->line_no = r->line_no;
+    if (!u->asset_id || !u->customer_id)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void free_records(sender *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        awc_free(s->notes[i]);
+        awc_free((char *)s->recs[i].asset_id);
+        awc_free((char *)s->recs[i].customer_id);
+    }
+    s->n = 0;
+}
+
+/* Test builds only: stop dead at a named point, as a crash would. */
+static void fault_point(const char *name)
+{
+#ifdef AWC_TEST_BUILD
+    const char *f = getenv("AWC_FAULT");
+    if (f && strcmp(f, name) == 0)
+        _exit(75);
+#else
+    (void)name;
+#endif
+}
+
+static int send_file(void *arg, const awc_outbox_file *f)
+{
+    sender *s = arg;
+    awc_uf_state state;
+    awc_usage_file uf;
+    char (*ids)[AWC_UF_ID_MAX] = NULL;
+    size_t got = 0;
+    int rc;
+
+    if (strcmp(f->adapter, s->m->cfg.invoicing.adapter) != 0) {
+        awc_mod_log(s->m, AWC_LOG_WARN, "usage file %s was prepared for the %s adapter; "
+                    "skipped (invoicing.adapter is %s)", f->external_id, f->adapter,
+                    s->m->cfg.invoicing.adapter);
+        return 0;
+    }
+    s->f = f;
+    s->exponent = awc_currency_exponent(f->currency);
+    if (s->exponent < 0)
+        return awc_error_set(AWC_EBADINPUT, "unknown currency %s", f->currency);
+    snprintf(s->start, sizeof(s->start), "%s-01T00:00:00Z", f->period);
+    {
+        char first[11], next[11];
+        snprintf(first, sizeof(first), "%s-01", f->period);
+        awc_date_add(next, first, 31);
+        snprintf(s->end, sizeof(s->end), "%.7s-01T00:00:00Z", next);
+    }
+    if ((rc = s->st->ops->outbox_records(s->st, f->local_id, on_record, s)) != 0)
+        goto out;
+    ids = awc_calloc(s->n ? s->n : 1, sizeof(*ids));
+    if (!ids) {
+        rc = awc_error_set(AWC_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = s->st->ops->outbox_set_status(s->st, f->local_id, AWC_OB_SENDING, NULL)) != 0)
+        goto out;
+    memset(&state, 0, sizeof(state));
+    if ((rc = s->inv->ops->find(s->inv, f->external_id, &state)) != 0)
+        goto out;
+    uf = (awc_usage_file){ f->external_id, f->period, f->reseller_id, f->currency, s->recs, s->n };
+    if (state.status != AWC_UF_UNKNOWN && state.records == s->n) {
+        /* the platform has it all already: adopt, do not send again */
+        if (!s->inv->ops->records) {
+            rc = awc_error_set(AWC_ENOTSUP, "invoicing adapter cannot list record ids");
+            goto out;
+        }
+        rc = s->inv->ops->records(s->inv, state.usage_file_id, ids, s->n, &got);
+        if (rc == 0 && got != s->n)
+            rc = awc_error_set(AWC_ENET, "platform lists %zu records for %s, expected %zu",
+                               got, state.usage_file_id, s->n);
+        s->adopted++;
+    } else {
+        rc = s->inv->ops->send(s->inv, &uf, &state, ids);
+        s->sent++;
+    }
+    if (rc != 0)
+        goto out;
+    fault_point("after-send");
+    rc = s->st->ops->outbox_confirm(s->st, f->local_id, state.usage_file_id,
+                                    (const char (*)[65])ids, s->n, s->c->actor);
+    s->records += s->n;
+out:
+    if (rc != 0)
+        awc_error_prefix(rc, "usage file %s", f->external_id);
+    awc_free(ids);
+    free_records(s);
+    return rc;
+}
+
+static int open_adapter(awc_module *m, awc_invoicing **out)
+{
+    awc_invoicing_params p;
+
+    memset(&p, 0, sizeof(p));
+    p.spool_dir = m->cfg.invoicing.spool_dir;
+    p.url = m->cfg.invoicing.url;
+    p.timeout = m->cfg.invoicing.timeout;
+    p.connect_timeout = m->cfg.aws.connect_timeout;
+    p.ca_file = m->cfg.aws.ca_file;
+    if (strcmp(m->cfg.invoicing.adapter, "xmlrpc") == 0) {
+        if (!p.url)
+            return awc_error_set(AWC_ECONFIG, "invoicing.url is required for the xmlrpc adapter");
+        return awc_invoicing_xmlrpc_open(out, &p);
+    }
+    if (!p.spool_dir)
+        return awc_error_set(AWC_ECONFIG, "invoicing.spool_dir is required for the spool adapter");
+    return awc_invoicing_spool_open(out, &p);
+}
+
+int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t *files,
+                    size_t *records)
+{
+    group g;
+    sender s;
+    awc_store *st;
+    int rc;
+
+    memset(&g, 0, sizeof(g));
+    memset(&s, 0, sizeof(s));
+    if ((rc = awc_mod_store(m, &st)) != 0 || (rc = awc_mod_period_open(m, st, period, "invoice")))
+        return rc;
+    g.m = m;
+    g.st = st;
+    g.period = period;
+    rc = st->ops->tx(st, prepare, &g);
+    awc_free(g.lines);
+    awc_free(g.seqs);
+    if (rc != 0)
+        return awc_error_prefix(rc, "invoice %s: nothing was prepared", period);
+    s.m = m;
+    s.c = c;
+    s.st = st;
+    snprintf(s.prefix, sizeof(s.prefix), "%s", m->cfg.ids.prefix);
+    if ((rc = open_adapter(m, &s.inv)) != 0)
+        return rc;
+    rc = st->ops->outbox_files(st, period, (1u << AWC_OB_PREPARED) | (1u << AWC_OB_SENDING),
+                               send_file, &s);
+    s.inv->ops->close(s.inv);
+    awc_free(s.recs);
+    awc_free(s.notes);
+    *files = s.sent + s.adopted;
+    *records = s.records;
+    return rc;
+}
+
+int awc_op_invoice(awc_module *m, const awc_call *c, const char *period)
+{
+    size_t files = 0, records = 0;
+    int rc;
+
+    awc_op_begin();
+    if (!period)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "invoice: --period YYYY-MM is required"));
+    if ((rc = awc_period_check(period)) != 0)
+        return awc_op_end(c, rc);
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_op_end(c, awc_error_set(AWC_EPERM, "invoice: only a distributor invoices"));
+    rc = awc_invoice_run(m, c, period, &files, &records);
+    if (rc == 0 && c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "period", json_string(period)) |
+                  awc_json_set(doc, "usage_files", json_integer((json_int_t)files)) |
+                  awc_json_set(doc, "usage_records", json_integer((json_int_t)records));
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+    } else if (rc == 0) {
+        rc = awc_out_printf(c, "invoice %s: %zu usage file%s handed over, %zu record%s; their "
+                            "credits are PROCESSING\n", period, files, files == 1 ? "" : "s",
+                            records, records == 1 ? "" : "s");
+    }
+    return awc_op_end(c, rc);
+}
+
+/* ---- reconcile ------------------------------------------------------------------------ */
+
+typedef struct recon {
+    awc_module *m;
+    const awc_call *c;
+    awc_store *st;
+    awc_invoicing *inv;
+    size_t closed, rejected, accepted, waiting;
+} recon;
+
+static int settle_file(void *arg, const awc_outbox_file *f)
+{
+    recon *r = arg;
+    awc_uf_state state;
+    int rc;
+
+    if (strcmp(f->adapter, r->m->cfg.invoicing.adapter) != 0 || !f->usage_file_id[0])
+        return 0;
+    memset(&state, 0, sizeof(state));
+    if ((rc = r->inv->ops->status(r->inv, f->usage_file_id, &state)) != 0)
+        return awc_error_prefix(rc, "usage file %s", f->usage_file_id);
+    switch (state.status) {
+    case AWC_UF_CLOSED:
+        r->closed++;
+        return r->st->ops->outbox_settle(r->st, f->local_id, AWC_OB_CLOSED, state.note,
+                                         r->c->actor);
+    case AWC_UF_REJECTED:
+        r->rejected++;
+        awc_mod_log(r->m, AWC_LOG_WARN, "usage file %s rejected: %s", f->usage_file_id,
+                    state.note[0] ? state.note : "(no note)");
+        return r->st->ops->outbox_settle(r->st, f->local_id, AWC_OB_REJECTED, state.note,
+                                         r->c->actor);
+    case AWC_UF_ACCEPTED:
+        r->accepted++;
+        return f->status == AWC_OB_ACCEPTED
+                   ? 0 : r->st->ops->outbox_set_status(r->st, f->local_id, AWC_OB_ACCEPTED, NULL);
+    case AWC_UF_PENDING:
+    case AWC_UF_UNKNOWN:
+        r->waiting++;
+        return 0;
+    }
+    return 0;
+}
+
+int awc_op_reconcile(awc_module *m, const awc_call *c)
+{
+    recon r;
+    int rc;
+
+    awc_op_begin();
+    memset(&r, 0, sizeof(r));
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_op_end(c, awc_error_set(AWC_EPERM, "reconcile: only a distributor "
+                                                      "reconciles"));
+    r.m = m;
+    r.c = c;
+    if ((rc = awc_mod_store(m, &r.st)) != 0 || (rc = open_adapter(m, &r.inv)) != 0)
+        return awc_op_end(c, rc);
+    rc = r.st->ops->outbox_files(r.st, NULL, (1u << AWC_OB_SENT) | (1u << AWC_OB_ACCEPTED),
+                                 settle_file, &r);
+    r.inv->ops->close(r.inv);
+    if (rc == 0 && c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "closed", json_integer((json_int_t)r.closed)) |
+                  awc_json_set(doc, "rejected", json_integer((json_int_t)r.rejected)) |
+                  awc_json_set(doc, "accepted", json_integer((json_int_t)r.accepted)) |
+                  awc_json_set(doc, "waiting", json_integer((json_int_t)r.waiting));
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+    } else if (rc == 0) {
+        rc = awc_out_printf(c, "reconcile: %zu closed (credits PROCESSED), %zu rejected (credits "
+                            "back to ASSIGNED), %zu accepted, %zu waiting\n", r.closed,
+                            r.rejected, r.accepted, r.waiting);
+    }
+    return awc_op_end(c, rc);
+}
+
+/* ---- close ---------------------------------------------------------------------------------- */
+
+int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
+{
+    awc_store *st;
+    int rc;
+
+    awc_op_begin();
+    if (!period)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "close: --period YYYY-MM is required"));
+    if ((rc = awc_period_check(period)) != 0)
+        return awc_op_end(c, rc);
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_op_end(c, awc_error_set(AWC_EPERM, "close: only a distributor closes a "
+                                                      "period"));
+    if ((rc = awc_mod_store(m, &st)) != 0 ||
+        (rc = st->ops->period_close(st, period, c->actor)) != 0)
+        return awc_op_end(c, rc);
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "period", json_string(period)) |
+                  awc_json_set(doc, "closed", json_true());
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+    } else {
+        rc = awc_out_printf(c, "close: period %s is closed; assign, edit and invoice are "
+                            "refused for it from now on\n", period);
+    }
+    return awc_op_end(c, rc);
+}
