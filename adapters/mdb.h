@@ -205,7 +205,7 @@ int mdb_outbox_records(awc_store *s, uint64_t local_id,
 int mdb_outbox_set_status(awc_store *s, uint64_t local_id, awc_outbox_status status,
                           const char *note);
 int mdb_outbox_confirm(awc_store *s, uint64_t local_id, const char *usage_file_id,
-                       const char (*record_ids)[65], size_t n, const awc_actor *actor);
+                       const char *const *record_ids, size_t n, const awc_actor *actor);
 int mdb_outbox_settle(awc_store *s, uint64_t local_id, awc_outbox_status status,
                       const char *note, const awc_actor *actor);
 int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const char *host,

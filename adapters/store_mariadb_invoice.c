@@ -358,7 +358,7 @@ int mdb_outbox_set_status(awc_store *s, uint64_t local_id, awc_outbox_status sta
 typedef struct confirm_ctx {
     uint64_t local_id;
     const char *usage_file_id;
-    const char (*ids)[65];
+    const char *const *ids;
     size_t n;
     const awc_actor *actor;
     const char *note;
@@ -417,7 +417,7 @@ static int do_confirm(mdb *st, void *arg)
 }
 
 int mdb_outbox_confirm(awc_store *s, uint64_t local_id, const char *usage_file_id,
-                       const char (*record_ids)[65], size_t n, const awc_actor *actor)
+                       const char *const *record_ids, size_t n, const awc_actor *actor)
 {
     confirm_ctx x = { local_id, usage_file_id, record_ids, n, actor, NULL };
     return mdb_tx((mdb *)s, do_confirm, &x);

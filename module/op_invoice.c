@@ -222,6 +222,7 @@ static int send_file(void *arg, const awc_outbox_file *f)
     awc_uf_state state;
     awc_usage_file uf;
     char (*ids)[AWC_UF_ID_MAX] = NULL;
+    const char **ptrs = NULL;
     size_t got = 0;
     int rc;
 
@@ -273,13 +274,21 @@ static int send_file(void *arg, const awc_outbox_file *f)
     if (rc != 0)
         goto out;
     fault_point("after-send");
-    rc = s->st->ops->outbox_confirm(s->st, f->local_id, state.usage_file_id,
-                                    (const char (*)[65])ids, s->n, s->c->actor);
+    ptrs = awc_calloc(s->n ? s->n : 1, sizeof(*ptrs));
+    if (!ptrs) {
+        rc = awc_error_set(AWC_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        ptrs[i] = ids[i];
+    rc = s->st->ops->outbox_confirm(s->st, f->local_id, state.usage_file_id, ptrs, s->n,
+                                    s->c->actor);
     s->records += s->n;
 out:
     if (rc != 0)
         awc_error_prefix(rc, "usage file %s", f->external_id);
     awc_free(ids);
+    awc_free(ptrs);
     free_records(s);
     return rc;
 }

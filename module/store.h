@@ -351,7 +351,7 @@ typedef struct awc_store_ops {
     /* The platform has the file: record its ids, and move every credit of
      * the file to PROCESSING with a collect event. */
     int (*outbox_confirm)(awc_store *st, uint64_t local_id, const char *usage_file_id,
-                          const char (*record_ids)[65], size_t n, const awc_actor *actor);
+                          const char *const *record_ids, size_t n, const awc_actor *actor);
     /* The platform closed (credits -> PROCESSED) or rejected (credits ->
      * ASSIGNED, record ids cleared, note in the events) a file. */
     int (*outbox_settle)(awc_store *st, uint64_t local_id, awc_outbox_status status,
