@@ -180,16 +180,16 @@ static size_t utf8_chars(const char *s, size_t n)
 
 /* The credit key, shortened to fit its column: a key longer than 255
  * characters keeps its first 237 and a 64-bit hash of the whole. */
-static int make_key(char *out, size_t outsz, const awc_cur_row *row)
+static int make_key(char *out, size_t outsz, const char *desc, size_t n, const char *file,
+                    unsigned long long line)
 {
-    const awc_cur_view *d = &row->f[AWC_CUR_DESCRIPTION];
-    int len = awc_cur_credit_key(out, outsz, d->p, d->n);
+    int len = awc_cur_credit_key(out, outsz, desc, n);
     uint64_t h;
     size_t cut;
 
     if (len < 0)
         return awc_error_set(AWC_EBADINPUT, "%s:%llu: description too long for a credit key",
-                             row->file, (unsigned long long)row->line);
+                             file, line);
     if (utf8_chars(out, (size_t)len) <= KEY_CHARS_MAX)
         return len;
     h = fnv(14695981039346656037ULL, out, (size_t)len);
@@ -198,10 +198,10 @@ static int make_key(char *out, size_t outsz, const awc_cur_row *row)
     return (int)strlen(out);
 }
 
-static void keep_first(awc_agg *a, const char **field, const awc_cur_view *v, int *oom)
+static void keep_first(awc_agg *a, const char **field, const char *p, size_t n, int *oom)
 {
-    if ((!*field || !**field) && v->n) {
-        *field = arena_copy(a, v->p, v->n);
+    if ((!*field || !**field) && n) {
+        *field = arena_copy(a, p, n);
         if (!*field)
             *oom = 1;
     } else if (!*field) {
@@ -209,17 +209,30 @@ static void keep_first(awc_agg *a, const char **field, const awc_cur_view *v, in
     }
 }
 
-static void copy12(char *dst, const awc_cur_view *v)
+static void copy12(char *dst, const char *p, size_t n)
 {
-    size_t n = v->n < AWC_ACCOUNT_LEN ? v->n : AWC_ACCOUNT_LEN;
-    memcpy(dst, v->p, n);
+    if (n > AWC_ACCOUNT_LEN)
+        n = AWC_ACCOUNT_LEN;
+    memcpy(dst, p, n);
     dst[n] = '\0';
 }
 
-int awc_agg_add(void *agg, const awc_cur_row *row)
+/* One input to fold: a CUR row, or an already aggregated Athena row. */
+typedef struct piece {
+    const char *period, *currency;
+    const char *payer, *account;
+    size_t payer_n, account_n;
+    const char *desc, *prod, *billing, *legal, *invoice;
+    size_t desc_n, prod_n, billing_n, legal_n, invoice_n;
+    const char *first, *last;      /* YYYY-MM-DD */
+    awc_amount amount;
+    int64_t lines;
+    const char *file;
+    unsigned long long line;
+} piece;
+
+static int fold(awc_agg *a, const piece *in)
 {
-    awc_agg *a = agg;
-    const awc_cur_view *prod = &row->f[AWC_CUR_PRODUCT];
     char key[AWC_KEY_MAX * 4 + 64], payer[AWC_ACCOUNT_LEN + 1], account[AWC_ACCOUNT_LEN + 1];
     awc_credit_draft *d;
     size_t slot = 0;
@@ -227,55 +240,88 @@ int awc_agg_add(void *agg, const awc_cur_row *row)
     long i;
     int keylen, oom = 0, rc;
 
-    if ((keylen = make_key(key, sizeof(key), row)) < 0)
+    if ((keylen = make_key(key, sizeof(key), in->desc, in->desc_n, in->file, in->line)) < 0)
         return keylen;
-    if (utf8_chars(prod->p, prod->n) > CODE_CHARS_MAX)
+    if (utf8_chars(in->prod, in->prod_n) > CODE_CHARS_MAX)
         return awc_error_set(AWC_EBADINPUT, "%s:%llu: product code longer than %d characters",
-                             row->file, (unsigned long long)row->line, CODE_CHARS_MAX);
-    copy12(payer, &row->f[AWC_CUR_PAYER]);
-    copy12(account, &row->f[AWC_CUR_ACCOUNT]);
-    h = key_hash(payer, account, key, (size_t)keylen, prod->p, prod->n, row->currency);
-    i = lookup(a, h, payer, account, key, (size_t)keylen, prod->p, prod->n, row->currency, &slot);
+                             in->file, in->line, CODE_CHARS_MAX);
+    copy12(payer, in->payer, in->payer_n);
+    copy12(account, in->account, in->account_n);
+    h = key_hash(payer, account, key, (size_t)keylen, in->prod, in->prod_n, in->currency);
+    i = lookup(a, h, payer, account, key, (size_t)keylen, in->prod, in->prod_n, in->currency,
+               &slot);
     if (i < 0) {
-        const awc_cur_view *desc = &row->f[AWC_CUR_DESCRIPTION];
         if ((rc = grow(a)) != 0)
             return rc;
         /* the table may have been rebuilt: find the free slot again */
-        lookup(a, h, payer, account, key, (size_t)keylen, prod->p, prod->n, row->currency, &slot);
+        lookup(a, h, payer, account, key, (size_t)keylen, in->prod, in->prod_n, in->currency,
+               &slot);
         d = &a->items[a->n];
         memset(d, 0, sizeof(*d));
-        snprintf(d->period, sizeof(d->period), "%s", row->period);
+        snprintf(d->period, sizeof(d->period), "%s", in->period);
         memcpy(d->payer_account_id, payer, sizeof(payer));
         memcpy(d->usage_account_id, account, sizeof(account));
-        memcpy(d->currency, row->currency, sizeof(d->currency));
+        snprintf(d->currency, sizeof(d->currency), "%s", in->currency);
         d->credit_key = arena_copy(a, key, (size_t)keylen);
-        d->product_code = arena_copy(a, prod->p, prod->n);
-        d->description = arena_copy(a, desc->p, utf8_prefix(desc->p, desc->n, DESC_CHARS_MAX,
-                                                             NULL));
+        d->product_code = arena_copy(a, in->prod, in->prod_n);
+        d->description = arena_copy(a, in->desc, utf8_prefix(in->desc, in->desc_n,
+                                                             DESC_CHARS_MAX, NULL));
         if (!d->credit_key || !d->product_code || !d->description)
             return awc_error_set(AWC_ENOMEM, "out of memory");
         snprintf(d->credit_type, sizeof(d->credit_type), "%s",
-                 awc_cur_credit_type(desc->p, desc->n));
-        memcpy(d->first_usage, row->usage_date, sizeof(d->first_usage));
-        memcpy(d->last_usage, row->usage_date, sizeof(d->last_usage));
+                 awc_cur_credit_type(in->desc, in->desc_n));
+        snprintf(d->first_usage, sizeof(d->first_usage), "%s", in->first);
+        snprintf(d->last_usage, sizeof(d->last_usage), "%s", in->last);
         a->hashes[a->n] = h;
         a->slots[slot] = (uint32_t)(a->n + 1);
         a->n++;
     } else {
         d = &a->items[i];
-        if (strcmp(row->usage_date, d->first_usage) < 0)
-            memcpy(d->first_usage, row->usage_date, sizeof(d->first_usage));
-        if (strcmp(row->usage_date, d->last_usage) > 0)
-            memcpy(d->last_usage, row->usage_date, sizeof(d->last_usage));
+        if (strcmp(in->first, d->first_usage) < 0)
+            snprintf(d->first_usage, sizeof(d->first_usage), "%s", in->first);
+        if (strcmp(in->last, d->last_usage) > 0)
+            snprintf(d->last_usage, sizeof(d->last_usage), "%s", in->last);
     }
-    if (awc_money_add(&d->amount, d->amount, row->amount) != 0)
-        return awc_error_set(AWC_EOVERFLOW, "%s:%llu: the credit's sum overflows",
-                             row->file, (unsigned long long)row->line);
-    d->line_count++;
-    keep_first(a, &d->billing_entity, &row->f[AWC_CUR_BILLING_ENTITY], &oom);
-    keep_first(a, &d->legal_entity, &row->f[AWC_CUR_LEGAL_ENTITY], &oom);
-    keep_first(a, &d->invoice_id, &row->f[AWC_CUR_INVOICE_ID], &oom);
+    if (awc_money_add(&d->amount, d->amount, in->amount) != 0)
+        return awc_error_set(AWC_EOVERFLOW, "%s:%llu: the credit's sum overflows", in->file,
+                             in->line);
+    d->line_count += in->lines;
+    keep_first(a, &d->billing_entity, in->billing, in->billing_n, &oom);
+    keep_first(a, &d->legal_entity, in->legal, in->legal_n, &oom);
+    keep_first(a, &d->invoice_id, in->invoice, in->invoice_n, &oom);
     return oom ? awc_error_set(AWC_ENOMEM, "out of memory") : 0;
+}
+
+int awc_agg_add(void *agg, const awc_cur_row *row)
+{
+    const awc_cur_view *f = row->f;
+    piece in = {
+        row->period, row->currency,
+        f[AWC_CUR_PAYER].p, f[AWC_CUR_ACCOUNT].p, f[AWC_CUR_PAYER].n, f[AWC_CUR_ACCOUNT].n,
+        f[AWC_CUR_DESCRIPTION].p, f[AWC_CUR_PRODUCT].p, f[AWC_CUR_BILLING_ENTITY].p,
+        f[AWC_CUR_LEGAL_ENTITY].p, f[AWC_CUR_INVOICE_ID].p,
+        f[AWC_CUR_DESCRIPTION].n, f[AWC_CUR_PRODUCT].n, f[AWC_CUR_BILLING_ENTITY].n,
+        f[AWC_CUR_LEGAL_ENTITY].n, f[AWC_CUR_INVOICE_ID].n,
+        row->usage_date, row->usage_date, row->amount, 1, row->file,
+        (unsigned long long)row->line,
+    };
+    return fold(agg, &in);
+}
+
+int awc_agg_add_summary(awc_agg *a, const awc_agg_summary *s)
+{
+    piece in = {
+        s->period, s->currency, s->payer_account_id, s->usage_account_id,
+        strlen(s->payer_account_id), strlen(s->usage_account_id),
+        s->description, s->product_code, s->billing_entity, s->legal_entity, s->invoice_id,
+        strlen(s->description), strlen(s->product_code), strlen(s->billing_entity),
+        strlen(s->legal_entity), strlen(s->invoice_id),
+        s->first_usage, s->last_usage, s->amount, s->line_count, s->source, s->row,
+    };
+    if (s->line_count < 1 || !s->first_usage[0] || !s->last_usage[0])
+        return awc_error_set(AWC_EBADINPUT, "%s: row %llu: no lines or usage dates", s->source,
+                             s->row);
+    return fold(a, &in);
 }
 
 int awc_agg_finish(awc_agg *a)

@@ -25,6 +25,21 @@ void awc_agg_free(awc_agg *a);
  * AWC_EBADINPUT / AWC_EOVERFLOW with "file:line: ..." on a bad row. */
 int awc_agg_add(void *agg, const awc_cur_row *row);
 
+/* A row some other engine already summed (Athena): one (payer, account,
+ * description, product, currency) with its amount, line count and usage
+ * dates.  Rows whose descriptions share a credit key fold together. */
+typedef struct awc_agg_summary {
+    const char *period, *payer_account_id, *usage_account_id, *product_code, *currency;
+    const char *description, *billing_entity, *legal_entity, *invoice_id;
+    const char *first_usage, *last_usage;   /* YYYY-MM-DD */
+    int64_t line_count;
+    awc_amount amount;
+    const char *source;            /* for messages, e.g. "athena" */
+    unsigned long long row;
+} awc_agg_summary;
+
+int awc_agg_add_summary(awc_agg *a, const awc_agg_summary *s);
+
 /* Fill in the derived fields (issue date = first usage - 1 day). */
 int awc_agg_finish(awc_agg *a);
 

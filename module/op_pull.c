@@ -2,7 +2,10 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "aws.h"
 #include "cur.h"
+#include "cur_athena.h"
+#include "s3.h"
 #include "date.h"
 #include "mod.h"
 #include "out.h"
@@ -24,6 +27,85 @@ static int on_bad(void *arg, const char *message)
     return 0;
 }
 
+static void cur_options(pull_ctx *x, awc_cur_options *opt, const char *period)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->line_item_types = x->m->cfg.cur.line_item_types;
+    opt->period = period;
+    opt->max_bad_rows = x->m->cfg.cur.max_bad_rows;
+    opt->on_bad = on_bad;
+    opt->bad_ctx = x;
+}
+
+static int load_creds(awc_module *m, awc_aws_creds *creds)
+{
+    return awc_aws_creds_load(creds, m->host.secret_get, m->host.ctx);
+}
+
+/* cur.path = s3://bucket/prefix/: every CUR object under it, streamed. */
+static int read_s3(pull_ctx *x, const char *url, const char *period, awc_cur_stats *stats)
+{
+    awc_module *m = x->m;
+    awc_aws_creds creds;
+    awc_aws_conf aws;
+    awc_s3_conf conf;
+    awc_cur_options opt;
+    awc_s3 *s3 = NULL;
+    int rc;
+
+    if ((rc = load_creds(m, &creds)) != 0)
+        return rc;
+    awc_aws_conf_from_config(&aws, &m->cfg, &creds);
+    awc_s3_conf_from_config(&conf, &m->cfg);
+    cur_options(x, &opt, period);
+    if ((rc = awc_s3_open(&s3, &aws, &conf)) == 0)
+        rc = awc_s3_read_cur(s3, url, &opt, awc_agg_add, x->agg, stats);
+    awc_s3_close(s3);
+    awc_aws_creds_free(&creds);
+    return rc;
+}
+
+typedef struct athena_ctx {
+    pull_ctx *x;
+    const char *period;
+    uint64_t rows;
+} athena_ctx;
+
+static int on_athena_row(void *arg, const awc_athena_row *r)
+{
+    athena_ctx *a = arg;
+    awc_agg_summary s = {
+        a->period, r->payer_account_id, r->usage_account_id, r->product_code, r->currency,
+        r->description, r->billing_entity, r->legal_entity, r->invoice_id, r->first_usage,
+        r->last_usage, r->line_count, r->amount, "athena", (unsigned long long)r->row,
+    };
+    a->rows++;
+    return awc_agg_add_summary(a->x->agg, &s);
+}
+
+/* cur.source = athena: the query aggregates in Athena; rows fold by key. */
+static int read_athena(pull_ctx *x, const char *period, awc_cur_stats *stats)
+{
+    awc_module *m = x->m;
+    awc_aws_creds creds;
+    awc_aws_conf aws;
+    awc_athena_conf conf;
+    awc_aws_client *client = NULL;
+    athena_ctx a = { x, period, 0 };
+    int rc;
+
+    if ((rc = load_creds(m, &creds)) != 0)
+        return rc;
+    awc_aws_conf_from_config(&aws, &m->cfg, &creds);
+    awc_athena_conf_from_config(&conf, &m->cfg);
+    if ((rc = awc_aws_client_new(&client, &aws)) == 0)
+        rc = awc_athena_pull(client, &conf, period, on_athena_row, &a, NULL);
+    awc_aws_client_free(client);
+    awc_aws_creds_free(&creds);
+    stats->wanted += a.rows;
+    return rc;
+}
+
 static int read_files(pull_ctx *x, const char *pattern, const char *period,
                       awc_cur_stats *stats)
 {
@@ -32,19 +114,13 @@ static int read_files(pull_ctx *x, const char *pattern, const char *period,
     awc_cur_paths paths;
     int rc;
 
-    if (strncmp(pattern, "s3://", 5) == 0)
-        return awc_error_set(AWC_ENOTSUP, "pull: s3:// sources need the S3 adapter, which "
-                                          "this build does not have yet");
+    if (awc_s3_is_url(pattern))
+        return read_s3(x, pattern, period, stats);
     if ((rc = awc_cur_glob(&paths, pattern)) != 0)
         return rc == AWC_ENOTFOUND
                    ? awc_error_set(AWC_ENOTFOUND, "pull: no CUR file matches '%s'", pattern)
                    : rc;
-    memset(&opt, 0, sizeof(opt));
-    opt.line_item_types = m->cfg.cur.line_item_types;
-    opt.period = period;
-    opt.max_bad_rows = m->cfg.cur.max_bad_rows;
-    opt.on_bad = on_bad;
-    opt.bad_ctx = x;
+    cur_options(x, &opt, period);
     for (size_t i = 0; i < paths.n && rc == 0; i++) {
         if (m->host.progress)
             m->host.progress(m->host.ctx, "pull: reading", i, paths.n);
@@ -151,17 +227,14 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
         return awc_op_end(c, rc);
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "pull: only a distributor may pull"));
-    if (strcmp(m->cfg.cur.source, "file") != 0)
-        return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "pull: cur.source = %s needs the "
-                                           "Athena adapter, which this build does not have yet",
-                                           m->cfg.cur.source));
     path = (a->path && *a->path) ? a->path : m->cfg.cur.path;
-    if (!path || !*path)
+    int athena = strcmp(m->cfg.cur.source, "athena") == 0 && !(a->path && *a->path);
+    if (!athena && (!path || !*path))
         return awc_op_end(c, awc_error_set(AWC_EUSAGE, "pull: no CUR input: give --path GLOB "
                                                        "or set cur.path"));
     if ((rc = awc_agg_new(&x.agg)) != 0)
         return awc_op_end(c, rc);
-    rc = read_files(&x, path, a->period, &stats);
+    rc = athena ? read_athena(&x, a->period, &stats) : read_files(&x, path, a->period, &stats);
     if (rc == 0)
         rc = awc_agg_finish(x.agg);
     if (rc == 0)

@@ -75,6 +75,7 @@ static inline unsigned char fold(unsigned char c)
     return (unsigned char)((unsigned)c - 'A' < 26u ? c | 0x20 : c);
 }
 
+/* FNV-1a of s[0..n), folded when f. */
 static uint32_t hash_bytes(const char *s, size_t n, int f)
 {
     uint32_t h = 2166136261u;
@@ -85,7 +86,7 @@ static uint32_t hash_bytes(const char *s, size_t n, int f)
     return h ^ (h >> 15);
 }
 
-/* hash_bytes of a NUL-terminated s, and its length, in one pass. */
+/* hash_bytes of a NUL-terminated s (not folded), and its length, in one pass. */
 static uint32_t hash_cstr(const char *s, size_t *len)
 {
     uint32_t h = 2166136261u;
@@ -946,12 +947,10 @@ const awc_rule *awc_ruleset_choose(const awc_ruleset *rs, const awc_rule_input *
     if (!rs || rs->n == 0)
         return NULL;
     query_init(rs, &q, in);
-    scan_key(rs, F_ACCT, q.id[F_ACCT], &q, &best);
-    scan_key(rs, F_CUST, q.id[F_CUST], &q, &best);
-    scan_key(rs, F_RES, q.id[F_RES], &q, &best);
+    /* Families of description rules first: they outrank every rule with a
+     * blank description, so a match there prunes most of what follows. */
     if (q.dlen <= AWC_RULE_TEXT_MAX && (rs->exact_lens[q.dlen >> 6] >> (q.dlen & 63) & 1))
         scan_key(rs, FAM_EXACT, st_find(&rs->fam[FAM_EXACT].tab, q.desc, q.dlen), &q, &best);
-    scan_key(rs, F_SVC, q.id[F_SVC], &q, &best);
     if (rs->prefix_lens) {
         size_t max = q.dlen < PREFIX_K ? q.dlen : PREFIX_K;
         for (size_t len = 1; len <= max; len++)
@@ -960,6 +959,10 @@ const awc_rule *awc_ruleset_choose(const awc_ruleset *rs, const awc_rule_input *
                          &best);
     }
     scan_trigrams(rs, &q, &best);
+    scan_key(rs, F_ACCT, q.id[F_ACCT], &q, &best);
+    scan_key(rs, F_CUST, q.id[F_CUST], &q, &best);
+    scan_key(rs, F_RES, q.id[F_RES], &q, &best);
+    scan_key(rs, F_SVC, q.id[F_SVC], &q, &best);
     scan_key(rs, F_TYPE, q.id[F_TYPE], &q, &best);
     scan(rs, rs->residual, rs->n_residual, &q, &best);
     return best == NONE ? NULL : rs->ir[best].r;

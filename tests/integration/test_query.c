@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -521,4 +522,382 @@ static void test_combinations(void **state)
     EXPECT(&f, &ops, 1, 4, END);
     f.min_amount = "-1";
     EXPECT(&f, &ops, 4, END);
+}
+
+/* ---- random combinations against a model ------------------------------------------------ */
+
+static uint64_t rng = UINT64_C(20260110);
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+#define PICK(arr) ((arr)[rnd() % (sizeof(arr) / sizeof((arr)[0]))])
+
+static int state_rank(const char *s)
+{
+    return strcmp(s, "PENDING_ASSIGN") == 0 ? 1 : strcmp(s, "ASSIGNED") == 0 ? 2
+         : strcmp(s, "PROCESSING") == 0 ? 3 : 4;
+}
+
+/* ASCII-only, case-insensitive substring (the needles below are ASCII). */
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return 1;
+    return n == 0;
+}
+
+static int eq_or_unset(const char *filter_value, const char *v)
+{
+    return !filter_value || (v && strcmp(filter_value, v) == 0);
+}
+
+/* Does seed s pass filter f (already known to be valid) for actor a? */
+static int model(const seed *s, const awc_filter *f, const awc_actor *a, awc_amount lo,
+                 int has_lo, awc_amount hi, int has_hi)
+{
+    if (f->status) {
+        int ok = 0;
+        for (const char *t = f->status; t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL) {
+            size_t n = strchr(t, ',') ? (size_t)(strchr(t, ',') - t) : strlen(t);
+            if (n == strlen(s->status) && strncasecmp(t, s->status, n) == 0)
+                ok = 1;
+        }
+        if (!ok)
+            return 0;
+    }
+    if (f->period_from && strcmp(s->period, f->period_from) < 0)
+        return 0;
+    if (f->period_to && strcmp(s->period, f->period_to) > 0)
+        return 0;
+    if (!eq_or_unset(f->customer, s->customer) || !eq_or_unset(f->reseller, s->reseller) ||
+        !eq_or_unset(f->asset, s->asset) || !eq_or_unset(f->rule, s->rule))
+        return 0;
+    if (f->account && strcmp(f->account, s->payer) != 0 && strcmp(f->account, s->usage) != 0)
+        return 0;
+    if (f->description && !contains_ci(s->desc, f->description))
+        return 0;
+    if (f->type && strcasecmp(f->type, s->type) != 0)
+        return 0;
+    if ((has_lo && s->value < lo) || (has_hi && s->value > hi))
+        return 0;
+    if (f->unmapped && !s->unmapped)
+        return 0;
+    if (a->role == AWC_ROLE_RESELLER && !eq_or_unset(a->reseller_id ? a->reseller_id : "",
+                                                     s->reseller))
+        return 0;
+    return 1;
+}
+
+static void test_random_combinations_match_model(void **state)
+{
+    static const char *const statuses[] = {"PENDING_ASSIGN", "ASSIGNED", "PROCESSING,PROCESSED",
+                                           "assigned,pending_assign", "PROCESSED"};
+    static const char *const periods[] = {"2026-01", "2026-02", "2026-03", "2026-04",
+                                          "2026-05", "2026-06", "2025-12"};
+    static const char *const customers[] = {"C-1", "C-2", "C-4", "C-5", "C-9"};
+    static const char *const resellers[] = {"R-1", "R-2", "R-3", "R-9"};
+    static const char *const assets[] = {"A-1", "A-4", "A-6"};
+    static const char *const accounts[] = {A1, A2, A3, A4};
+    static const char *const needles[] = {"credit", "x", "MPE", ",", "_", "%", "e", "zz"};
+    static const char *const types[] = {"MAP", "edp", "SLA", "PROMOTIONAL", "POC"};
+    static const char *const amounts[] = {"-100", "-12.5", "-9.99", "-1", "0", "-0.5",
+                                          "-0.0000000001"};
+    static const char *const rules[] = {"R-A", "R-B", "R-C", "R-Z"};
+    static const awc_actor *const actors[] = {&ops, &viewer, &r1, &r2};
+    int nonempty = 0;
+    (void)state;
+
+    for (int round = 0; round < 400; round++) {
+        awc_filter f = filter();
+        const awc_actor *a = PICK(actors);
+        awc_amount lo = 0, hi = 0;
+        int has_lo = 0, has_hi = 0;
+        seqs got;
+        size_t k = 0;
+
+        if (rnd() % 3 == 0) f.status = PICK(statuses);
+        if (rnd() % 3 == 0) f.period_from = PICK(periods);
+        if (rnd() % 3 == 0) f.period_to = PICK(periods);
+        if (f.period_from && f.period_to && strcmp(f.period_from, f.period_to) > 0)
+            f.period_to = f.period_from;
+        if (rnd() % 4 == 0) f.customer = PICK(customers);
+        if (rnd() % 4 == 0) f.reseller = PICK(resellers);
+        if (rnd() % 6 == 0) f.asset = PICK(assets);
+        if (rnd() % 4 == 0) f.account = PICK(accounts);
+        if (rnd() % 3 == 0) f.description = PICK(needles);
+        if (rnd() % 4 == 0) f.type = PICK(types);
+        if (rnd() % 4 == 0) f.min_amount = PICK(amounts);
+        if (rnd() % 4 == 0) f.max_amount = PICK(amounts);
+        if (rnd() % 5 == 0) f.rule = PICK(rules);
+        if (rnd() % 6 == 0) f.unmapped = 1;
+        if (f.min_amount) {
+            assert_int_equal(awc_money_parse(&lo, f.min_amount, strlen(f.min_amount)), 0);
+            has_lo = 1;
+        }
+        if (f.max_amount) {
+            assert_int_equal(awc_money_parse(&hi, f.max_amount, strlen(f.max_amount)), 0);
+            has_hi = 1;
+        }
+        if (has_lo && has_hi && lo > hi)
+            f.max_amount = f.min_amount, hi = lo;
+
+        query(&f, a, &got);
+        for (size_t i = 0; i < NSEEDS; i++) {
+            if (!model(&seeds[i], &f, a, lo, has_lo, hi, has_hi))
+                continue;
+            if (k >= got.n || got.v[k] != seeds[i].seq)
+                fail_msg("round %d: seed %zu expected at position %zu (status=%s period=%s..%s "
+                         "customer=%s reseller=%s asset=%s account=%s description=%s type=%s "
+                         "min=%s max=%s rule=%s unmapped=%d actor=%s)", round, i, k,
+                         f.status, f.period_from, f.period_to, f.customer, f.reseller, f.asset,
+                         f.account, f.description, f.type, f.min_amount, f.max_amount, f.rule,
+                         f.unmapped, a->id);
+            k++;
+        }
+        if (k != got.n)
+            fail_msg("round %d: %zu credits, the model has %zu", round, got.n, k);
+        nonempty += k > 0;
+    }
+    assert_true(nonempty > 100);                        /* the rounds were not all empty */
+}
+
+/* ---- sorting, limit, offset -------------------------------------------------------------- */
+
+static awc_sort_key sort_by;
+
+static int null_first(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_seed(const void *pa, const void *pb)
+{
+    const seed *a = &seeds[*(const int *)pa], *b = &seeds[*(const int *)pb];
+    int c = 0;
+
+    switch (sort_by) {
+    case AWC_SORT_ID: break;
+    case AWC_SORT_PERIOD: c = strcmp(a->period, b->period); break;
+    case AWC_SORT_AMOUNT: c = (a->value > b->value) - (a->value < b->value); break;
+    case AWC_SORT_STATUS: c = state_rank(a->status) - state_rank(b->status); break;
+    case AWC_SORT_CUSTOMER: c = null_first(a->customer, b->customer); break;
+    case AWC_SORT_RESELLER: c = null_first(a->reseller, b->reseller); break;
+    case AWC_SORT_ACCOUNT: c = strcmp(a->usage, b->usage); break;
+    case AWC_SORT_UPDATED: {
+        size_t ia = (size_t)(a - seeds), ib = (size_t)(b - seeds);
+        c = (int)((ia * 7) % NSEEDS) - (int)((ib * 7) % NSEEDS);
+        break;
+    }
+    case AWC_SORT_TYPE: c = strcmp(a->type, b->type); break;
+    }
+    return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static void expect_order(const char *sortname, awc_sort_key key, int desc, int64_t limit,
+                         int64_t offset)
+{
+    int order[NSEEDS], want[NSEEDS + 1];
+    awc_filter f = filter();
+    char s[32];
+    seqs got;
+    size_t n = 0;
+
+    for (size_t i = 0; i < NSEEDS; i++)
+        order[i] = (int)i;
+    sort_by = key;
+    qsort(order, NSEEDS, sizeof(int), cmp_seed);
+    if (desc)
+        for (size_t i = 0; i < NSEEDS / 2; i++) {
+            int t = order[i];
+            order[i] = order[NSEEDS - 1 - i];
+            order[NSEEDS - 1 - i] = t;
+        }
+    for (size_t i = (size_t)offset; i < NSEEDS && (limit == 0 || n < (size_t)limit); i++)
+        want[n++] = order[i];
+    want[n] = END;
+    snprintf(s, sizeof(s), "%s%s", desc ? "-" : "", sortname);
+    f.sort = s;
+    f.limit = limit;
+    f.offset = offset;
+    query(&f, &ops, &got);
+    expect_list(&got, want, s);
+}
+
+static void test_sort_orders(void **state)
+{
+    static const struct { const char *name; awc_sort_key key; } keys[] = {
+        {"id", AWC_SORT_ID}, {"period", AWC_SORT_PERIOD}, {"amount", AWC_SORT_AMOUNT},
+        {"status", AWC_SORT_STATUS}, {"customer", AWC_SORT_CUSTOMER},
+        {"reseller", AWC_SORT_RESELLER}, {"account", AWC_SORT_ACCOUNT},
+        {"updated", AWC_SORT_UPDATED}, {"type", AWC_SORT_TYPE},
+        /* the CSV column names are accepted too */
+        {"credit_id", AWC_SORT_ID}, {"updated_at", AWC_SORT_UPDATED},
+        {"customer_id", AWC_SORT_CUSTOMER}, {"credit_type", AWC_SORT_TYPE},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        expect_order(keys[i].name, keys[i].key, 0, 0, 0);
+        expect_order(keys[i].name, keys[i].key, 1, 0, 0);
+    }
+}
+
+static void test_limit_offset(void **state)
+{
+    awc_filter f = filter();
+    seqs all, page;
+    (void)state;
+    expect_order("amount", AWC_SORT_AMOUNT, 0, 3, 2);
+    expect_order("amount", AWC_SORT_AMOUNT, 1, 3, 2);
+    expect_order("period", AWC_SORT_PERIOD, 0, 0, 14);   /* offset without limit */
+    expect_order("id", AWC_SORT_ID, 0, 1, 0);
+    expect_order("id", AWC_SORT_ID, 0, 5, NSEEDS);       /* past the end: nothing */
+    /* pages of 4 by customer put together are the whole listing */
+    f.sort = "customer";
+    query(&f, &ops, &all);
+    assert_int_equal(all.n, NSEEDS);
+    for (int64_t off = 0; off < (int64_t)NSEEDS; off += 4) {
+        f.limit = 4;
+        f.offset = off;
+        query(&f, &ops, &page);
+        assert_true(page.n <= 4);
+        for (size_t i = 0; i < page.n; i++)
+            assert_int_equal(page.v[i], all.v[(size_t)off + i]);
+    }
+}
+
+/* ---- scope --------------------------------------------------------------------------------- */
+
+static void test_reseller_scope(void **state)
+{
+    awc_filter f = filter();
+    char id[AWC_CREDIT_ID_BUFSZ];
+    outbuf o = {0};
+    json_t *doc;
+    (void)state;
+
+    EXPECT(&f, &r1, 1, 2, 4, 14, 15, END);
+    EXPECT(&f, &r2, 3, 6, 7, END);
+    EXPECT(&f, &r_none, END);                           /* no reseller id: sees nothing */
+    f.customer = "C-2";
+    EXPECT(&f, &r1, 2, 15, END);
+    f.customer = "C-4";                                 /* R-2's customer */
+    EXPECT(&f, &r1, END);
+    f = filter();
+    f.reseller = "R-2";                                 /* cannot widen the scope */
+    EXPECT(&f, &r1, END);
+    f = filter();
+    assert_true(awc_credit_id_format(id, sizeof(id), "AWSC", seeds[3].seq) > 0);
+    f.credit_id = id;                                   /* another reseller's credit */
+    EXPECT(&f, &r1, END);
+    EXPECT(&f, &r2, 3, END);
+
+    /* through the operations: export and list see the same scope */
+    f = filter();
+    assert_int_equal(run_op(1, 0, &r2, &f, &o), 0);
+    {
+        size_t lines = 0;
+        for (size_t i = 0; i < o.n; i++)
+            lines += o.p[i] == '\n';
+        /* header + 3 credits; seed 3's description holds one LF inside quotes */
+        assert_int_equal(lines, 1 + 3 + 1);
+        assert_null(strstr(o.p, "R-1"));
+    }
+    free(o.p);
+    memset(&o, 0, sizeof(o));
+    assert_int_equal(run_op(0, 1, &r1, &f, &o), 0);
+    doc = json_loads(o.p, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(doc, "count")), 5);
+    for (size_t i = 0; i < json_array_size(json_object_get(doc, "credits")); i++)
+        assert_string_equal(json_string_value(json_object_get(
+            json_array_get(json_object_get(doc, "credits"), i), "reseller_id")), "R-1");
+    json_decref(doc);
+    free(o.p);
+}
+
+/* ---- bad filters --------------------------------------------------------------------------- */
+
+static void expect_refused(const awc_filter *f, int code, const char *part1, const char *part2)
+{
+    awc_query q;
+    outbuf o = {0};
+    int rc = awc_query_from_filter(&q, f, &ops, "AWSC");
+
+    if (rc != code)
+        fail_msg("expected %d, got %d (%s)", code, rc, awc_error_last());
+    if (!strstr(awc_error_last(), part1) || (part2 && !strstr(awc_error_last(), part2)))
+        fail_msg("message '%s' lacks '%s' / '%s'", awc_error_last(), part1, part2 ? part2 : "");
+    /* the operations refuse it the same way, with the message in errbuf and no output */
+    assert_int_equal(run_op(0, 0, &ops, f, &o), code);
+    assert_non_null(strstr(errbuf, part1));
+    assert_int_equal(o.n, 0);
+    assert_int_equal(run_op(1, 0, &ops, f, &o), code);
+    assert_int_equal(o.n, 0);
+    free(o.p);
+}
+
+static void test_bad_filters(void **state)
+{
+    awc_filter f;
+    char id[AWC_CREDIT_ID_BUFSZ];
+    (void)state;
+
+    f = filter(); f.status = "OPEN";
+    expect_refused(&f, AWC_EBADINPUT, "--status", "OPEN");
+    f = filter(); f.status = "ASSIGNED,,PROCESSED";
+    expect_refused(&f, AWC_EUSAGE, "--status", "empty");
+    f = filter(); f.period_from = "2026-13";
+    expect_refused(&f, AWC_EBADINPUT, "--period", "2026-13");
+    f = filter(); f.period_from = "2026-05"; f.period_to = "2026-02";
+    expect_refused(&f, AWC_EUSAGE, "--period", "before it starts");
+    assert_true(awc_credit_id_format(id, sizeof(id), "AWSC", seeds[0].seq) > 0);
+    id[strlen(id) - 1] = id[strlen(id) - 1] == '0' ? '1' : '0';
+    f = filter(); f.credit_id = id;
+    expect_refused(&f, AWC_EBADINPUT, "--credit-id", "check digit");
+    f = filter(); f.credit_id = "XYZ-000000-0000-0019";
+    expect_refused(&f, AWC_EBADINPUT, "--credit-id", NULL);
+    f = filter(); f.min_amount = "abc";
+    expect_refused(&f, AWC_EBADINPUT, "--min-amount", "'abc': not a decimal number");
+    f = filter(); f.max_amount = "1,000";
+    expect_refused(&f, AWC_EBADINPUT, "--max-amount", "1,000");
+    f = filter(); f.min_amount = "-1"; f.max_amount = "-2";
+    expect_refused(&f, AWC_EUSAGE, "--min-amount", "--max-amount");
+    f = filter(); f.sort = "colour";
+    expect_refused(&f, AWC_EUSAGE, "--sort", "colour");
+    f = filter(); f.limit = -1;
+    expect_refused(&f, AWC_EUSAGE, "--limit", NULL);
+    f = filter(); f.offset = -5;
+    expect_refused(&f, AWC_EUSAGE, "--offset", NULL);
+    f = filter(); f.customer = "";
+    expect_refused(&f, AWC_EUSAGE, "--customer", "empty");
+    f = filter(); f.account = "12345";
+    expect_refused(&f, AWC_EBADINPUT, "--account", "12-digit");
+    f = filter(); f.type = "MAP' OR '1";
+    expect_refused(&f, AWC_EBADINPUT, "--type", NULL);
+}
+
+/* A host built before sort/limit/offset existed passes a smaller filter:
+ * the module must not read past it. */
+static void test_old_host_filter_size(void **state)
+{
+    awc_filter f = filter();
+    seqs got;
+    (void)state;
+    f.status = "ASSIGNED";
+    f.sort = "-amount";
+    f.limit = 1;
+    f.size = offsetof(awc_filter, sort);
+    query(&f, &ops, &got);
+    assert_int_equal(got.n, 9);                         /* sort and limit unseen */
+    assert_int_equal(got.v[0], seeds[1].seq);
 }
