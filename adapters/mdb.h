@@ -79,6 +79,8 @@ enum mdb_sql {
     Q_RUN_STEP,
     Q_RUN_FINISH,
     Q_RUN_UNLOCK,
+    Q_GRANT_UPSERT,
+    Q_GRANTS,
     Q_COUNT
 };
 
@@ -213,6 +215,9 @@ int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const
 int mdb_run_step(awc_store *s, uint64_t run_id, const char *step, const char *status,
                  const char *detail);
 int mdb_run_unlock(awc_store *s, const char *period, uint64_t run_id, const char *status);
+int mdb_grants_upsert(awc_store *s, const awc_grant *g, size_t n);
+int mdb_grants_each(awc_store *s, const char *expiring_by,
+                    int (*fn)(void *, const awc_grant *), void *arg);
 int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),
                   void *arg);
 int mdb_migrate(awc_store *s, int *applied);

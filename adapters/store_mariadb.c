@@ -201,6 +201,24 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_RUN_FINISH] =
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
     [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(?)",
+    [Q_GRANT_UPSERT] =
+        "INSERT INTO credit_grants (credit_id, payer_account_id, account_id, credit_type, "
+        "description, initial_amount, remaining_amount, currency, start_date, expiry_date, "
+        "products, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE payer_account_id = VALUE(payer_account_id), "
+        "account_id = VALUE(account_id), credit_type = VALUE(credit_type), "
+        "description = VALUE(description), initial_amount = VALUE(initial_amount), "
+        "remaining_amount = VALUE(remaining_amount), currency = VALUE(currency), "
+        "start_date = VALUE(start_date), expiry_date = VALUE(expiry_date), "
+        "products = VALUE(products), status = VALUE(status), fetched_at = CURRENT_TIMESTAMP(6)",
+    [Q_GRANTS] =
+        "SELECT g.credit_id, g.payer_account_id, g.account_id, g.credit_type, g.description, "
+        "g.initial_amount, g.remaining_amount, g.currency, COALESCE(g.start_date, ''), "
+        "COALESCE(g.expiry_date, ''), g.products, g.status, "
+        "(SELECT COUNT(*) FROM credits c WHERE c.credit_key = g.credit_id), "
+        "(SELECT COALESCE(SUM(c.amount), 0) FROM credits c WHERE c.credit_key = g.credit_id) "
+        "FROM credit_grants g WHERE (? IS NULL OR (g.expiry_date <= ? AND g.remaining_amount <> 0)) "
+        "ORDER BY g.expiry_date IS NULL, g.expiry_date, g.credit_id",
 };
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -608,6 +626,8 @@ static const awc_store_ops mdb_ops = {
     .run_lock = mdb_run_lock,
     .run_step = mdb_run_step,
     .run_unlock = mdb_run_unlock,
+    .grants_upsert = mdb_grants_upsert,
+    .grants_each = mdb_grants_each,
 };
 
 static char *dup_or_null(const char *s, int *oom)

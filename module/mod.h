@@ -47,6 +47,8 @@ int awc_op_invoice(awc_module *m, const awc_call *c, const char *period);
 int awc_op_reconcile(awc_module *m, const awc_call *c);
 int awc_op_close_period(awc_module *m, const awc_call *c, const char *period);
 int awc_op_run(awc_module *m, const awc_call *c, const char *period);
+int awc_op_balance(awc_module *m, const awc_call *c);
+int awc_op_expiring(awc_module *m, const awc_call *c, int within_days);
 /* The invoice step without output (run uses it too). */
 int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t *files,
                     size_t *records);

@@ -19,7 +19,7 @@
 static const char *const operations[] = {
     "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
-    "rules_import", "rules_export", "rules_validate", NULL,
+    "rules_import", "rules_export", "rules_validate", "balance", "expiring", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -213,6 +213,8 @@ static const awc_module_desc descriptor = {
     .rules_import = awc_op_rules_import,
     .rules_export = awc_op_rules_export,
     .rules_validate = awc_op_rules_validate,
+    .balance = awc_op_balance,
+    .expiring = awc_op_expiring,
 };
 
 __attribute__((visibility("default")))

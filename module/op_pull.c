@@ -7,6 +7,7 @@
 #include "cur_athena.h"
 #include "s3.h"
 #include "date.h"
+#include "grants.h"
 #include "mod.h"
 #include "out.h"
 #include "pull.h"
@@ -210,9 +211,30 @@ static int report(const awc_call *c, const char *period, const awc_cur_stats *s,
     return rc;
 }
 
+/* The credits and (when the Billing API is configured) the grants of the
+ * pull, in one unit of work. */
+typedef struct store_ctx {
+    awc_agg *agg;
+    awc_grants *grants;
+    const char *period;
+    const awc_actor *actor;
+    awc_pull_result res;
+} store_ctx;
+
+static int store_all(awc_store *st, void *arg)
+{
+    store_ctx *s = arg;
+    int rc = awc_pull_apply(st, s->agg, s->period, s->actor, &s->res);
+    if (rc == 0 && awc_grants_count(s->grants))
+        rc = st->ops->grants_upsert(st, awc_grants_items(s->grants),
+                                    awc_grants_count(s->grants));
+    return rc;
+}
+
 int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
 {
     pull_ctx x = { m, NULL, 0 };
+    store_ctx sc;
     awc_cur_stats stats;
     awc_pull_result res;
     awc_store *st;
@@ -221,6 +243,7 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
 
     awc_op_begin();
     memset(&stats, 0, sizeof(stats));
+    memset(&sc, 0, sizeof(sc));
     if (!a || !a->period)
         return awc_op_end(c, awc_error_set(AWC_EUSAGE, "pull: --period YYYY-MM is required"));
     if ((rc = awc_period_check(a->period)) != 0)
@@ -237,14 +260,27 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
     rc = athena ? read_athena(&x, a->period, &stats) : read_files(&x, path, a->period, &stats);
     if (rc == 0)
         rc = awc_agg_finish(x.agg);
+    if (rc == 0 && m->cfg.aws.billing_endpoint)
+        rc = awc_grants_fetch(&sc.grants, m, x.agg, a->period);
     if (rc == 0)
         rc = awc_mod_store(m, &st);
-    if (rc == 0)
-        rc = awc_pull_apply(st, x.agg, a->period, c->actor, &res);
+    if (rc == 0) {
+        sc.agg = x.agg;
+        sc.period = a->period;
+        sc.actor = c->actor;
+        rc = st->ops->tx(st, store_all, &sc);
+        res = sc.res;
+    }
     if (rc == 0)
         rc = report(c, a->period, &stats, &res, x.agg);
+    if (rc == 0 && sc.grants && c->format != AWC_FORMAT_JSON)
+        rc = awc_out_printf(c, "  %zu credit%s from the AWS Billing API (issued, remaining, "
+                            "expiry) stored\n",
+                            awc_grants_count(sc.grants),
+                            awc_grants_count(sc.grants) == 1 ? "" : "s");
     else
         awc_error_prefix(rc, "pull %s: nothing was written", a->period);
     awc_agg_free(x.agg);
+    awc_grants_free(sc.grants);
     return awc_op_end(c, rc);
 }

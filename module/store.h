@@ -259,6 +259,23 @@ typedef struct awc_outbox_record {
     char record_id[65];
 } awc_outbox_record;
 
+/* A credit as the AWS Billing API describes it (GetCredits). */
+typedef struct awc_grant {
+    char credit_id[33];
+    char payer_account_id[AWC_ACCOUNT_LEN + 1];
+    char account_id[AWC_ACCOUNT_LEN + 1];
+    char credit_type[33];
+    const char *description;
+    awc_amount initial_amount, remaining_amount;
+    char currency[4];
+    char start_date[11], expiry_date[11];  /* "" when absent */
+    const char *products;          /* comma-separated */
+    const char *status;
+    /* filled by grants_each: the pulled credits with this credit id */
+    int64_t credits;
+    awc_amount pulled;
+} awc_grant;
+
 typedef struct awc_db_params {
     const char *socket, *host;
     unsigned port;
@@ -364,6 +381,13 @@ typedef struct awc_store_ops {
     int (*run_step)(awc_store *st, uint64_t run_id, const char *step, const char *status,
                     const char *detail);
     int (*run_unlock)(awc_store *st, const char *period, uint64_t run_id, const char *status);
+
+    /* Insert or update grants[0..n) (by credit id). */
+    int (*grants_upsert)(awc_store *st, const awc_grant *g, size_t n);
+    /* Grants ordered by expiry (none last); expiring_by "YYYY-MM-DD" keeps
+     * only those expiring by then with something left (NULL = all). */
+    int (*grants_each)(awc_store *st, const char *expiring_by,
+                       int (*fn)(void *arg, const awc_grant *g), void *arg);
 
     /* Close period (idempotent: closing a closed period changes nothing). */
     int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);

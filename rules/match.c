@@ -55,6 +55,7 @@
 #define TRI_BITS 12
 #define TRI_BUCKETS (1u << TRI_BITS)  /* trigram buckets */
 #define WHY_MAX 320
+#define LOW_MAX 512                   /* descriptions shorter than this are folded once */
 #define QUOTE_MAX 60
 
 enum { F_ACCT, F_CUST, F_RES, F_SVC, F_TYPE, N_FIELDS };
@@ -124,33 +125,54 @@ static void st_free(strtab *t)
     memset(t, 0, sizeof(*t));
 }
 
-static int key_eq(const strtab *t, uint32_t id, const char *s, size_t n)
+/* a[0..n) == b[0..n), eight bytes a step (ids are short: cheaper than a call). */
+static int bytes_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* Key id equals s[0..n); s is folded first when fold_s (keys of a folding
+ * table are lower case already). */
+static int key_eq(const strtab *t, uint32_t id, const char *s, size_t n, int fold_s)
 {
     const char *k = t->keys[id];
     if (t->lens[id] != n)
         return 0;
-    if (!t->fold)
-        return memcmp(k, s, n) == 0;
+    if (!fold_s)
+        return bytes_eq(k, s, n);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)k[i] != fold((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
-static uint32_t st_probe(const strtab *t, uint32_t h, const char *s, size_t n)
+static uint32_t st_probe(const strtab *t, uint32_t h, const char *s, size_t n, int fold_s)
 {
     uint32_t i = h & t->mask, v;
     while ((v = t->slots[i]) != 0) {
-        if (key_eq(t, v - 1, s, n))
+        if (key_eq(t, v - 1, s, n, fold_s))
             return v - 1;
         i = (i + 1) & t->mask;
     }
     return NONE;
 }
 
-static uint32_t st_find(const strtab *t, const char *s, size_t n)
+/* The id of s[0..n), or NONE.  s_is_low: s is lower case already, so a
+ * folding table need not fold it again. */
+static uint32_t st_find(const strtab *t, const char *s, size_t n, int s_is_low)
 {
-    return t->n == 0 ? NONE : st_probe(t, hash_bytes(s, n, t->fold), s, n);
+    int f = t->fold && !s_is_low;
+    return t->n == 0 ? NONE : st_probe(t, hash_bytes(s, n, f), s, n, f);
 }
 
 /* st_find for a NUL-terminated s in a table without folding. */
@@ -162,7 +184,7 @@ static uint32_t st_find_cstr(const strtab *t, const char *s)
         return NONE;
     assert(!t->fold);
     h = hash_cstr(s, &n);
-    return st_probe(t, h, s, n);
+    return st_probe(t, h, s, n, 0);
 }
 
 /* The id of s, added when new.  The table was sized for every key. */
@@ -170,7 +192,7 @@ static uint32_t st_intern(strtab *t, const char *s, size_t n)
 {
     uint32_t i = hash_bytes(s, n, t->fold) & t->mask, v;
     while ((v = t->slots[i]) != 0) {
-        if (key_eq(t, v - 1, s, n))
+        if (key_eq(t, v - 1, s, n, t->fold))
             return v - 1;
         i = (i + 1) & t->mask;
     }
@@ -463,9 +485,15 @@ static size_t family_keys(const irule *x, const uint32_t **ids)
     return 1;
 }
 
+/* Bucket of the trigram a b c (bytes already folded), given as a << 16 | b << 8 | c. */
+static inline uint32_t tri_key_hash(uint32_t key)
+{
+    return key * 0x9E3779B1u >> (32 - TRI_BITS);
+}
+
 static inline uint32_t tri_hash(unsigned char a, unsigned char b, unsigned char c)
 {
-    return ((uint32_t)a << 16 | (uint32_t)b << 8 | c) * 0x9E3779B1u >> (32 - TRI_BITS);
+    return tri_key_hash((uint32_t)a << 16 | (uint32_t)b << 8 | c);
 }
 
 /* How common a (lower-case) byte is in credit descriptions, roughly. */
@@ -752,6 +780,10 @@ fail:
 typedef struct query {
     const char *desc;
     size_t dlen;
+    const char *low;              /* desc folded (A-Z to a-z) when it fits low_buf,
+                                   * else desc itself, to be folded on the fly */
+    int folded;
+    char low_buf[LOW_MAX];
     int ascii;                    /* the description is pure ASCII */
     int32_t period;               /* -1 when not YYYY-MM */
     uint32_t id[N_FIELDS];
@@ -771,10 +803,15 @@ static void query_init(const awc_ruleset *rs, query *q, const awc_rule_input *in
     unsigned char any = 0;
     size_t n = 0;
 
-    for (; d[n]; n++)
+    for (; d[n]; n++) {
         any |= (unsigned char)d[n];
+        if (n < LOW_MAX)
+            q->low_buf[n] = (char)fold((unsigned char)d[n]);
+    }
     q->desc = d;
     q->dlen = n;
+    q->folded = n < LOW_MAX;
+    q->low = q->folded ? q->low_buf : d;
     q->ascii = any < 0x80;
     q->period = awc_rule_period_valid(p, strlen(p)) ? month_number(p) : -1;
     v[F_ACCT] = in->account, v[F_CUST] = in->customer_id, v[F_RES] = in->reseller_id;
@@ -833,11 +870,27 @@ static int fold_find(const char *h, size_t hn, const char *l, size_t n)
     return 0;
 }
 
+/* The description starts with the lower-case l[0..n). */
+static int desc_starts(const query *q, const char *l, size_t n)
+{
+    if (q->dlen < n)
+        return 0;
+    return q->folded ? memcmp(q->low, l, n) == 0 : fold_eq(q->desc, l, n);
+}
+
+/* The description contains the lower-case l[0..n). */
+static int desc_contains(const query *q, const char *l, size_t n)
+{
+    if (q->folded)
+        return n == 0 || memmem(q->low, q->dlen, l, n) != NULL;
+    return fold_find(q->desc, q->dlen, l, n);
+}
+
 /* The needle's letter pairs all occur in the description (computed once). */
 static int sig_may_match(const irule *x, query *q)
 {
     if (!q->have_sig) {
-        signature(q->sig, q->desc, q->dlen);
+        signature(q->sig, q->low, q->dlen);
         q->have_sig = 1;
     }
     return ((x->sig[0] & ~q->sig[0]) | (x->sig[1] & ~q->sig[1]) | (x->sig[2] & ~q->sig[2]) |
@@ -863,17 +916,17 @@ static int fast_match(const irule *x, query *q)
     case AWC_MATCH_ANY:
         return 1;
     case AWC_MATCH_EXACT:
-        return q->dlen == x->nlen && fold_eq(q->desc, x->needle, x->nlen);
+        return q->dlen == x->nlen && desc_starts(q, x->needle, x->nlen);
     case AWC_MATCH_PREFIX:
-        return q->dlen >= x->nlen && fold_eq(q->desc, x->needle, x->nlen);
+        return desc_starts(q, x->needle, x->nlen);
     case AWC_MATCH_CONTAINS:
         return (!x->has_sig || sig_may_match(x, q)) &&
-               fold_find(q->desc, q->dlen, x->needle, x->nlen);
+               desc_contains(q, x->needle, x->nlen);
     case AWC_MATCH_REGEX:
         /* the literal is a safe filter on ASCII text only (see regex_literal) */
         if (x->needle && q->ascii &&
             ((x->has_sig && !sig_may_match(x, q)) ||
-             !fold_find(q->desc, q->dlen, x->needle, x->nlen)))
+             !desc_contains(q, x->needle, x->nlen)))
             return 0;
         return regexec(x->re, q->desc, 0, NULL, 0) == 0;
     default:
@@ -911,15 +964,20 @@ static void scan_key(const awc_ruleset *rs, int f, uint32_t id, query *q, uint32
 static void scan_trigrams(const awc_ruleset *rs, query *q, uint32_t *best)
 {
     const family *fa = &rs->fam[FAM_TRIGRAM];
-    const unsigned char *d = (const unsigned char *)q->desc;
+    const unsigned char *d = (const unsigned char *)q->low;
     uint32_t done[DONE_MAX];
     size_t n_done = 0;
 
+    uint32_t key;
+
     if (fa->off[TRI_BUCKETS] == 0 || q->dlen < 3)
         goto non_ascii;
-    for (size_t i = 0; i + 3 <= q->dlen; i++) {
-        uint32_t h = tri_hash(fold(d[i]), fold(d[i + 1]), fold(d[i + 2])), lo, hi;
+    key = (uint32_t)fold(d[0]) << 8 | fold(d[1]);
+    for (size_t i = 2; i < q->dlen; i++) {
+        uint32_t h, lo, hi;
         size_t j;
+        key = (key << 8 | (q->folded ? d[i] : fold(d[i]))) & 0xffffff;
+        h = tri_key_hash(key);
         if (!(rs->tri_used[h >> 6] >> (h & 63) & 1))
             continue;
         lo = fa->off[h], hi = fa->off[h + 1];
@@ -950,13 +1008,14 @@ const awc_rule *awc_ruleset_choose(const awc_ruleset *rs, const awc_rule_input *
     /* Families of description rules first: they outrank every rule with a
      * blank description, so a match there prunes most of what follows. */
     if (q.dlen <= AWC_RULE_TEXT_MAX && (rs->exact_lens[q.dlen >> 6] >> (q.dlen & 63) & 1))
-        scan_key(rs, FAM_EXACT, st_find(&rs->fam[FAM_EXACT].tab, q.desc, q.dlen), &q, &best);
+        scan_key(rs, FAM_EXACT, st_find(&rs->fam[FAM_EXACT].tab, q.low, q.dlen, q.folded), &q,
+                 &best);
     if (rs->prefix_lens) {
         size_t max = q.dlen < PREFIX_K ? q.dlen : PREFIX_K;
         for (size_t len = 1; len <= max; len++)
             if (rs->prefix_lens >> len & 1)
-                scan_key(rs, FAM_PREFIX, st_find(&rs->fam[FAM_PREFIX].tab, q.desc, len), &q,
-                         &best);
+                scan_key(rs, FAM_PREFIX, st_find(&rs->fam[FAM_PREFIX].tab, q.low, len, q.folded),
+                         &q, &best);
     }
     scan_trigrams(rs, &q, &best);
     scan_key(rs, F_ACCT, q.id[F_ACCT], &q, &best);

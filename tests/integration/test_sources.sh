@@ -43,7 +43,8 @@ fail() {
 }
 
 python3 "$ROOT/tests/fakes/aws_fake.py" --port 0 --max-seconds 120 --s3-root "$FIX/s3" \
-    --athena-fixture "$FIX/athena-results.json" > "$TMP/fake.out" 2> "$TMP/fake.err" &
+    --athena-fixture "$FIX/athena-results.json" --billing-fixture "$FIX/billing-credits.json" \
+    > "$TMP/fake.out" 2> "$TMP/fake.err" &
 FAKEPID=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q '^PORT ' "$TMP/fake.out"; do sleep 0.1; i=$((i + 1)); done
@@ -55,12 +56,14 @@ EP=http://127.0.0.1:$PORT
 config() {
     name=$1
     shift
+    aws_extra=
+    if [ "${1:-}" = "[aws]" ]; then aws_extra=$2; shift 2; fi
     db=awc_src_${name}_$TAG
     DBS="$DBS $db"
     mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $db" || exit 1
     {
         printf '[db]\nsocket = %s\nuser = root\ndatabase = %s\n' "$SOCKET" "$db"
-        printf '[aws]\nregion = us-east-1\ns3_endpoint = %s\ntimeout = 30\n' "$EP"
+        printf '[aws]\nregion = us-east-1\ns3_endpoint = %s\ntimeout = 30\n%s\n' "$EP" "$aws_extra"
         for line in "$@"; do printf '%s\n' "$line"; done
     } > "$TMP/$name.ini"
     "$HOST" --config "$TMP/$name.ini" migrate >/dev/null 2>"$TMP/err" || exit 1
@@ -109,6 +112,20 @@ if cmp -s "$TMP/file.tsv" "$TMP/athena.tsv"; then pass "Athena: exactly the same
 if pull athena; then pass "Athena again: no duplicate"; else fail "Athena again"; fi
 snapshot athena
 if cmp -s "$TMP/file.tsv" "$TMP/athena.tsv"; then pass "Athena again: unchanged"; else fail "Athena again: unchanged"; fi
+
+# the AWS Billing API: issued, remaining and expiry, stored with the pull
+config billing "[aws]" "billing_endpoint = $EP"
+if pull billing --path "$FIX/s3/cur-bucket/legacy/$P/*.csv*" && grep -q 'AWS Billing API' "$TMP/out"; then
+    pass "pull with the Billing API configured stores its credits"; else fail "pull with the Billing API"; fi
+grants=$(mariadb --no-defaults -S "$SOCKET" -uroot -N -B "awc_src_billing_$TAG" -e "SELECT COUNT(*) FROM credit_grants")
+if [ "$grants" -ge 1 ]; then pass "grants stored ($grants)"; else fail "grants stored ($grants)"; fi
+if "$HOST" --config "$TMP/billing.ini" --json balance > "$TMP/out" 2> "$TMP/err" &&
+   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c=[g for g in d['credits'] if g['credit_id']=='10063543426'][0]; assert c['initial_amount']=='500.0000000000' and c['remaining_amount']=='379.2499999999' and c['used_amount']=='120.7500000001', c" "$TMP/out"; then
+    pass "balance: issued, remaining and used amounts exact"; else fail "balance"; fi
+if "$HOST" --config "$TMP/billing.ini" expiring --within 3660 > "$TMP/out" 2> "$TMP/err" && grep -q 10063543426 "$TMP/out"; then
+    pass "expiring --within: lists credits with something left"; else fail "expiring"; fi
+if "$HOST" --config "$TMP/billing.ini" expiring --within 1 > "$TMP/out" 2> "$TMP/err" && ! grep -q 10063543426 "$TMP/out"; then
+    pass "expiring --within 1: a credit expiring later is not listed"; else fail "expiring --within 1"; fi
 
 # a wrong secret: refused the way AWS refuses it, and the secret is never printed
 AWS_SECRET_ACCESS_KEY=wrong/Secret+Key/NOTTHIS pull s3legacy --path "s3://cur-bucket/legacy/$P/"
