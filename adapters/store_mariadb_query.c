@@ -192,7 +192,7 @@ static char *escape_like(const char *s)
         return NULL;
     }
     for (; *s; s++) {
-        if (0)
+        if (*s == '%' || *s == '_' || *s == '\\')
             *o++ = '\\';
         *o++ = *s;
     }

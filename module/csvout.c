@@ -30,7 +30,7 @@ int awc_csv_needs_guard(const char *s, size_t n)
     if (n == 0)
         return 0;
     switch (s[0]) {
-    case '=': case '\t': case '\r':
+    case '=': case '@': case '\t': case '\r':
         return 1;
     case '+': case '-':
         return !awc_csv_is_number(s, n);

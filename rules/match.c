@@ -881,9 +881,19 @@ static int desc_starts(const query *q, const char *l, size_t n)
 /* The description contains the lower-case l[0..n). */
 static int desc_contains(const query *q, const char *l, size_t n)
 {
-    if (q->folded)
-        return n == 0 || memmem(q->low, q->dlen, l, n) != NULL;
-    return fold_find(q->desc, q->dlen, l, n);
+    const char *p, *end;
+    if (!q->folded)
+        return fold_find(q->desc, q->dlen, l, n);
+    if (n == 0)
+        return 1;
+    if (n > q->dlen)
+        return 0;
+    /* memchr finds the first byte fast; short needles make memmem's set-up dear */
+    for (p = q->low, end = q->low + q->dlen - n + 1; (p = memchr(p, l[0], (size_t)(end - p)));
+         p++)
+        if (bytes_eq(p + 1, l + 1, n - 1))
+            return 1;
+    return 0;
 }
 
 /* The needle's letter pairs all occur in the description (computed once). */
@@ -976,7 +986,9 @@ static void scan_trigrams(const awc_ruleset *rs, query *q, uint32_t *best)
     for (size_t i = 2; i < q->dlen; i++) {
         uint32_t h, lo, hi;
         size_t j;
-        key = (key << 8 | (q->folded ? d[i] : fold(d[i]))) & 0xffffff;
+        key = (key << 8 | d[i]) & 0xffffff;
+        if (!q->folded)
+            key = (key & 0xffff00) | fold(d[i]);
         h = tri_key_hash(key);
         if (!(rs->tri_used[h >> 6] >> (h & 63) & 1))
             continue;
