@@ -93,20 +93,9 @@ static const char *const sql_text[Q_COUNT] = {
         "SELECT seq, version, unmapped, usage_account_id, owner_account_id, currency, "
         "credit_type, product_code, description, amount FROM credits "
         "WHERE period = ? AND status = 'PENDING_ASSIGN' ORDER BY seq FOR UPDATE",
-    [Q_ASSIGN_UPDATE] =
-        "UPDATE credits SET status = ?, version = version + 1, unmapped = ?, customer_id = ?, "
-        "asset_id = ?, reseller_id = ?, rule_id = ?, "
-        "owner_account_id = COALESCE(?, owner_account_id), "
-        "updated_at = CURRENT_TIMESTAMP(6) WHERE seq = ? AND version = ? AND status = ? "
-        "AND outbox_id IS NULL",
-    [Q_SPLITS_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
     [Q_SPLITS_INSERT] =
         "INSERT INTO credit_splits (seq, line_no, target, party_id, target_name, percent_bp, "
         "amount_minor, customer_id, asset_id, reseller_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_EVENT_BATCH] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_SPLITS_OF] =
         "SELECT line_no, target, party_id, target_name, percent_bp, amount_minor, customer_id, "
         "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
@@ -201,6 +190,38 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_RUN_FINISH] =
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
     [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(?)",
+    /* assignment, set-based: a batch goes into a temporary table, then one
+     * statement each writes the events, drops replaced lines and updates */
+    [Q_ATMP_CREATE] =
+        "CREATE TEMPORARY TABLE IF NOT EXISTS assign_batch ("
+        " seq BIGINT UNSIGNED NOT NULL PRIMARY KEY, expect_version BIGINT UNSIGNED NOT NULL,"
+        " from_state VARCHAR(16) NOT NULL, to_state VARCHAR(16) NOT NULL,"
+        " kind VARCHAR(16) NOT NULL, unmapped TINYINT NOT NULL,"
+        " customer_id VARCHAR(128) NULL, asset_id VARCHAR(128) NULL, reseller_id VARCHAR(128) NULL,"
+        " rule_id VARCHAR(64) NULL, owner_account_id CHAR(12) NULL, note VARCHAR(2000) NULL,"
+        " detail TEXT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    [Q_ATMP_CLEAR] = "DELETE FROM assign_batch",
+    [Q_ATMP_INSERT] =
+        "INSERT INTO assign_batch (seq, expect_version, from_state, to_state, kind, unmapped, "
+        "customer_id, asset_id, reseller_id, rule_id, owner_account_id, note, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_ATMP_EVENTS] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "actor_role, actor_id, actor_reseller, note, detail) "
+        "SELECT t.seq, t.kind, t.from_state, t.to_state, t.expect_version, t.expect_version + 1, "
+        "?, ?, ?, t.note, t.detail FROM assign_batch t JOIN credits c ON c.seq = t.seq "
+        "AND c.version = t.expect_version AND c.status = t.from_state AND c.outbox_id IS NULL "
+        "ORDER BY t.seq",
+    [Q_ATMP_SPLITS_DELETE] =
+        "DELETE s FROM credit_splits s JOIN assign_batch t ON s.seq = t.seq "
+        "WHERE t.from_state <> 'PENDING_ASSIGN'",
+    [Q_ATMP_UPDATE] =
+        "UPDATE credits c JOIN assign_batch t ON c.seq = t.seq AND c.version = t.expect_version "
+        "AND c.status = t.from_state AND c.outbox_id IS NULL "
+        "SET c.status = t.to_state, c.version = c.version + 1, c.unmapped = t.unmapped, "
+        "c.customer_id = t.customer_id, c.asset_id = t.asset_id, c.reseller_id = t.reseller_id, "
+        "c.rule_id = t.rule_id, c.owner_account_id = COALESCE(t.owner_account_id, "
+        "c.owner_account_id), c.updated_at = CURRENT_TIMESTAMP(6)",
     [Q_GRANT_UPSERT] =
         "INSERT INTO credit_grants (credit_id, payer_account_id, account_id, credit_type, "
         "description, initial_amount, remaining_amount, currency, start_date, expiry_date, "

@@ -365,18 +365,13 @@ typedef struct assign_ctx {
     const awc_actor *actor;
 } assign_ctx;
 
-static const enum mdb_col update_cols[] = {
-    MDB_COL_STR, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
-    MDB_COL_STR, MDB_COL_STR, MDB_COL_U64, MDB_COL_I64, MDB_COL_STR,
+static const enum mdb_col batch_cols[] = {
+    MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_STR,
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
 };
-static const enum mdb_col delete_cols[] = { MDB_COL_U64 };
 static const enum mdb_col split_cols[] = {
     MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
     MDB_COL_I64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
-};
-static const enum mdb_col event_cols[] = {
-    MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_I64,
-    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
 };
 
 static const char *split_kind_name(awc_split_kind k)
@@ -395,108 +390,104 @@ static const char *or_null(const char *s)
     return (s && *s) ? s : NULL;
 }
 
-typedef struct batches {
-    mdb_batch up, del, ins, ev;
-} batches;
-
-static int flush(mdb *st, batches *b, uint64_t *updates_expected)
+static void add_batch_row(mdb_batch *b, const awc_assignment *a)
 {
-    int rc;
-    if ((rc = mdb_batch_exec(st, Q_ASSIGN_UPDATE, &b->up)) != 0)
-        return rc;
-    if (b->up.affected != *updates_expected)
-        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
-                                            "nothing was assigned, run it again");
-    if ((rc = mdb_batch_exec(st, Q_SPLITS_DELETE, &b->del)) != 0 ||
-        (rc = mdb_batch_exec(st, Q_SPLITS_INSERT, &b->ins)) != 0 ||
-        (rc = mdb_batch_exec(st, Q_EVENT_BATCH, &b->ev)) != 0)
-        return rc;
-    return 0;
+    mdb_batch_num(b, 0, (int64_t)a->seq);
+    mdb_batch_num(b, 1, a->expect_version);
+    mdb_batch_str(b, 2, awc_state_name(a->from));
+    mdb_batch_str(b, 3, awc_state_name(a->to));
+    mdb_batch_str(b, 4, awc_event_name(a->kind));
+    mdb_batch_num(b, 5, a->unmapped);
+    mdb_batch_str(b, 6, or_null(a->customer_id));
+    mdb_batch_str(b, 7, or_null(a->asset_id));
+    mdb_batch_str(b, 8, or_null(a->reseller_id));
+    mdb_batch_str(b, 9, or_null(a->rule_id));
+    mdb_batch_str(b, 10, or_null(a->owner_account_id));
+    mdb_batch_str(b, 11, or_null(a->note));
+    mdb_batch_str(b, 12, or_null(a->detail));
+    mdb_batch_next_row(b);
 }
 
-static void add_assignment(batches *b, const awc_assignment *a, const awc_actor *actor)
+static void add_lines(mdb_batch *b, const awc_assignment *a)
 {
-    mdb_batch_str(&b->up, 0, awc_state_name(a->to));
-    mdb_batch_num(&b->up, 1, a->unmapped);
-    mdb_batch_str(&b->up, 2, or_null(a->customer_id));
-    mdb_batch_str(&b->up, 3, or_null(a->asset_id));
-    mdb_batch_str(&b->up, 4, or_null(a->reseller_id));
-    mdb_batch_str(&b->up, 5, or_null(a->rule_id));
-    mdb_batch_str(&b->up, 6, or_null(a->owner_account_id));
-    mdb_batch_num(&b->up, 7, (int64_t)a->seq);
-    mdb_batch_num(&b->up, 8, a->expect_version);
-    mdb_batch_str(&b->up, 9, awc_state_name(a->from));
-    mdb_batch_next_row(&b->up);
-
-    mdb_batch_num(&b->del, 0, (int64_t)a->seq);
-    mdb_batch_next_row(&b->del);
-
     for (size_t i = 0; i < a->nlines; i++) {
         const awc_split_line *l = &a->lines[i];
-        mdb_batch_num(&b->ins, 0, (int64_t)a->seq);
-        mdb_batch_num(&b->ins, 1, l->line_no);
-        mdb_batch_str(&b->ins, 2, split_kind_name(l->kind));
-        mdb_batch_str(&b->ins, 3, or_null(l->party_id));
-        mdb_batch_str(&b->ins, 4, l->target_name);
+        mdb_batch_num(b, 0, (int64_t)a->seq);
+        mdb_batch_num(b, 1, l->line_no);
+        mdb_batch_str(b, 2, split_kind_name(l->kind));
+        mdb_batch_str(b, 3, or_null(l->party_id));
+        mdb_batch_str(b, 4, l->target_name);
         if (l->bp >= 0)
-            mdb_batch_num(&b->ins, 5, l->bp);
+            mdb_batch_num(b, 5, l->bp);
         else
-            mdb_batch_null(&b->ins, 5);
-        mdb_batch_num(&b->ins, 6, l->amount_minor);
-        mdb_batch_str(&b->ins, 7, or_null(l->customer_id));
-        mdb_batch_str(&b->ins, 8, or_null(l->asset_id));
-        mdb_batch_str(&b->ins, 9, or_null(l->reseller_id));
-        mdb_batch_next_row(&b->ins);
+            mdb_batch_null(b, 5);
+        mdb_batch_num(b, 6, l->amount_minor);
+        mdb_batch_str(b, 7, or_null(l->customer_id));
+        mdb_batch_str(b, 8, or_null(l->asset_id));
+        mdb_batch_str(b, 9, or_null(l->reseller_id));
+        mdb_batch_next_row(b);
     }
-
-    mdb_batch_num(&b->ev, 0, (int64_t)a->seq);
-    mdb_batch_str(&b->ev, 1, awc_event_name(a->kind));
-    mdb_batch_str(&b->ev, 2, awc_state_name(a->from));
-    mdb_batch_str(&b->ev, 3, awc_state_name(a->to));
-    mdb_batch_num(&b->ev, 4, a->expect_version);
-    mdb_batch_num(&b->ev, 5, a->expect_version + 1);
-    mdb_batch_str(&b->ev, 6, mdb_role_name(actor->role));
-    mdb_batch_str(&b->ev, 7, actor->id ? actor->id : "");
-    mdb_batch_str(&b->ev, 8, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
-    mdb_batch_str(&b->ev, 9, or_null(a->note));
-    mdb_batch_str(&b->ev, 10, or_null(a->detail));
-    mdb_batch_next_row(&b->ev);
 }
 
 #define MAX_LINES_PER_CREDIT 16
 
+/* One chunk of at most BATCH_ROWS assignments, set-based. */
+static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_actor *actor,
+                       mdb_batch *bb, mdb_batch *lb)
+{
+    mdb_params p;
+    int rc;
+
+    if ((rc = mdb_exec(st, Q_ATMP_CLEAR, NULL)) != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].nlines > MAX_LINES_PER_CREDIT)
+            return awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
+                                 MAX_LINES_PER_CREDIT);
+        add_batch_row(bb, &a[i]);
+        add_lines(lb, &a[i]);
+    }
+    if ((rc = mdb_batch_exec(st, Q_ATMP_INSERT, bb)) != 0)
+        return rc;
+    /* the events first: they are written only for credits still at the
+     * expected state and version, and must be all of them */
+    mdb_p_init(&p);
+    mdb_p_str(&p, mdb_role_name(actor->role));
+    mdb_p_str(&p, actor->id ? actor->id : "");
+    mdb_p_str(&p, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
+    if ((rc = mdb_exec(st, Q_ATMP_EVENTS, &p)) != 0)
+        return rc;
+    if (mdb_affected(st, Q_ATMP_EVENTS) != n)
+        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
+                                            "nothing was assigned, run it again");
+    if ((rc = mdb_exec(st, Q_ATMP_SPLITS_DELETE, NULL)) != 0 ||
+        (rc = mdb_exec(st, Q_ATMP_UPDATE, NULL)) != 0)
+        return rc;
+    if (mdb_affected(st, Q_ATMP_UPDATE) != n)
+        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
+                                            "nothing was assigned, run it again");
+    return mdb_batch_exec(st, Q_SPLITS_INSERT, lb);
+}
+
 static int do_assign(mdb *st, void *arg)
 {
     assign_ctx *x = arg;
-    batches b;
-    uint64_t expected = 0;
+    mdb_batch bb, lb;
     int rc;
 
-    memset(&b, 0, sizeof(b));
-    if ((rc = mdb_batch_init(&b.up, BATCH_ROWS, 10, update_cols)) != 0 ||
-        (rc = mdb_batch_init(&b.del, BATCH_ROWS, 1, delete_cols)) != 0 ||
-        (rc = mdb_batch_init(&b.ins, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0 ||
-        (rc = mdb_batch_init(&b.ev, BATCH_ROWS, 11, event_cols)) != 0)
+    memset(&bb, 0, sizeof(bb));
+    memset(&lb, 0, sizeof(lb));
+    if ((rc = mdb_exec(st, Q_ATMP_CREATE, NULL)) != 0 ||
+        (rc = mdb_batch_init(&bb, BATCH_ROWS, 13, batch_cols)) != 0 ||
+        (rc = mdb_batch_init(&lb, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0)
         goto out;
-    for (size_t i = 0; i < x->n; i++) {
-        if (x->a[i].nlines > MAX_LINES_PER_CREDIT) {
-            rc = awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
-                               MAX_LINES_PER_CREDIT);
-            goto out;
-        }
-        add_assignment(&b, &x->a[i], x->actor);
-        expected++;
-        if (b.up.n == BATCH_ROWS && (rc = flush(st, &b, &expected)) != 0)
-            goto out;
-        if (b.up.n == 0)
-            expected = 0, b.up.affected = 0;
+    for (size_t at = 0; at < x->n && rc == 0; at += BATCH_ROWS) {
+        size_t k = x->n - at < BATCH_ROWS ? x->n - at : BATCH_ROWS;
+        rc = apply_chunk(st, x->a + at, k, x->actor, &bb, &lb);
     }
-    rc = flush(st, &b, &expected);
 out:
-    mdb_batch_free(&b.up);
-    mdb_batch_free(&b.del);
-    mdb_batch_free(&b.ins);
-    mdb_batch_free(&b.ev);
+    mdb_batch_free(&bb);
+    mdb_batch_free(&lb);
     return rc;
 }
 

@@ -100,6 +100,7 @@ static const char *const order_key[] = {
 
 #define NPARAM 32
 #define NCOL 32
+#define NTIME 8
 
 /* Everything one call needs, allocated once (no allocation per row). */
 typedef struct query_ctx {
@@ -124,6 +125,14 @@ typedef struct query_ctx {
     char *rbuf[NCOL];
     size_t rcap[NCOL];
     unsigned nr;
+    struct {                       /* DATE / DATETIME columns, read as MYSQL_TIME */
+        MYSQL_TIME t;
+        char *out;
+        size_t cap;
+        unsigned col;
+        int with_time;
+    } tm[NTIME];
+    unsigned ntm;
 
     awc_credit_row row;
     char amount[64], status[20], splits[64 + 1040];
@@ -281,6 +290,56 @@ static void r_str(query_ctx *x, char *buf, size_t cap)
     x->rcap[i] = cap;
 }
 
+/* A DATE (with_time 0) or DATETIME(6) column into out as "YYYY-MM-DD" or
+ * "YYYY-MM-DD HH:MM:SS.ffffff".  Bound as MYSQL_TIME and formatted here:
+ * Connector/C's own conversion to text goes through sprintf, six times a
+ * row, which was a fifth of the export's CPU time. */
+static void r_time(query_ctx *x, char *out, size_t cap, int with_time)
+{
+    unsigned i = x->nr, k = x->ntm++;
+    MYSQL_BIND *b = r_next(x);
+
+    if (k >= NTIME || cap < (with_time ? 27u : 11u))
+        abort(); /* programming error: NTIME too small or a short buffer */
+    b->buffer_type = with_time ? MYSQL_TYPE_DATETIME : MYSQL_TYPE_DATE;
+    b->buffer = &x->tm[k].t;
+    b->buffer_length = sizeof(MYSQL_TIME);
+    x->tm[k].out = out;
+    x->tm[k].cap = cap;
+    x->tm[k].col = i;
+    x->tm[k].with_time = with_time;
+}
+
+static void digits(char *p, unsigned long v, int n)
+{
+    while (n--) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+static void format_time(char *out, const MYSQL_TIME *t, int with_time)
+{
+    digits(out, t->year, 4);
+    out[4] = '-';
+    digits(out + 5, t->month, 2);
+    out[7] = '-';
+    digits(out + 8, t->day, 2);
+    if (!with_time) {
+        out[10] = '\0';
+        return;
+    }
+    out[10] = ' ';
+    digits(out + 11, t->hour, 2);
+    out[13] = ':';
+    digits(out + 14, t->minute, 2);
+    out[16] = ':';
+    digits(out + 17, t->second, 2);
+    out[19] = '.';
+    digits(out + 20, t->second_part, 6);
+    out[26] = '\0';
+}
+
 static void r_i64(query_ctx *x, int64_t *v, int is_unsigned)
 {
     MYSQL_BIND *b = r_next(x);
@@ -295,6 +354,7 @@ static void bind_columns(query_ctx *x)
     awc_credit *c = &x->row.c;
 
     x->nr = 0;
+    x->ntm = 0;
     r_i64(x, (int64_t *)&c->seq, 1);
     r_str(x, c->period, sizeof(c->period));
     r_str(x, c->payer_account_id, sizeof(c->payer_account_id));
@@ -309,9 +369,9 @@ static void bind_columns(query_ctx *x)
     r_str(x, c->billing_entity, sizeof(c->billing_entity));
     r_str(x, c->legal_entity, sizeof(c->legal_entity));
     r_str(x, c->invoice_id, sizeof(c->invoice_id));
-    r_str(x, c->first_usage, sizeof(c->first_usage));
-    r_str(x, c->last_usage, sizeof(c->last_usage));
-    r_str(x, c->issue_date, sizeof(c->issue_date));
+    r_time(x, c->first_usage, sizeof(c->first_usage), 0);
+    r_time(x, c->last_usage, sizeof(c->last_usage), 0);
+    r_time(x, c->issue_date, sizeof(c->issue_date), 0);
     r_i64(x, &c->line_count, 0);
     r_str(x, x->amount, sizeof(x->amount));
     r_str(x, x->status, sizeof(x->status));
@@ -322,9 +382,9 @@ static void bind_columns(query_ctx *x)
     r_str(x, c->reseller_id, sizeof(c->reseller_id));
     r_str(x, c->rule_id, sizeof(c->rule_id));
     r_str(x, c->usage_file_id, sizeof(c->usage_file_id));
-    r_str(x, c->processing_date, sizeof(c->processing_date));
-    r_str(x, c->created_at, sizeof(c->created_at));
-    r_str(x, c->updated_at, sizeof(c->updated_at));
+    r_time(x, c->processing_date, sizeof(c->processing_date), 0);
+    r_time(x, c->created_at, sizeof(c->created_at), 1);
+    r_time(x, c->updated_at, sizeof(c->updated_at), 1);
     r_str(x, c->owner_account_id, sizeof(c->owner_account_id));
     r_str(x, x->splits, sizeof(x->splits));
 }
@@ -344,9 +404,15 @@ static int finish_columns(query_ctx *x)
             } else {
                 x->rbuf[i][x->rlen[i]] = '\0';
             }
-        } else if (x->rnul[i]) {
+        } else if (x->rnul[i] && x->r[i].buffer_type == MYSQL_TYPE_LONGLONG) {
             memset(x->r[i].buffer, 0, sizeof(int64_t));
         }
+    }
+    for (unsigned k = 0; k < x->ntm; k++) {
+        if (x->rnul[x->tm[k].col])
+            x->tm[k].out[0] = '\0';
+        else
+            format_time(x->tm[k].out, &x->tm[k].t, x->tm[k].with_time);
     }
     return 0;
 }

@@ -15,7 +15,8 @@
 #      gzips the 2 GB one; files whose recorded generator arguments, source
 #      checksum and size still match are reused;
 #   2. installs DuckDB (@duckdb/node-api, the version pinned in
-#      bench/package-lock.json) into bench/node_modules when it is missing;
+#      bench/package.json and bench/package-lock.json) into
+#      bench/node_modules when it is missing or another version;
 #   3. starts the throwaway MariaDB (scripts/devdb) unless it runs already,
 #      and stops it at the end only if it started it;
 #   4. per input, with the file in the page cache (read once first), takes
@@ -162,8 +163,13 @@ if [ -f bench/node_modules/@duckdb/node-api/package.json ]; then
 fi
 if [ "$have_duckdb" != "$want_duckdb" ]; then
     say "installing @duckdb/node-api $want_duckdb into bench/node_modules"
-    npm ci --prefix bench --no-audit --no-fund --loglevel=error >"$TMP/npm.log" 2>&1 ||
-        { cat "$TMP/npm.log" >&2; die "npm ci --prefix bench failed"; }
+    # npm install, not npm ci: npm 11 writes a lock without the other
+    # platforms' optional packages and then refuses it in npm ci.  The
+    # versions are exact in package.json and locked with their hashes in
+    # package-lock.json; --no-save leaves both files as they are.
+    npm install --prefix bench --no-save --no-audit --no-fund --loglevel=error \
+        >"$TMP/npm.log" 2>&1 ||
+        { cat "$TMP/npm.log" >&2; die "npm install --prefix bench failed"; }
 fi
 
 # --- data -------------------------------------------------------------------------------

@@ -38,38 +38,44 @@ int awc_csv_needs_guard(const char *s, size_t n)
     return 0;
 }
 
-/* Does the cell need quotes? */
-static int needs_quotes(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == ',' || ch == '"' || ch == '\r' || ch == '\n')
-            return 1;
-    }
-    return 0;
-}
+/* Bytes that make a cell need quotes: comma, quote, CR, LF. */
+static const unsigned char special[256] = { [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1 };
 
 size_t awc_csv_cell(char *out, size_t cap, const char *s, size_t n)
 {
-    int guard = awc_csv_needs_guard(s, n), quote = needs_quotes(s, n);
-    size_t len = 0;
+    int guard = awc_csv_needs_guard(s, n), quote = 0;
+    size_t quotes = 0, len, o = 0;
 
-#define PUT(ch) do { if (len < cap) out[len] = (ch); len++; } while (0)
-    if (quote)
-        PUT('"');
-    if (guard)
-        PUT('\'');
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            PUT('"');
-        PUT(s[i]);
+        if (special[(unsigned char)s[i]]) {
+            quote = 1;
+            quotes += s[i] == '"';
+        }
+    }
+    len = n + (size_t)guard + (quote ? 2 + quotes : 0);
+    if (len >= cap) {                  /* does not fit: say how much it needs */
+        if (cap)
+            out[0] = '\0';
+        return len;
     }
     if (quote)
-        PUT('"');
-#undef PUT
-    if (len < cap)
-        out[len] = '\0';
-    return len;
+        out[o++] = '"';
+    if (guard)
+        out[o++] = '\'';
+    if (quotes == 0) {
+        memcpy(out + o, s, n);         /* the common case */
+        o += n;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '"')
+                out[o++] = '"';
+            out[o++] = s[i];
+        }
+    }
+    if (quote)
+        out[o++] = '"';
+    out[o] = '\0';
+    return o;
 }
 
 void awc_csvout_init(awc_csvout *w, const awc_call *c)
@@ -101,7 +107,7 @@ static int room(awc_csvout *w, size_t need)
 
 int awc_csvout_cell(awc_csvout *w, const char *s, size_t n)
 {
-    size_t worst = 2 * n + 4;      /* comma, quotes, guard, every byte doubled */
+    size_t worst = 2 * n + 5;      /* comma, quotes, guard, doubled quotes, NUL */
 
     if (w->rc)
         return w->rc;

@@ -33,10 +33,10 @@ int awc_csv_is_number(const char *s, size_t n);
 int awc_csv_needs_guard(const char *s, size_t n);
 
 /* Write s[0..n) as one cell (guarded, then quoted as needed) into out,
- * which has room for cap bytes, and NUL-terminate it when there is room.
- * Returns the cell's length without the NUL; when that is >= cap the cell
- * did not fit and out holds an unspecified prefix (snprintf's rule).  At
- * most 2 * n + 3 bytes are ever needed. */
+ * which has room for cap bytes, NUL-terminated.  Returns the cell's length
+ * without the NUL; when that is >= cap the cell did not fit and out holds
+ * "" (cap > 0) -- snprintf's rule for the length.  At most 2 * n + 3 bytes
+ * are ever needed. */
 size_t awc_csv_cell(char *out, size_t cap, const char *s, size_t n);
 
 typedef struct awc_csvout {

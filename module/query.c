@@ -108,7 +108,7 @@ static int period(const char **out, const char *v, const char *what)
     if (!*v)
         return awc_error_set(AWC_EUSAGE, "--period: the %s is empty", what);
     if (awc_period_check(v) != 0)
-        return awc_error_prefix(AWC_EBADINPUT, "--period (%s)", what);
+        return awc_error_prefix(AWC_EBADINPUT, "--period");
     *out = v;
     return 0;
 }

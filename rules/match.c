@@ -13,29 +13,34 @@
  *     is interned into a per-field table of dense numbers.  A credit's
  *     fields are looked up once; a rule's lists are sorted number arrays,
  *     so membership tests compare integers, and a credit whose customer is
- *     in no list at all gets "none" at once.
+ *     in no list at all is "none" at once.
  *   - Each rule lives in exactly one family, the first of: its account
  *     list, its `only` customer list, its `only` reseller list, its exact
  *     description, its `only` service list, its description prefix (keyed
- *     on the first PREFIX_K bytes), its type list; else the residual list.
- *     A family maps each key to the ranks of its rules, ascending.  A
- *     credit can only match rules in the buckets of its own keys and the
- *     residual list, so only those are visited.
+ *     on the first PREFIX_K bytes), its needle (below), its type list;
+ *     else the residual list.  A family maps each key to the ranks of its
+ *     rules, ascending.  A credit can only match rules in the buckets of
+ *     its own keys and the residual list, so only those are visited.
+ *   - `contains` rules (and regexes with a literal every match must
+ *     contain, see regex_literal) with a needle of three bytes or more are
+ *     filed under one trigram of the needle, the one made of the rarest
+ *     letters, in 4096 buckets.  A credit visits the buckets of the
+ *     trigrams of its own description only, so a needle that cannot occur
+ *     is never looked at.  (A regex's literal is only trusted on a pure
+ *     ASCII description; on any other, those regexes are all checked.)
+ *   - The residual list holds the rest: blank descriptions without any
+ *     `only`/account/type list, needles shorter than three bytes, regexes
+ *     without a literal; its needles are pre-filtered by a 256-bit
+ *     signature of the description's letter pairs.
  *   - Each visited list is walked in rank order and left at the first rule
  *     that matches, or at the first rank not better than the best found
  *     so far.  The answer is the smallest matching rank over all lists,
- *     exactly what a scan of every rule in rank order would find.
- *   - `contains` rules (and regexes with a literal every match must
- *     contain) that need nothing more selective are filed under one
- *     trigram of their needle, the one made of the rarest letters.  A
- *     credit visits the buckets of the trigrams of its own description
- *     only, so a needle that cannot occur is never looked at.  (A regex's
- *     literal is only trusted on a pure ASCII description; otherwise those
- *     regexes are all checked.)
- *   - The residual list holds the rest: blank descriptions without any
- *     `only`/account/type list, and needles shorter than three bytes; its
- *     `contains` rules are pre-filtered by a 256-bit signature of the
- *     description's letter pairs before any string search.
+ *     exactly what a scan of every rule in rank order would find.  The
+ *     description families go first: their rules outrank every blank
+ *     one, so a match there cuts the other walks short.
+ *   - The description is folded to lower case once (up to LOW_MAX bytes;
+ *     a longer one is folded on the fly) and every needle is stored
+ *     lower-case, so comparisons are plain byte compares.
  *
  * The slow, obvious matcher (ref_match) serves explain and
  * awc_ruleset_choose_scan(); the unit tests check that both agree on

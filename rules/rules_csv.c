@@ -120,7 +120,7 @@ static int next_record(reader *rd)
                     if (*rd->p == '"')
                         return bad(rd, rd->line, col_name(idx),
                                    "quote inside an unquoted cell (quote the whole cell and "
-                                   "double the quote)");
+                                   "write each quote twice)");
                     if ((rc = put(rd, *rd->p++)))
                         return rc;
                 }

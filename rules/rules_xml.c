@@ -203,13 +203,44 @@ const char *awc_rules_xsd(void)
 
 /* --- parse state and error capture ------------------------------------------------- */
 
+/* An element whose start tag ends past line 65535, where libxml2's node
+ * line saturates (XML_PARSE_BIG_LINES only helps text nodes). */
+typedef struct far_line {
+    const void *node;
+    long line;
+} far_line;
+
 typedef struct pstate {
     const char *name;
     int depth;
     int refused;                  /* DOCTYPE or depth: stop everything */
     int nerr;
+    int oom;
     char first[AWC_ERRMSG_MAX];
+    far_line *far;                /* sorted by node once the tree is built */
+    size_t n_far, cap_far;
 } pstate;
+
+static int cmp_far(const void *a, const void *b)
+{
+    const far_line *x = a, *y = b;
+    return (uintptr_t)x->node < (uintptr_t)y->node ? -1 : (uintptr_t)x->node > (uintptr_t)y->node;
+}
+
+/* The line of element (or attribute) n. */
+static long line_of(const pstate *st, xmlNodePtr n)
+{
+    far_line key, *hit;
+    if (!n)
+        return 0;
+    if (n->type == XML_ATTRIBUTE_NODE && n->parent)
+        n = n->parent;
+    if (n->type != XML_ELEMENT_NODE || n->line < 65535 || st->n_far == 0)
+        return xmlGetLineNo(n);
+    key.node = n;
+    hit = bsearch(&key, st->far, st->n_far, sizeof(*st->far), cmp_far);
+    return hit ? hit->line : xmlGetLineNo(n);
+}
 
 /* Keep the first error as "NAME:LINE: message", without libxml2's
  * "{urn:awscredit:rules:1}" in front of every element name. */
@@ -238,14 +269,12 @@ static void note_error(pstate *st, xmlErrorPtr e)
 {
     long line = e->line;
     const char *msg = e->message ? e->message : "error";
+    xmlNodePtr n = e->node;
 
     if (e->level < XML_ERR_ERROR)
         return;                   /* warnings do not fail an import */
-    if (e->node && ((xmlNodePtr)e->node)->type == XML_ELEMENT_NODE)
-        line = xmlGetLineNo((xmlNodePtr)e->node);
-    else if (e->node && ((xmlNodePtr)e->node)->type == XML_ATTRIBUTE_NODE &&
-             ((xmlNodePtr)e->node)->parent)
-        line = xmlGetLineNo(((xmlNodePtr)e->node)->parent);
+    if (n && (n->type == XML_ELEMENT_NODE || n->type == XML_ATTRIBUTE_NODE))
+        line = line_of(st, n);
     note(st, line, msg, strlen(msg));
 }
 
@@ -305,6 +334,20 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     }
     xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
                           nb_defaulted, attributes);
+    if (c->node && c->node->line >= 65535 && c->input) {
+        if (st->n_far == st->cap_far) {
+            size_t cap = st->cap_far ? st->cap_far * 2 : 256;
+            far_line *f = awc_realloc(st->far, cap * sizeof(*f));
+            if (!f) {
+                st->oom = 1;
+                refuse(ctx, "out of memory");
+                return;
+            }
+            st->far = f, st->cap_far = cap;
+        }
+        st->far[st->n_far].node = c->node;
+        st->far[st->n_far++].line = c->input->line;
+    }
 }
 
 static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
@@ -351,7 +394,9 @@ static int parse_doc(xmlDocPtr *out, const char *buf, size_t len, pstate *st)
     /* NONET; no NOENT (no entity substitution), DTDLOAD, DTDATTR, XINCLUDE, HUGE */
     doc = xmlCtxtReadMemory(c, buf, (int)len, NULL, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
-    if (!doc || st->refused || st->nerr > 0 || !c->wellFormed) {
+    if (st->oom) {
+        rc = awc_error_set(AWC_ENOMEM, "%s: out of memory", st->name);
+    } else if (!doc || st->refused || st->nerr > 0 || !c->wellFormed) {
         rc = fail_first(st, "not well-formed XML");
     } else if (doc->intSubset || doc->extSubset) {
         rc = awc_error_set(AWC_EBADINPUT, "%s:1: DOCTYPE not allowed", st->name);
@@ -361,6 +406,8 @@ static int parse_doc(xmlDocPtr *out, const char *buf, size_t len, pstate *st)
         doc = NULL;
     }
     xmlFreeParserCtxt(c);
+    if (st->n_far)
+        qsort(st->far, st->n_far, sizeof(*st->far), cmp_far);
     *out = doc;
     return rc;
 }
@@ -481,7 +528,7 @@ static int get_text(char **out, xmlNodePtr n)
     return *out ? 0 : awc_error_set(AWC_ENOMEM, "out of memory");
 }
 
-static int read_ctx(awc_ctx *c, xmlNodePtr n, const char *name, const awc_rule *r)
+static int read_ctx(awc_ctx *c, xmlNodePtr n, const pstate *st, const awc_rule *r)
 {
     char *mode = NULL, *text = NULL;
     int rc;
@@ -489,19 +536,19 @@ static int read_ctx(awc_ctx *c, xmlNodePtr n, const char *name, const awc_rule *
     if ((rc = get_attr(&mode, n, "mode")) || (rc = get_text(&text, n)))
         goto out;
     if (!mode || awc_ctx_mode_parse(&c->mode, mode, strlen(mode))) {
-        rc = bad_at(name, xmlGetLineNo(n), r, "mode must be all, only or except", "");
+        rc = bad_at(st->name, line_of(st, n), r, "mode must be all, only or except", "");
         goto out;
     }
     rc = awc_rule_list_parse(&c->items, &c->n, text, strlen(text));
     if (rc == AWC_EBADINPUT)
-        rc = bad_at(name, xmlGetLineNo(n), r, awc_error_last(), "");
+        rc = bad_at(st->name, line_of(st, n), r, awc_error_last(), "");
 out:
     awc_free(mode);
     awc_free(text);
     return rc;
 }
 
-static int read_list(char ***items, size_t *count, xmlNodePtr n, const char *name,
+static int read_list(char ***items, size_t *count, xmlNodePtr n, const pstate *st,
                      const awc_rule *r)
 {
     char *text = NULL;
@@ -509,35 +556,35 @@ static int read_list(char ***items, size_t *count, xmlNodePtr n, const char *nam
     if (rc == 0) {
         rc = awc_rule_list_parse(items, count, text, strlen(text));
         if (rc == AWC_EBADINPUT)
-            rc = bad_at(name, xmlGetLineNo(n), r, awc_error_last(), "");
+            rc = bad_at(st->name, line_of(st, n), r, awc_error_last(), "");
     }
     awc_free(text);
     return rc;
 }
 
 static int read_percent(awc_rule *r, awc_target_kind kind, const char *party, const char *pct,
-                        const char *name, long line)
+                        const pstate *st, long line)
 {
     awc_split_target *t;
     int32_t bp;
 
     if (r->n_split >= AWC_RULE_TARGETS)
-        return bad_at(name, line, r, "split: too many targets", "");
+        return bad_at(st->name, line, r, "split: too many targets", "");
     if (awc_percent_parse(&bp, pct, strlen(pct)))
-        return bad_at(name, line, r, "split: ", awc_error_last());
+        return bad_at(st->name, line, r, "split: ", awc_error_last());
     t = &r->split[r->n_split++];
     memset(t, 0, sizeof(*t));
     t->kind = kind;
     t->bp = bp;
     if (party) {
         if (strlen(party) > AWC_RULE_ID_MAX)
-            return bad_at(name, line, r, "split: party id too long", "");
+            return bad_at(st->name, line, r, "split: party id too long", "");
         memcpy(t->party_id, party, strlen(party) + 1);
     }
     return 0;
 }
 
-static int read_split(awc_rule *r, xmlNodePtr n, const char *name)
+static int read_split(awc_rule *r, xmlNodePtr n, const pstate *st)
 {
     static const struct { const char *attr; awc_target_kind kind; } attrs[] = {
         { "customer", AWC_TARGET_CUSTOMER }, { "reseller", AWC_TARGET_RESELLER } };
@@ -546,7 +593,7 @@ static int read_split(awc_rule *r, xmlNodePtr n, const char *name)
     for (size_t i = 0; i < 2 && rc == 0; i++) {
         char *v = NULL;
         if ((rc = get_attr(&v, n, attrs[i].attr)) == 0 && v)
-            rc = read_percent(r, attrs[i].kind, NULL, v, name, xmlGetLineNo(n));
+            rc = read_percent(r, attrs[i].kind, NULL, v, st, line_of(st, n));
         awc_free(v);
     }
     for (xmlNodePtr p = n->children; p && rc == 0; p = p->next) {
@@ -554,26 +601,26 @@ static int read_split(awc_rule *r, xmlNodePtr n, const char *name)
         if (!is_el(p, "party"))
             continue;
         if ((rc = get_attr(&id, p, "id")) == 0 && (rc = get_attr(&pct, p, "percent")) == 0)
-            rc = id && pct ? read_percent(r, AWC_TARGET_PARTY, id, pct, name, xmlGetLineNo(p))
-                           : bad_at(name, xmlGetLineNo(p), r, "party needs id and percent", "");
+            rc = id && pct ? read_percent(r, AWC_TARGET_PARTY, id, pct, st, line_of(st, p))
+                           : bad_at(st->name, line_of(st, p), r, "party needs id and percent", "");
         awc_free(id);
         awc_free(pct);
     }
     return rc;
 }
 
-static int read_rule(awc_rule *r, lines *ln, xmlNodePtr node, const char *name)
+static int read_rule(awc_rule *r, lines *ln, xmlNodePtr node, const pstate *st)
 {
     char *v = NULL;
     int rc;
 
     memset(ln, 0, sizeof(*ln));
-    ln->rule = xmlGetLineNo(node);
+    ln->rule = line_of(st, node);
     if ((rc = get_attr(&v, node, "id")))
         return rc;
     if (!v || strlen(v) > AWC_RULE_ID_MAX) {
         awc_free(v);
-        return bad_at(name, ln->rule, NULL, "rule id missing or longer than 64", "");
+        return bad_at(st->name, ln->rule, NULL, "rule id missing or longer than 64", "");
     }
     memcpy(r->id, v, strlen(v) + 1);
     awc_free(v);
@@ -584,23 +631,23 @@ static int read_rule(awc_rule *r, lines *ln, xmlNodePtr node, const char *name)
     if ((rc = get_attr(&v, node, "created")))
         return rc;
     if (!v)
-        return bad_at(name, ln->rule, r, "created: ", "missing");
+        return bad_at(st->name, ln->rule, r, "created: ", "missing");
     rc = awc_rule_created_parse(&r->created, v, strlen(v));
     awc_free(v);
     if (rc)
-        return bad_at(name, ln->rule, r, "created: ", awc_error_last());
+        return bad_at(st->name, ln->rule, r, "created: ", awc_error_last());
 
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
         if (is_el(c, "description")) {
-            ln->description = xmlGetLineNo(c);
+            ln->description = line_of(st, c);
             if ((rc = get_attr(&v, c, "match")))
                 return rc;
             if (!v || awc_match_kind_parse(&r->match, v, strlen(v)) ||
                 r->match == AWC_MATCH_ANY) {
                 awc_free(v);
-                return bad_at(name, ln->description, r,
+                return bad_at(st->name, ln->description, r,
                               "match must be exact, contains, prefix or regex", "");
             }
             awc_free(v);
@@ -610,11 +657,11 @@ static int read_rule(awc_rule *r, lines *ln, xmlNodePtr node, const char *name)
                 r->match = AWC_MATCH_ANY;     /* a blank description matches any */
         } else if (is_el(c, "period")) {
             char *from = NULL, *to = NULL;
-            ln->period = xmlGetLineNo(c);
+            ln->period = line_of(st, c);
             if ((rc = get_attr(&from, c, "from")) == 0 && (rc = get_attr(&to, c, "to")) == 0) {
                 if ((from && !awc_rule_period_valid(from, strlen(from))) ||
                     (to && !awc_rule_period_valid(to, strlen(to))))
-                    rc = bad_at(name, ln->period, r, "period: expected YYYY-MM", "");
+                    rc = bad_at(st->name, ln->period, r, "period: expected YYYY-MM", "");
                 else {
                     if (from)
                         memcpy(r->period_from, from, 8);
@@ -627,28 +674,28 @@ static int read_rule(awc_rule *r, lines *ln, xmlNodePtr node, const char *name)
             if (rc)
                 return rc;
         } else if (is_el(c, "customers")) {
-            ln->customers = xmlGetLineNo(c);
-            if ((rc = read_ctx(&r->customers, c, name, r)))
+            ln->customers = line_of(st, c);
+            if ((rc = read_ctx(&r->customers, c, st, r)))
                 return rc;
         } else if (is_el(c, "resellers")) {
-            ln->resellers = xmlGetLineNo(c);
-            if ((rc = read_ctx(&r->resellers, c, name, r)))
+            ln->resellers = line_of(st, c);
+            if ((rc = read_ctx(&r->resellers, c, st, r)))
                 return rc;
         } else if (is_el(c, "services")) {
-            ln->services = xmlGetLineNo(c);
-            if ((rc = read_ctx(&r->services, c, name, r)))
+            ln->services = line_of(st, c);
+            if ((rc = read_ctx(&r->services, c, st, r)))
                 return rc;
         } else if (is_el(c, "types")) {
-            ln->types = xmlGetLineNo(c);
-            if ((rc = read_list(&r->types, &r->n_types, c, name, r)))
+            ln->types = line_of(st, c);
+            if ((rc = read_list(&r->types, &r->n_types, c, st, r)))
                 return rc;
         } else if (is_el(c, "accounts")) {
-            ln->accounts = xmlGetLineNo(c);
-            if ((rc = read_list(&r->accounts, &r->n_accounts, c, name, r)))
+            ln->accounts = line_of(st, c);
+            if ((rc = read_list(&r->accounts, &r->n_accounts, c, st, r)))
                 return rc;
         } else if (is_el(c, "split")) {
-            ln->split = xmlGetLineNo(c);
-            if ((rc = read_split(r, c, name)))
+            ln->split = line_of(st, c);
+            if ((rc = read_split(r, c, st)))
                 return rc;
         }
     }
@@ -669,7 +716,7 @@ static int cmp_idline(const void *a, const void *b)
     return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
-static int read_rules(xmlDocPtr doc, const char *name, awc_rule **out, size_t *n)
+static int read_rules(xmlDocPtr doc, const pstate *st, awc_rule **out, size_t *n)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     size_t count = 0, k = 0;
@@ -693,10 +740,10 @@ static int read_rules(xmlDocPtr doc, const char *name, awc_rule **out, size_t *n
         const char *field = NULL;
         if (!is_el(c, "rule"))
             continue;
-        rc = read_rule(&rules[k], &ln, c, name);
+        rc = read_rule(&rules[k], &ln, c, st);
         k++;
         if (rc == 0 && (rc = awc_rule_check(&rules[k - 1], &field)) != 0)
-            rc = bad_at(name, field_line(&ln, field), &rules[k - 1], awc_error_last(), "");
+            rc = bad_at(st->name, field_line(&ln, field), &rules[k - 1], awc_error_last(), "");
         if (rc)
             goto out;
         ids[k - 1].id = rules[k - 1].id;
@@ -706,7 +753,7 @@ static int read_rules(xmlDocPtr doc, const char *name, awc_rule **out, size_t *n
     for (size_t i = 1; i < count; i++)
         if (strcmp(ids[i - 1].id, ids[i].id) == 0) {
             rc = awc_error_set(AWC_EBADINPUT, "%s:%ld: rule '%s': duplicate rule id (first on "
-                               "line %ld)", name, ids[i].line, ids[i].id, ids[i - 1].line);
+                               "line %ld)", st->name, ids[i].line, ids[i].id, ids[i - 1].line);
             goto out;
         }
 out:
@@ -736,11 +783,14 @@ int awc_rules_xml_parse(const char *buf, size_t len, const char *name, awc_rule 
                              "have", st.name, len, AWC_RULES_XML_MAX_BYTES);
     if (!buf || len == 0)
         return awc_error_set(AWC_EBADINPUT, "%s:1: empty document", st.name);
-    if ((rc = parse_doc(&doc, buf, len, &st)))
+    if ((rc = parse_doc(&doc, buf, len, &st))) {
+        awc_free(st.far);
         return rc;
+    }
     if ((rc = validate(doc, &st)) == 0)
-        rc = read_rules(doc, st.name, out, n);
+        rc = read_rules(doc, &st, out, n);
     xmlFreeDoc(doc);
+    awc_free(st.far);
     return rc;
 }
 

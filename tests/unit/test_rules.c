@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,6 +540,75 @@ static void test_descriptions(void **state)
     run_match_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Descriptions longer than the index folds in one go take the slower path
+ * (folding on the fly); both must give the same answers. */
+static void test_long_descriptions(void **state)
+{
+    static const char *const specs[] = {
+        "d=contains:MPE12345", "d=contains:zz", "d=prefix:Aws Map", "d=prefix:AWS MAP CREDIT X",
+        "d=regex:mpe[0-9]{5}$", "d=regex:^aws", "d=exact:AWS",
+    };
+    char *desc = malloc(1200);
+    awc_rule rules[7];
+    awc_ruleset *rs;
+    (void)state;
+
+    assert_non_null(desc);
+    for (size_t i = 0; i < 7; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "R-%zu", i);
+        rules[i] = mk(id, specs[i]);
+        rules[i].created = 1000 - (int64_t)i;         /* earlier spec wins ties */
+    }
+    rs = build(rules, 7);
+    for (size_t len = 500; len <= 1100; len += 100) {
+        awc_rule_input in = credit();
+        /* "AWS MAP credit x x x ... MPE12345" of about len bytes */
+        size_t n = (size_t)snprintf(desc, 1200, "AWS MAP credit ");
+        while (n + 10 < len)
+            n += (size_t)snprintf(desc + n, 1200 - n, "x ");
+        snprintf(desc + n, 1200 - n, "mpe12345");
+        in.description = desc;
+        assert_string_equal(chosen_id(rs, &in), "R-0");
+        snprintf(desc + n, 1200 - n, "mpe54321");     /* R-2 (newer than R-4) */
+        assert_string_equal(chosen_id(rs, &in), "R-2");
+        desc[0] = 'X';                                /* no prefix, no ^aws: R-4 */
+        assert_string_equal(chosen_id(rs, &in), "R-4");
+        snprintf(desc + n, 1200 - n, "mpe5x321");     /* nothing */
+        assert_string_equal(chosen_id(rs, &in), "(none)");
+        snprintf(desc + n, 1200 - n, "ZZ");
+        assert_string_equal(chosen_id(rs, &in), "R-1");
+    }
+    awc_ruleset_free(rs);
+    free_rules(rules, 7);
+    free(desc);
+}
+
+/* In a UTF-8 locale REG_ICASE lets "s" match U+017F (long s): the index
+ * must not skip such a regex because its literal is not in the text. */
+static void test_regex_utf8_locale(void **state)
+{
+    awc_rule rules[2];
+    awc_ruleset *rs;
+    awc_rule_input in = credit();
+    (void)state;
+
+    if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+        print_message("C.UTF-8 not available: skipped\n");
+        skip();
+    }
+    rules[0] = mk("R-RE", "d=regex:sla");             /* one trigram: "sla" */
+    rules[1] = mk("R-CONTAINS", "d=contains:sla");
+    rs = build(rules, 2);
+    in.description = "\xc5\xbf" "la credit for EC2";   /* U+017F "la credit" */
+    assert_string_equal(chosen_id(rs, &in), "R-RE");   /* contains folds ASCII only */
+    in.description = "SLA credit";
+    assert_string_equal(chosen_id(rs, &in), "R-CONTAINS");   /* same created: smaller id */
+    awc_ruleset_free(rs);
+    free_rules(rules, 2);
+    setlocale(LC_CTYPE, "C");
+}
+
 /* --- explain --------------------------------------------------------------------------- */
 
 static int stop_after_two(void *arg, const awc_rule_verdict *v)
@@ -937,6 +1007,8 @@ static const char *const descriptions[] = {
     "x.y credit",
     "xzy credit, ac",
     "SSLA credit",
+    "Cr\xc3\xa9" "dit MAP MPE12345, credit id: 123",      /* non-ASCII: no literal filter */
+    "caf\xc3\xa9 K8S colour credit",
     "",
 };
 static const char *const needles[] = {
@@ -1020,7 +1092,7 @@ static const char *pick(const char *const *from, size_t n, const char *other)
 
 static void test_property_index_equals_scan(void **state)
 {
-    static char period[8];
+    static char period[8], longdesc[1024];
     size_t checks = 0, matched = 0;
     (void)state;
     rng_seed("index equals scan");
@@ -1038,6 +1110,16 @@ static void test_property_index_equals_scan(void **state)
             const awc_rule *a, *b;
             random_period(period);
             in.description = descriptions[rng_below(N_OF(descriptions))];
+            if (rng_below(10) == 0) {
+                /* longer than the index folds in one go: the slow path */
+                size_t k = 0;
+                if (rng_below(2))
+                    k = (size_t)snprintf(longdesc, sizeof(longdesc), "%s ", in.description);
+                while (k < 700)
+                    longdesc[k++] = (char)('a' + rng_below(26));
+                snprintf(longdesc + k, sizeof(longdesc) - k, " %s", in.description);
+                in.description = longdesc;
+            }
             in.period = rng_below(20) == 0 ? "2026-1" : period;
             in.customer_id = pick(customers, N_OF(customers), "");
             in.reseller_id = pick(resellers, N_OF(resellers), "RS-X");
@@ -1096,6 +1178,8 @@ int main(void)
         cmocka_unit_test(test_context_lists),
         cmocka_unit_test(test_types_accounts),
         cmocka_unit_test(test_descriptions),
+        cmocka_unit_test(test_long_descriptions),
+        cmocka_unit_test(test_regex_utf8_locale),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_ruleset_copies_and_sorts),
         cmocka_unit_test(test_ruleset_refuses),
