@@ -507,7 +507,9 @@ static int connect_db(mdb *st)
     mysql_optionsv(st->conn, MYSQL_INIT_COMMAND,
                    "SET time_zone = '+00:00', "
                    "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
+                   /* an export streams to a reader that may pause (a pager) */
+                   "net_write_timeout = 600");
     if (!mysql_real_connect(st->conn, p->socket ? NULL : p->host, p->user, st->password,
                             p->database, p->socket ? 0 : p->port, p->socket, 0)) {
         int rc = mdb_fail(st, "connect");

@@ -27,8 +27,11 @@
  *
  * Retries: the read runs inside mdb_tx(), so a lost connection is
  * reconnected and the query run again; the rows already handed to the
- * callback are counted and skipped on the new run, so none is delivered
- * twice (as mdb_events_each does).
+ * callback are skipped on the new run, so none is delivered twice.  In
+ * credit-ID order (the default, and every export unless --sort is given)
+ * the skip is by key: rows up to the last ID delivered, so credits that
+ * changed between the two runs cannot shift the rest.  In any other order
+ * it is by count, as mdb_events_each does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,6 +111,7 @@ typedef struct query_ctx {
     int (*fn)(void *, const awc_credit_row *);
     void *arg;
     uint64_t delivered;            /* rows handed out: skipped on a retry */
+    uint64_t last_seq;             /* the last one's credit ID number */
 
     char sql[sizeof(Q_SELECT Q_WHERE Q_LIMIT) + 128];
     char *like;                    /* the escaped description, or NULL */
@@ -499,11 +503,22 @@ static int do_query(mdb *st, void *arg)
     }
     /* no mysql_stmt_store_result(): rows arrive one at a time */
     while ((f = mysql_stmt_fetch(s)) == 0 || f == MYSQL_DATA_TRUNCATED) {
-        if (row++ < x->delivered)
+        if (x->delivered && x->q->sort == AWC_SORT_ID) {
+            /* a retried attempt: skip by key (the row is not converted yet,
+             * but seq is bound as a number) */
+            if (x->q->descending ? x->row.c.seq >= x->last_seq : x->row.c.seq <= x->last_seq)
+                continue;
+            if (x->q->limit > 0 && x->delivered >= (uint64_t)x->q->limit) {
+                f = MYSQL_NO_DATA;
+                break;
+            }
+        } else if (row++ < x->delivered) {
             continue; /* handed out before a retried attempt */
+        }
         if ((rc = convert_row(x)) != 0)
             goto out;
         x->delivered++;
+        x->last_seq = x->row.c.seq;
         if ((rc = x->fn(x->arg, &x->row)) != 0)
             goto out; /* closing the statement discards the rest */
     }

@@ -11,7 +11,8 @@
  *      fetched) and stop the parser deeper than AWC_RULES_XML_MAX_DEPTH;
  *      errors reach us through the context's structured handler (nothing
  *      global is touched, nothing is printed);
- *   3. validate against the embedded schema (a copy of rules/rules.xsd);
+ *   3. validate against the embedded schema (a copy of rules/rules.xsd),
+ *      compiled once per process;
  *   4. read the tree into awc_rule, checking what the schema cannot (see
  *      awc_rule_check) and duplicate ids, naming the element's line.
  */
@@ -20,6 +21,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,30 +414,53 @@ static int parse_doc(xmlDocPtr *out, const char *buf, size_t len, pstate *st)
     return rc;
 }
 
-static int validate(xmlDocPtr doc, pstate *st)
+/*
+ * The compiled schema, made on first use and kept for the life of the
+ * process (about 100 KiB; compiling it costs far more than validating a
+ * small document, and the module parses each stored rule on its own).  A
+ * compiled schema is read-only during validation, so threads share it;
+ * the mutex only guards its creation.  It is never freed: the library may
+ * not know when libxml2 stops being usable in the host.
+ */
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static xmlSchemaPtr schema_cache;
+
+static int get_schema(xmlSchemaPtr *out)
 {
     xmlSchemaParserCtxtPtr pc;
-    xmlSchemaPtr schema = NULL;
-    xmlSchemaValidCtxtPtr vc = NULL;
     pstate schema_st = { .name = "rules.xsd" };
-    int rc = 0, v;
+    int rc = 0;
 
-    pc = xmlSchemaNewMemParserCtxt(xsd_text, (int)(sizeof(xsd_text) - 1));
-    if (!pc)
-        return awc_error_set(AWC_ENOMEM, "out of memory loading the rules schema");
-    xmlSchemaSetParserStructuredErrors(pc, on_schema_error, &schema_st);
-    schema = xmlSchemaParse(pc);
-    xmlSchemaFreeParserCtxt(pc);
-    if (!schema) {
-        if (schema_st.nerr)
-            return awc_error_set(AWC_ERROR, "built-in rules schema: %s", schema_st.first);
-        return awc_error_set(AWC_ERROR, "built-in rules schema does not load");
+    pthread_mutex_lock(&schema_lock);
+    if (!schema_cache) {
+        pc = xmlSchemaNewMemParserCtxt(xsd_text, (int)(sizeof(xsd_text) - 1));
+        if (!pc) {
+            rc = awc_error_set(AWC_ENOMEM, "out of memory loading the rules schema");
+        } else {
+            xmlSchemaSetParserStructuredErrors(pc, on_schema_error, &schema_st);
+            schema_cache = xmlSchemaParse(pc);
+            xmlSchemaFreeParserCtxt(pc);
+            if (!schema_cache)
+                rc = awc_error_set(AWC_ERROR, "built-in rules schema does not load%s%s",
+                                   schema_st.nerr ? ": " : "", schema_st.first);
+        }
     }
+    *out = schema_cache;
+    pthread_mutex_unlock(&schema_lock);
+    return rc;
+}
+
+static int validate(xmlDocPtr doc, pstate *st)
+{
+    xmlSchemaPtr schema;
+    xmlSchemaValidCtxtPtr vc;
+    int rc, v;
+
+    if ((rc = get_schema(&schema)) != 0)
+        return rc;
     vc = xmlSchemaNewValidCtxt(schema);
-    if (!vc) {
-        xmlSchemaFree(schema);
+    if (!vc)
         return awc_error_set(AWC_ENOMEM, "out of memory validating the rules");
-    }
     xmlSchemaSetValidStructuredErrors(vc, on_schema_error, st);
     v = xmlSchemaValidateDoc(vc, doc);
     if (v != 0 || st->nerr > 0)
@@ -443,7 +468,6 @@ static int validate(xmlDocPtr doc, pstate *st)
                                                     "internally", st->name)
                                     : fail_first(st, "does not match the rules schema");
     xmlSchemaFreeValidCtxt(vc);
-    xmlSchemaFree(schema);
     return rc;
 }
 

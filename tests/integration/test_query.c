@@ -1548,6 +1548,27 @@ static void test_lost_connection_mid_stream(void **state)
     assert_false(x.bad);
 }
 
+/* The same in another order: the rows already had are skipped by count. */
+static void test_lost_connection_mid_stream_sorted(void **state)
+{
+    awc_filter f = filter();
+    stream_ctx x;
+    awc_query q;
+    (void)state;
+
+    f.period_from = f.period_to = "2030-01";
+    f.sort = "-amount";                                 /* -0.01, -0.02, ...: seq ascending */
+    assert_int_equal(awc_query_from_filter(&q, &f, &ops, "AWSC"), 0);
+    memset(&x, 0, sizeof(x));
+    x.kill_at = 20000;
+    if (st->ops->credits_query(st, &q, stream_row, &x) != 0)
+        fail_msg("credits_query after a kill: %s", awc_error_last());
+    assert_true(x.killed != 0);
+    assert_true(awc_store_mariadb_thread_id(st) != x.killed); /* it did run again */
+    assert_int_equal(x.n, BULK);
+    assert_false(x.bad);
+}
+
 /* The host's write fails in the middle of a long export: the export stops
  * with AWC_EIO and the store stays usable. */
 static void test_export_fails_mid_stream(void **state)
@@ -1595,6 +1616,7 @@ int main(void)
         cmocka_unit_test(test_list_text),
         cmocka_unit_test(test_stream_50k_rows),
         cmocka_unit_test(test_lost_connection_mid_stream),
+        cmocka_unit_test(test_lost_connection_mid_stream_sorted),
         cmocka_unit_test(test_export_fails_mid_stream),
     };
     return cmocka_run_group_tests_name("query", tests, setup, teardown);

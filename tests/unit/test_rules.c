@@ -689,6 +689,45 @@ static void test_explain(void **state)
     free_rules(rules, 6);
 }
 
+/* The worked example of docs/RULES.md section 3, verdict for verdict. */
+static void test_docs_example(void **state)
+{
+    awc_rule rules[5];
+    awc_ruleset *rs;
+    awc_rule_input in = credit();
+    verdicts vs = { 0 };
+    static const struct { const char *id; int matched, winner, lost; const char *why; } want[] = {
+        { "R-ACME", 1, 0, 1, "" },
+        { "R-EDP", 0, 0, 0, "description does not start with 'EDP'" },
+        { "R-MAP", 1, 0, 2, "" },
+        { "R-MAP-ACME", 1, 0, 5, "" },
+        { "R-MAP-ACME-2", 1, 1, 0, "" },
+    };
+    (void)state;
+
+    rules[0] = mk("R-ACME", "c=only:C-1001;r=only:RS-7;s=only:AmazonEC2;at=1775001600");
+    rules[1] = mk("R-MAP", "d=contains:MPE;c=except:C-9;at=1775001600");
+    rules[2] = mk("R-MAP-ACME", "d=contains:mpe;c=only:C-1001 C-1002;at=1767607200");
+    rules[3] = mk("R-MAP-ACME-2", "d=contains:MPE;c=only:C-1001;at=1772323200");
+    rules[4] = mk("R-EDP", "d=prefix:EDP;at=1777593600");
+    in.description = "AWS MAP Credit MPE12345";
+    in.customer_id = "C-1001";
+    in.reseller_id = "RS-7";
+    rs = build(rules, 5);
+    assert_string_equal(chosen_id(rs, &in), "R-MAP-ACME-2");
+    assert_int_equal(awc_ruleset_explain(rs, &in, collect, &vs), 0);
+    assert_int_equal(vs.n, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(vs.id[i], want[i].id);
+        assert_int_equal(vs.matched[i], want[i].matched);
+        assert_int_equal(vs.winner[i], want[i].winner);
+        assert_int_equal(vs.lost[i], want[i].lost);
+        assert_string_equal(vs.why[i], want[i].why);
+    }
+    awc_ruleset_free(rs);
+    free_rules(rules, 5);
+}
+
 /* --- building rule sets ------------------------------------------------------------------- */
 
 static void test_ruleset_copies_and_sorts(void **state)
@@ -1181,6 +1220,7 @@ int main(void)
         cmocka_unit_test(test_long_descriptions),
         cmocka_unit_test(test_regex_utf8_locale),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_docs_example),
         cmocka_unit_test(test_ruleset_copies_and_sorts),
         cmocka_unit_test(test_ruleset_refuses),
         cmocka_unit_test(test_ruleset_oom),

@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -742,6 +743,51 @@ static void test_parse_oom(void **state)
     free(buf);
 }
 
+/* Threads parse at once: the shared compiled schema and the per-parse
+ * error capture keep each thread's result and message its own. */
+typedef struct job {
+    const char *good, *bad;
+    size_t good_len, bad_len;
+    int failures;
+} job;
+
+static void *parse_many(void *arg)
+{
+    job *j = arg;
+    for (int i = 0; i < 40; i++) {
+        awc_rule *r;
+        size_t n;
+        if (awc_rules_xml_parse(j->good, j->good_len, "good.xml", &r, &n) != 0 || n != 5)
+            j->failures++;
+        else
+            awc_rules_free(r, n);
+        if (awc_rules_xml_parse(j->bad, j->bad_len, "bad-element.xml", &r, &n) != AWC_EBADINPUT ||
+            strncmp(awc_error_last(), "bad-element.xml:7: Element 'colour'", 35) != 0)
+            j->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    pthread_t t[4];
+    job jobs[4];
+    size_t gl, bl;
+    char *good = read_file("tests/fixtures/rules/good.xml", &gl);
+    char *bad = read_file("tests/fixtures/rules/bad-element.xml", &bl);
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){ good, bad, gl, bl, 0 };
+        assert_int_equal(pthread_create(&t[i], NULL, parse_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    free(good);
+    free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_random),
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_parse_oom),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests_name("rules_xml", tests, NULL, NULL);
 }
