@@ -107,7 +107,8 @@ size_t awc_ruleset_count(const awc_ruleset *rs);
 /* The i-th rule in id order (byte order of id), i < count. */
 const awc_rule *awc_ruleset_rule(const awc_ruleset *rs, size_t i);
 
-/* The most appropriate rule for in, or NULL when none matches. */
+/* The most appropriate rule for in, or NULL when none matches.  Uses the
+ * index; allocates nothing and changes nothing, so threads may share rs. */
 const awc_rule *awc_ruleset_choose(const awc_ruleset *rs, const awc_rule_input *in);
 
 /* Explain: every rule, whether it matched (and if not, the first reason),
