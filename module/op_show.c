@@ -72,6 +72,75 @@ static int event_json(void *arg, const awc_event *ev)
     return 0;
 }
 
+/* The credit's split lines and, when AWS's Billing API described it, its
+ * grant (issued, remaining, expiry). */
+typedef struct extra {
+    awc_split_line lines[16];
+    size_t nlines;
+    const char *credit_key;
+    int have_grant;
+    awc_grant grant;
+    char grant_desc[256], grant_products[512];
+} extra;
+
+static int on_line(void *arg, const awc_split_line *l)
+{
+    extra *e = arg;
+    if (e->nlines < sizeof(e->lines) / sizeof(e->lines[0]))
+        e->lines[e->nlines++] = *l;
+    return 0;
+}
+
+static int on_grant(void *arg, const awc_grant *g)
+{
+    extra *e = arg;
+    if (strcmp(g->credit_id, e->credit_key) != 0)
+        return 0;
+    e->grant = *g;
+    snprintf(e->grant_desc, sizeof(e->grant_desc), "%s", g->description);
+    snprintf(e->grant_products, sizeof(e->grant_products), "%s", g->products);
+    e->grant.description = e->grant_desc;
+    e->grant.products = e->grant_products;
+    e->grant.status = "";
+    e->have_grant = 1;
+    return 1; /* found: stop */
+}
+
+static int load_extra(awc_store *st, const awc_credit *cr, extra *e)
+{
+    int rc, digits = cr->credit_key[0] != '\0';
+
+    memset(e, 0, sizeof(*e));
+    e->credit_key = cr->credit_key;
+    if ((rc = st->ops->splits_of(st, cr->seq, on_line, e)) != 0)
+        return rc;
+    for (const char *p = cr->credit_key; *p; p++)
+        digits &= *p >= '0' && *p <= '9';
+    return digits ? st->ops->grants_each(st, NULL, on_grant, e) : 0;
+}
+
+static const char *line_target(const awc_split_line *l)
+{
+    switch (l->kind) {
+    case AWC_SPLIT_CUSTOMER: return "customer";
+    case AWC_SPLIT_RESELLER: return "reseller";
+    case AWC_SPLIT_PARTY: return "party";
+    case AWC_SPLIT_RETAINED: return "retained";
+    }
+    return "retained";
+}
+
+static const char *line_who(const awc_split_line *l)
+{
+    switch (l->kind) {
+    case AWC_SPLIT_CUSTOMER: return l->customer_id;
+    case AWC_SPLIT_RESELLER: return l->reseller_id;
+    case AWC_SPLIT_PARTY: return l->party_id;
+    case AWC_SPLIT_RETAINED: return "distributor";
+    }
+    return "";
+}
+
 /* The invoiceable amount in minor units as text, or "" for an unknown
  * currency. */
 static void invoiceable(char *buf, size_t n, const awc_credit *cr)
@@ -85,7 +154,7 @@ static void invoiceable(char *buf, size_t n, const awc_credit *cr)
 }
 
 static int show_text(const awc_call *c, awc_store *st, const char *id, const char *prefix,
-                     const awc_credit *cr)
+                     const awc_credit *cr, extra *ex)
 {
     char amount[AWC_MONEY_BUFSZ], inv[AWC_MONEY_BUFSZ], adj[AWC_CREDIT_ID_BUFSZ] = "";
     show_ctx x = { c, NULL, 0 };
@@ -122,6 +191,28 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
         cr->created_at, cr->updated_at);
     if (rc == 0 && cr->adjusts)
         rc = awc_out_printf(c, "Adjusts       %s (revision %d)\n", adj, cr->revision);
+    if (rc == 0 && (rc = load_extra(st, cr, ex)) == 0 && ex->nlines) {
+        int e = awc_currency_exponent(cr->currency);
+        rc = awc_out_printf(c, "Splits\n");
+        for (size_t i = 0; rc == 0 && i < ex->nlines; i++) {
+            const awc_split_line *l = &ex->lines[i];
+            char amt[AWC_MONEY_BUFSZ], pct[16] = "";
+            awc_money_format_minor(amt, sizeof(amt), l->amount_minor, e < 0 ? 2 : e);
+            if (l->bp >= 0)
+                snprintf(pct, sizeof(pct), "%d.%02d %%", l->bp / 100, l->bp % 100);
+            rc = awc_out_printf(c, "  %d  %-9s %-20s %9s %16s %s  %s\n", l->line_no,
+                                line_target(l), line_who(l), pct, amt, cr->currency,
+                                l->record_id[0] ? l->record_id : "");
+        }
+    }
+    if (rc == 0 && ex->have_grant) {
+        char init[AWC_MONEY_BUFSZ], rem[AWC_MONEY_BUFSZ];
+        awc_money_format(init, sizeof(init), ex->grant.initial_amount);
+        awc_money_format(rem, sizeof(rem), ex->grant.remaining_amount);
+        rc = awc_out_printf(c, "AWS grant     %s issued %s, remaining %s %s, expires %s\n",
+                            ex->grant.credit_type, init, rem, ex->grant.currency,
+                            ex->grant.expiry_date[0] ? ex->grant.expiry_date : "never");
+    }
     if (rc == 0)
         rc = awc_out_printf(c, "History\n");
     if (rc == 0)
@@ -130,7 +221,7 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
 }
 
 static int show_json(const awc_call *c, awc_store *st, const char *id, const char *prefix,
-                     const awc_credit *cr)
+                     const awc_credit *cr, extra *ex)
 {
     char amount[AWC_MONEY_BUFSZ], inv[AWC_MONEY_BUFSZ], adj[AWC_CREDIT_ID_BUFSZ] = "";
     json_t *doc = json_object();
@@ -177,7 +268,40 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
         json_decref(doc);
         return awc_error_set(AWC_ENOMEM, "out of memory");
     }
-    rc = st->ops->events_each(st, cr->seq, event_json, &x);
+    rc = load_extra(st, cr, ex);
+    if (rc == 0) {
+        json_t *lines = json_array(), *grant = json_null();
+        int e = awc_currency_exponent(cr->currency), b = 0;
+        for (size_t i = 0; i < ex->nlines; i++) {
+            const awc_split_line *l = &ex->lines[i];
+            char amt[AWC_MONEY_BUFSZ];
+            json_t *o = json_object();
+            awc_money_format_minor(amt, sizeof(amt), l->amount_minor, e < 0 ? 2 : e);
+            b |= awc_json_set(o, "line", json_integer(l->line_no)) |
+                 awc_json_set(o, "target", json_string(line_target(l))) |
+                 awc_json_set(o, "party", json_string(line_who(l))) |
+                 awc_json_set(o, "percent_bp", l->bp >= 0 ? json_integer(l->bp) : json_null()) |
+                 awc_json_set(o, "amount", json_string(amt)) |
+                 awc_json_set(o, "record_id", awc_json_str_or_null(l->record_id));
+            b |= json_array_append_new(lines, o);
+        }
+        if (ex->have_grant) {
+            char init[AWC_MONEY_BUFSZ], rem[AWC_MONEY_BUFSZ];
+            awc_money_format(init, sizeof(init), ex->grant.initial_amount);
+            awc_money_format(rem, sizeof(rem), ex->grant.remaining_amount);
+            grant = json_object();
+            b |= awc_json_set(grant, "credit_type", json_string(ex->grant.credit_type)) |
+                 awc_json_set(grant, "initial_amount", json_string(init)) |
+                 awc_json_set(grant, "remaining_amount", json_string(rem)) |
+                 awc_json_set(grant, "currency", json_string(ex->grant.currency)) |
+                 awc_json_set(grant, "expiry_date", awc_json_str_or_null(ex->grant.expiry_date));
+        }
+        b |= awc_json_set(doc, "splits", lines) | awc_json_set(doc, "grant", grant);
+        if (b)
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    }
+    if (rc == 0)
+        rc = st->ops->events_each(st, cr->seq, event_json, &x);
     if (rc == 0)
         rc = x.rc;
     if (rc == 0 && awc_json_set(doc, "events", x.events) != 0)
@@ -194,6 +318,7 @@ int awc_op_show(awc_module *m, const awc_call *c, const char *credit_id)
 {
     char id[AWC_CREDIT_ID_BUFSZ];
     awc_credit *cr = NULL;
+    extra *ex = NULL;
     awc_store *st;
     uint64_t seq;
     int rc;
@@ -206,15 +331,18 @@ int awc_op_show(awc_module *m, const awc_call *c, const char *credit_id)
     awc_credit_id_format(id, sizeof(id), m->cfg.ids.prefix, seq);
     if ((rc = awc_mod_store(m, &st)) != 0)
         return awc_op_end(c, rc);
-    if (!(cr = awc_malloc(sizeof(*cr))))
+    if (!(cr = awc_malloc(sizeof(*cr))) || !(ex = awc_malloc(sizeof(*ex)))) {
+        awc_free(cr);
         return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
+    }
     rc = awc_credit_load(st, c->actor, seq, cr);
     if (rc == AWC_ENOTFOUND)
         rc = awc_error_set(AWC_ENOTFOUND, "credit %s not found", id);
     else if (rc == 0 && c->format == AWC_FORMAT_JSON)
-        rc = show_json(c, st, id, m->cfg.ids.prefix, cr);
+        rc = show_json(c, st, id, m->cfg.ids.prefix, cr, ex);
     else if (rc == 0)
-        rc = show_text(c, st, id, m->cfg.ids.prefix, cr);
+        rc = show_text(c, st, id, m->cfg.ids.prefix, cr, ex);
     awc_free(cr);
+    awc_free(ex);
     return awc_op_end(c, rc);
 }
