@@ -76,6 +76,7 @@ enum mdb_sql {
     Q_RUN_STEP,
     Q_RUN_FINISH,
     Q_RUN_UNLOCK,
+    Q_SPLITS_OF_DELETE,
     Q_ATMP_CREATE,
     Q_ATMP_CLEAR,
     Q_ATMP_INSERT,
@@ -221,6 +222,8 @@ int mdb_run_unlock(awc_store *s, const char *period, uint64_t run_id, const char
 int mdb_grants_upsert(awc_store *s, const awc_grant *g, size_t n);
 int mdb_grants_each(awc_store *s, const char *expiring_by,
                     int (*fn)(void *, const awc_grant *), void *arg);
+/* Replace the split lines of credit seq with l[0..n), in the current unit. */
+int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n);
 int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),
                   void *arg);
 int mdb_migrate(awc_store *s, int *applied);

@@ -192,6 +192,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(?)",
     /* assignment, set-based: a batch goes into a temporary table, then one
      * statement each writes the events, drops replaced lines and updates */
+    [Q_SPLITS_OF_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
     [Q_ATMP_CREATE] =
         "CREATE TEMPORARY TABLE IF NOT EXISTS assign_batch ("
         " seq BIGINT UNSIGNED NOT NULL PRIMARY KEY, expect_version BIGINT UNSIGNED NOT NULL,"

@@ -431,6 +431,29 @@ static void add_lines(mdb_batch *b, const awc_assignment *a)
 
 #define MAX_LINES_PER_CREDIT 16
 
+int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n)
+{
+    awc_assignment a;
+    mdb_params p;
+    mdb_batch b;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_u64(&p, &seq);
+    if ((rc = mdb_exec(st, Q_SPLITS_OF_DELETE, &p)) != 0 || n == 0)
+        return rc;
+    if ((rc = mdb_batch_init(&b, (unsigned)n, 10, split_cols)) != 0)
+        return rc;
+    memset(&a, 0, sizeof(a));
+    a.seq = seq;
+    a.lines = l;
+    a.nlines = n;
+    add_lines(&b, &a);
+    rc = mdb_batch_exec(st, Q_SPLITS_INSERT, &b);
+    mdb_batch_free(&b);
+    return rc;
+}
+
 /* One chunk of at most BATCH_ROWS assignments, set-based. */
 static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_actor *actor,
                        mdb_batch *bb, mdb_batch *lb)

@@ -274,6 +274,8 @@ static int do_restate(mdb *st, void *arg)
     if (mdb_affected(st, Q_CREDIT_RESTATE) != 1)
         return awc_error_set(AWC_ECONFLICT, "credit %llu changed during the pull",
                              (unsigned long long)r->seq);
+    if (r->nlines && (rc = mdb_splits_write(st, r->seq, r->lines, r->nlines)) != 0)
+        return rc;
     return mdb_event_insert(st, r->seq, AWC_EV_RESTATE, r->state, r->state, r->expect_version,
                             r->expect_version + 1, r->actor, "amount restated by AWS", detail);
 }

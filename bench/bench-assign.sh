@@ -17,12 +17,18 @@ BIN=build/awscredit
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-assign.XXXXXX")
 STARTED=0
 
-if ! sh scripts/devdb status >/dev/null 2>&1; then
-    sh scripts/devdb start >/dev/null
-    STARTED=1
+# AWC_BENCH_SOCKET points at another server (e.g. one sized for production);
+# otherwise the throwaway devdb is used.
+if [ -n "${AWC_BENCH_SOCKET:-}" ]; then
+    S=$AWC_BENCH_SOCKET
+else
+    if ! sh scripts/devdb status >/dev/null 2>&1; then
+        sh scripts/devdb start >/dev/null
+        STARTED=1
+    fi
+    eval "$(sh scripts/devdb env)"
+    S=$AWSCREDIT_DEVDB_SOCKET
 fi
-eval "$(sh scripts/devdb env)"
-S=$AWSCREDIT_DEVDB_SOCKET
 cleanup() {
     mariadb --no-defaults -S "$S" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
     rm -rf "$TMP"

@@ -1,8 +1,10 @@
 /* pull.c -- the restatement rules of SPEC 5.4, applied in one unit of work. */
 #include <string.h>
 
+#include "assign.h"
 #include "awc.h"
 #include "pull.h"
+#include "split.h"
 
 /* What the store holds for one aggregated key. */
 typedef struct match {
@@ -59,16 +61,88 @@ static int on_head(void *arg, const awc_credit_head *h)
     return 0;
 }
 
+typedef struct lines_buf {
+    awc_split_line l[AWC_SPEC_MAX + 1];
+    size_t n;
+    int overflow;
+} lines_buf;
+
+static int collect_line(void *arg, const awc_split_line *l)
+{
+    lines_buf *b = arg;
+    if (b->n == sizeof(b->l) / sizeof(b->l[0])) {
+        b->overflow = 1;
+        return 1;
+    }
+    b->l[b->n++] = *l;
+    return 0;
+}
+
+/* An assigned credit's lines for its restated invoiceable amount, in the
+ * same proportions: percentages stay percentages (largest remainder, the
+ * retained line last); fixed amounts are scaled by their old share. */
+static int resplit(lines_buf *b, awc_amount amount, const char *currency)
+{
+    int64_t total, shares[AWC_SPEC_MAX + 1], weights[AWC_SPEC_MAX + 1], retained = 0;
+    int32_t bp[AWC_SPEC_MAX + 1];
+    size_t n = 0, i;
+    int e, rc, percent = 1;
+
+    if ((rc = awc_invoiceable(&total, &e, amount, currency)) != 0)
+        return rc;
+    for (i = 0; i < b->n; i++) {
+        if (b->l[i].kind == AWC_SPLIT_RETAINED)
+            continue;
+        if (b->l[i].bp < 0)
+            percent = 0;
+        bp[n++] = b->l[i].bp;
+    }
+    if (percent) {
+        if ((rc = awc_split_percent(shares, &retained, total, bp, n)) != 0)
+            return rc;
+        for (i = 0, n = 0; i < b->n; i++)
+            b->l[i].amount_minor = b->l[i].kind == AWC_SPLIT_RETAINED ? retained : shares[n++];
+        return 0;
+    }
+    for (i = 0; i < b->n; i++)
+        weights[i] = b->l[i].amount_minor;
+    if ((rc = awc_split_weighted(shares, total, weights, b->n)) != 0)
+        return rc;
+    for (i = 0; i < b->n; i++)
+        b->l[i].amount_minor = shares[i];
+    return 0;
+}
+
 static int restate(plan *p, awc_store *st, const awc_credit_draft *now, uint64_t seq,
                    awc_state state, int64_t version, awc_amount old, awc_amount delta)
 {
     awc_credit_draft d = *now;
-    awc_restatement r = { seq, version, state, &d, old, p->actor };
+    awc_restatement r = { seq, version, state, &d, old, p->actor, NULL, 0 };
+    lines_buf *b = NULL;
+    int rc;
 
     if (awc_money_add(&d.amount, old, delta) != 0)
         return awc_error_set(AWC_EOVERFLOW, "restated amount overflows");
+    if (state == AWC_ASSIGNED) {
+        if (!(b = awc_calloc(1, sizeof(*b))))
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        rc = st->ops->splits_of(st, seq, collect_line, b);
+        if (rc == 0 && b->overflow)
+            rc = awc_error_set(AWC_ERROR, "credit %llu has too many split lines",
+                               (unsigned long long)seq);
+        if (rc == 0 && b->n)
+            rc = resplit(b, d.amount, d.currency);
+        if (rc != 0) {
+            awc_free(b);
+            return rc;
+        }
+        r.lines = b->l;
+        r.nlines = b->n;
+    }
     p->res.restated++;
-    return st->ops->credit_restate(st, &r);
+    rc = st->ops->credit_restate(st, &r);
+    awc_free(b);
+    return rc;
 }
 
 static int apply(awc_store *st, void *arg)

@@ -117,6 +117,10 @@ typedef struct awc_restatement {
     const awc_credit_draft *now;   /* the new aggregate (amount, dates, lines, ...) */
     awc_amount old_amount;
     const awc_actor *actor;
+    /* an ASSIGNED credit's split lines, recomputed for the new amount with
+     * the same proportions; they replace the old ones (nlines 0 = none) */
+    const struct awc_split_line *lines;
+    size_t nlines;
 } awc_restatement;
 
 /* One row of the accounts map (SPEC 7). Dates "YYYY-MM-DD"; valid_to ""

@@ -224,3 +224,49 @@ int awc_split_fixed(int64_t *retained, int64_t total, const int64_t *amounts, si
     *retained = signed_like(mag - (uint64_t)sum, total);
     return 0;
 }
+
+int awc_split_weighted(int64_t *shares, int64_t total, const int64_t *weights, size_t n)
+{
+    unsigned __int128 wsum = 0, given = 0;
+    unsigned char taken[AWC_SPLIT_WEIGHTS_MAX];
+    uint64_t mag = magnitude(total);
+    size_t i;
+
+    assert(shares && weights);
+    if (n == 0 || n > AWC_SPLIT_WEIGHTS_MAX)
+        return awc_error_set(AWC_EBADINPUT, "split: 1 to %d lines", AWC_SPLIT_WEIGHTS_MAX);
+    for (i = 0; i < n; i++)
+        wsum += magnitude(weights[i]);
+    if (wsum == 0) {
+        /* nothing to weigh by: the last line takes it all */
+        for (i = 0; i < n; i++)
+            shares[i] = 0;
+        shares[n - 1] = total;
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned __int128 q = (unsigned __int128)mag * magnitude(weights[i]) / wsum;
+        shares[i] = (int64_t)q;
+        given += q;
+        taken[i] = 0;
+    }
+    /* fewer than n units are left: one each to the largest remainders,
+     * ties to the earlier line */
+    while (given < mag) {
+        size_t best = n;
+        unsigned __int128 best_rem = 0;
+        for (i = 0; i < n; i++) {
+            unsigned __int128 rem = (unsigned __int128)mag * magnitude(weights[i]) % wsum;
+            if (!taken[i] && (best == n || rem > best_rem)) {
+                best = i;
+                best_rem = rem;
+            }
+        }
+        taken[best] = 1;
+        shares[best]++;
+        given++;
+    }
+    for (i = 0; i < n; i++)
+        shares[i] = signed_like((uint64_t)shares[i], total);
+    return 0;
+}

@@ -35,4 +35,13 @@ int awc_split_percent(int64_t *shares, int64_t *retained, int64_t total,
  * retained rest.  AWC_EBADINPUT with a message naming the index otherwise. */
 int awc_split_fixed(int64_t *retained, int64_t total, const int64_t *amounts, size_t n);
 
+/* Split total in proportion to weights[0..n) (their absolute values), by
+ * the largest-remainder method, ties to the earlier line; when every weight
+ * is zero the last line takes the total.  sum(shares) == total exactly;
+ * every share has the total's sign or is zero.  Used to keep the
+ * proportions of a split when a credit's amount is restated.
+ * AWC_EBADINPUT when n is 0 or more than AWC_SPLIT_WEIGHTS_MAX. */
+#define AWC_SPLIT_WEIGHTS_MAX 64
+int awc_split_weighted(int64_t *shares, int64_t total, const int64_t *weights, size_t n);
+
 #endif /* AWC_SPLIT_H */

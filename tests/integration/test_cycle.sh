@@ -157,6 +157,22 @@ check "$rc = 66" "edit by another reseller: not found"
 run --as viewer:vic edit "$PROMOID" --split customer:100
 check "$rc = 77" "edit by a viewer: refused"
 
+# AWS restates an ASSIGNED credit: its split keeps its proportions (60/30)
+sed 's/-33.3333333333/-50.00/' "$TMP/cur.csv" > "$TMP/cur-r.csv" && mv "$TMP/cur-r.csv" "$TMP/cur.csv"
+run pull --period $P --path "$TMP/cur.csv"
+got=$(sql "SELECT GROUP_CONCAT(target,':',amount_minor ORDER BY line_no) FROM credit_splits WHERE seq=$PROMO")
+check "$rc = 0 -a $got = customer:-3000,reseller:-1500,retained:-500" \
+    "restated ASSIGNED credit: splits recomputed with the same proportions ($got)"
+check "$(sql "SELECT COUNT(*) FROM credits c WHERE status='ASSIGNED' AND ROUND(amount,2)*100 <> (SELECT SUM(amount_minor) FROM credit_splits s WHERE s.seq=c.seq)") = 0" \
+    "after the restatement every assigned credit's lines still add up"
+run edit "$PROMOID" --amounts customer:-30.00,reseller:-10.00
+sed 's/-50.00,"Promotional/-100.00,"Promotional/' "$TMP/cur.csv" > "$TMP/cur-r.csv" && mv "$TMP/cur-r.csv" "$TMP/cur.csv"
+run pull --period $P --path "$TMP/cur.csv"
+got=$(sql "SELECT GROUP_CONCAT(target,':',amount_minor ORDER BY line_no) FROM credit_splits WHERE seq=$PROMO")
+check "$rc = 0 -a $got = customer:-6000,reseller:-2000,retained:-2000" \
+    "restated credit with fixed amounts: scaled by their share ($got)"
+V=$(sql "SELECT version FROM credits WHERE seq=$PROMO")
+
 # invoice on the spool; the platform's answer arrives later in acks/
 run invoice --period $P
 check "$rc = 0" "invoice"

@@ -408,6 +408,57 @@ static void test_prop_split_fixed(void **state)
     }
 }
 
+/* Weighted split: restating an assigned credit keeps its proportions. */
+static void test_split_weighted_table(void **state)
+{
+    int64_t sh[4];
+    (void)state;
+    /* same total: the lines come back unchanged */
+    int64_t w1[3] = { -8001, -1500, -500 };
+    assert_int_equal(awc_split_weighted(sh, -10001, w1, 3), 0);
+    assert_true(sh[0] == -8001 && sh[1] == -1500 && sh[2] == -500);
+    /* doubled total: doubled lines */
+    assert_int_equal(awc_split_weighted(sh, -20002, w1, 3), 0);
+    assert_true(sh[0] == -16002 && sh[1] == -3000 && sh[2] == -1000);
+    /* 1 unit over three equal weights: the earlier line gets it */
+    int64_t w2[3] = { 1, 1, 1 };
+    assert_int_equal(awc_split_weighted(sh, 1, w2, 3), 0);
+    assert_true(sh[0] == 1 && sh[1] == 0 && sh[2] == 0);
+    assert_int_equal(awc_split_weighted(sh, -2, w2, 3), 0);
+    assert_true(sh[0] == -1 && sh[1] == -1 && sh[2] == 0);
+    /* all weights zero: the last line (retained) takes it */
+    int64_t w3[2] = { 0, 0 };
+    assert_int_equal(awc_split_weighted(sh, -7, w3, 2), 0);
+    assert_true(sh[0] == 0 && sh[1] == -7);
+    /* zero total */
+    assert_int_equal(awc_split_weighted(sh, 0, w1, 3), 0);
+    assert_true(sh[0] == 0 && sh[1] == 0 && sh[2] == 0);
+    assert_int_equal(awc_split_weighted(sh, 5, w1, 0), AWC_EBADINPUT);
+}
+
+static void test_prop_split_weighted(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        int64_t w[8], sh[8], total;
+        size_t n = 1 + (size_t)rng_below(8);
+        __int128 sum = 0;
+        total = (int64_t)rng_below(2000000001ULL) - 1000000000;
+        if (round % 7 == 0)
+            total = round % 2 ? INT64_MAX / 3 : INT64_MIN / 3;
+        for (size_t i = 0; i < n; i++)
+            w[i] = -(int64_t)rng_below(1000000);
+        assert_int_equal(awc_split_weighted(sh, total, w, n), 0);
+        for (size_t i = 0; i < n; i++) {
+            sum += sh[i];
+            assert_true(sh[i] == 0 || (sh[i] < 0) == (total < 0));
+            assert_true((sh[i] < 0 ? -(__int128)sh[i] : sh[i]) <=
+                        (total < 0 ? -(__int128)total : total));
+        }
+        assert_true(sum == total);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_split_fixed_table),
         cmocka_unit_test(test_split_fixed_messages),
         cmocka_unit_test(test_prop_split_fixed),
+        cmocka_unit_test(test_split_weighted_table),
+        cmocka_unit_test(test_prop_split_weighted),
     };
     return cmocka_run_group_tests_name("split", tests, NULL, NULL);
 }
