@@ -108,7 +108,7 @@ static const char *const sql_text[Q_COUNT] = {
         "FROM credits c LEFT JOIN credit_splits s ON s.seq = c.seq AND s.target <> 'retained' "
         "AND s.amount_minor <> 0 "
         "WHERE c.period = ? AND c.status = 'ASSIGNED' AND c.outbox_id IS NULL "
-        "ORDER BY c.reseller_id, c.currency, c.seq, s.line_no FOR UPDATE",
+        "ORDER BY c.reseller_id, c.currency, c.customer_id, c.seq, s.line_no FOR UPDATE",
     [Q_OB_FILE_COUNT] =
         "SELECT COUNT(*) FROM usage_files WHERE period = ? AND reseller_id = ? AND currency = ?",
     [Q_OB_FILE_INSERT] =
@@ -126,7 +126,8 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE (? IS NULL OR period = ?) ORDER BY local_id",
     [Q_OB_RECORDS] =
         "SELECT r.position, r.seq, r.line_no, r.amount_minor, COALESCE(s.customer_id, ''), "
-        "COALESCE(s.asset_id, ''), c.description, COALESCE(r.record_id, '') "
+        "COALESCE(s.asset_id, ''), c.description, COALESCE(r.record_id, ''), "
+        "COALESCE(s.target, 'customer') "
         "FROM usage_records r JOIN credits c ON c.seq = r.seq "
         "LEFT JOIN credit_splits s ON s.seq = r.seq AND s.line_no = r.line_no "
         "WHERE r.local_id = ? ORDER BY r.position",

@@ -304,6 +304,7 @@ static int do_records(mdb *st, void *arg)
         mdb_r_str(&r, o->asset_id, sizeof(o->asset_id));
         mdb_r_str(&r, o->description, sizeof(o->description));
         mdb_r_str(&r, o->record_id, sizeof(o->record_id));
+        mdb_r_str(&r, o->target, sizeof(o->target));
         rc = mdb_bind_result(st, Q_OB_RECORDS, &r);
     }
     while (rc == 0 && (rc = mdb_fetch(st, Q_OB_RECORDS, &r)) == 1) {

@@ -63,7 +63,8 @@ static const opt_info opts[] = {
     {O_RULE, "rule", 1, "RULE_ID", "assigned by this rule"},
     {O_UNMAPPED, "unmapped", 0, NULL, "only credits whose account has no owner"},
     {O_SORT, "sort", 1, "COLUMN",
-     "sort by a column of the CSV export; '-' in front for descending"},
+     "sort by id, period, amount, status, customer, reseller, account, updated or type; "
+     "'-' in front for descending"},
     {O_LIMIT, "limit", 1, "N", "at most N credits"},
     {O_OFFSET, "offset", 1, "N", "skip the first N credits"},
     {O_OUTPUT, "output", 1, "FILE",
@@ -177,10 +178,11 @@ static const host_cmd cmds[] = {
      "newest, smallest id), or that the default configuration applies.",
      "awscredit explain AWSC-000000-0000-0017"},
     {"edit", NULL, HOST_OP_EDIT, ARGS_EDIT, edit_opts,
-     "ID (--split T:PCT,... | --amounts T:AMOUNT,... | --account ACCOUNT) [--note TEXT] [--expect-version N]",
+     "ID (--split T:PCT,... | --amounts T:AMOUNT,... | --account ACCOUNT | --note TEXT) [--expect-version N]",
      "change a credit's split or account by hand",
      "Changes how a PENDING_ASSIGN or ASSIGNED credit is split: percentages or fixed "
-     "amounts per target (customer, reseller or a named party), or reassigns it to "
+     "amounts per target (customer, reseller, or a named party written party:ID:N), "
+     "or reassigns it to "
      "another AWS account. What is not split is retained by the distributor. Give "
      "--expect-version with the version you saw so a concurrent change is not lost.",
      "awscredit edit AWSC-000000-0000-0017 --split customer:60,reseller:30 --note 'per contract' --expect-version 3"},
@@ -707,8 +709,9 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
     if (c->args == ARGS_EDIT) {
         if (r->edit.split && r->edit.amounts)
             return usage(status, hint, "edit: give --split or --amounts, not both");
-        if (!r->edit.split && !r->edit.amounts && !r->edit.account)
-            return usage(status, hint, "edit: nothing to change; give --split, --amounts or --account");
+        if (!r->edit.split && !r->edit.amounts && !r->edit.account && !r->edit.note)
+            return usage(status, hint,
+                         "edit: nothing to change; give --split, --amounts, --account or --note");
     }
     r->cmd = c;
     return HOST_CLI_RUN;

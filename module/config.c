@@ -25,7 +25,7 @@ const char *const awc_config_keys[] = {
     "aws.timeout", "aws.ca_file",
     "assign.default",
     "invoicing.adapter", "invoicing.spool_dir", "invoicing.url", "invoicing.item_mpn",
-    "invoicing.group_by", "invoicing.timeout",
+    "invoicing.group_by", "invoicing.timeout", "invoicing.user_env", "invoicing.password_env",
     "ids.prefix",
     "run.invoice",
     NULL
@@ -157,6 +157,61 @@ static int url(const reader *r, const char *section, const char *key, const char
     return 0;
 }
 
+/* The name of a variable, never its value: a bad one is not echoed, in
+ * case it is the secret itself. */
+static int env_name(const reader *r, const char *section, const char *key, const char **out)
+{
+    const char *env = get(r, section, key);
+    if (env) {
+        int ok = *env && !(env[0] >= '0' && env[0] <= '9');
+        for (const char *p = env; ok && *p; p++)
+            ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                 (*p >= '0' && *p <= '9') || *p == '_';
+        if (!ok)
+            return awc_error_set(AWC_ECONFIG,
+                                 "%s: %s.%s: expected the name of an environment variable "
+                                 "(letters, digits, '_'), not the secret itself; the value is "
+                                 "not shown", origin(r, section, key), section, key);
+    }
+    *out = env;
+    return 0;
+}
+
+/* invoicing.group_by: which usage file a record goes to.  A file always
+ * belongs to one period, reseller and currency; "customer" splits further. */
+static int group_by(const reader *r, awc_config *c)
+{
+    const char *v = str(r, "invoicing", "group_by", "period,reseller,currency");
+    int seen[4] = { 0, 0, 0, 0 };
+    static const char *const words[4] = { "period", "reseller", "currency", "customer" };
+    const char *p = v;
+
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        int k;
+        while (n && p[n - 1] == ' ')
+            n--;
+        for (k = 0; k < 4; k++)
+            if (strlen(words[k]) == n && strncmp(p, words[k], n) == 0)
+                break;
+        if (k == 4)
+            return awc_error_set(AWC_ECONFIG, "%s: invoicing.group_by: '%.*s' is not one of "
+                                 "period, reseller, currency, customer",
+                                 origin(r, "invoicing", "group_by"), (int)(n > 30 ? 30 : n), p);
+        seen[k] = 1;
+        p += strcspn(p, ",");
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    if (!seen[0] || !seen[1] || !seen[2])
+        return awc_error_set(AWC_ECONFIG, "%s: invoicing.group_by: a usage file always belongs "
+                             "to one period, reseller and currency; got '%.60s'",
+                             origin(r, "invoicing", "group_by"), v);
+    c->invoicing.group_by = v;
+    c->invoicing.by_customer = seen[3];
+    return 0;
+}
+
 static int load_db(awc_config *c, const reader *r)
 {
     const char *user = getenv("USER");
@@ -173,21 +228,8 @@ static int load_db(awc_config *c, const reader *r)
     c->db.database = str(r, "db", "database", "awscredit");
     c->db.password_file = str(r, "db", "password_file", NULL);
 
-    /* The name of a variable, never its value: a bad one is not echoed, in
-     * case it is the password itself. */
-    env = get(r, "db", "password_env");
-    if (env) {
-        int ok = *env && !(env[0] >= '0' && env[0] <= '9');
-        for (const char *p = env; ok && *p; p++)
-            ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                 (*p >= '0' && *p <= '9') || *p == '_';
-        if (!ok)
-            return awc_error_set(AWC_ECONFIG,
-                                 "%s: db.password_env: expected the name of an environment "
-                                 "variable (letters, digits, '_'), not the password itself; "
-                                 "the value is not shown",
-                                 origin(r, "db", "password_env"));
-    }
+    if ((rc = env_name(r, "db", "password_env", &env)))
+        return rc;
     c->db.password_env = env;
     if (c->db.password_env && c->db.password_file)
         return awc_error_set(AWC_ECONFIG,
@@ -254,7 +296,10 @@ static int load_invoicing(awc_config *c, const reader *r)
     if ((rc = url(r, "invoicing", "url", &c->invoicing.url)))
         return rc;
     c->invoicing.item_mpn = str(r, "invoicing", "item_mpn", NULL);
-    c->invoicing.group_by = str(r, "invoicing", "group_by", "period,reseller,currency");
+    if ((rc = group_by(r, c)) || (rc = env_name(r, "invoicing", "user_env",
+                                                 &c->invoicing.user_env)) ||
+        (rc = env_name(r, "invoicing", "password_env", &c->invoicing.password_env)))
+        return rc;
     return seconds(r, "invoicing", "timeout", 60, &c->invoicing.timeout);
 }
 

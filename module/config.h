@@ -53,7 +53,10 @@ typedef struct awc_config {
         const char *adapter;       /* "spool" | "xmlrpc"; default "spool" */
         const char *spool_dir, *url, *item_mpn;
         const char *group_by;      /* default "period,reseller,currency" */
+        int by_customer;           /* group_by names customer: a file per customer */
         unsigned timeout;          /* seconds; default 60 */
+        const char *user_env;      /* names of the variables with the platform's */
+        const char *password_env;  /* HTTP credentials (xmlrpc), or NULL */
     } invoicing;
     struct {
         const char *prefix;        /* default "AWSC" */

@@ -16,6 +16,7 @@ struct awc_module {
     awc_host_api host;             /* the host's API, copied (size-checked) */
     awc_config cfg;
     awc_store *store;              /* NULL until awc_mod_store() */
+    int migrating;                 /* migrate: no schema check on connect */
 };
 
 /* The store, connecting on first use.  0 or AWC_EDB / AWC_ECONFIG. */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "migrations.h"
 #include "mod.h"
 
 static const char *const operations[] = {
@@ -91,6 +92,24 @@ static int read_password_file(char **out, const char *path)
     return *out ? 0 : awc_error_set(AWC_ENOMEM, "out of memory");
 }
 
+/* Every operation but migrate needs the schema this module was built for. */
+static int check_schema(awc_store *st)
+{
+    int have = 0, want = 0, rc;
+
+    for (const awc_migration *mg = awc_migrations; mg->sql; mg++)
+        want = mg->version;
+    if ((rc = st->ops->schema_version(st, &have)) != 0)
+        return rc;
+    if (have < want)
+        return awc_error_set(AWC_ECONFIG, "the database schema is at version %d, this module "
+                             "needs %d: run 'awscredit migrate' first", have, want);
+    if (have > want)
+        return awc_error_set(AWC_ECONFIG, "the database schema is at version %d, newer than "
+                             "this module's %d: upgrade the module", have, want);
+    return 0;
+}
+
 int awc_mod_store(awc_module *m, awc_store **out)
 {
     awc_db_params p;
@@ -124,6 +143,8 @@ int awc_mod_store(awc_module *m, awc_store **out)
         explicit_bzero(password, strlen(password));
         awc_free(password);
     }
+    if (rc == 0 && !m->migrating)
+        rc = check_schema(m->store);
     if (rc == 0)
         *out = m->store;
     return rc;

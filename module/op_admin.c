@@ -51,8 +51,10 @@ int awc_op_migrate(awc_module *m, const awc_call *c)
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "migrate: only a distributor may "
                                                       "change the database schema"));
-    if ((rc = awc_mod_store(m, &st)) != 0 ||
-        (rc = st->ops->migrate(st, &applied)) != 0 ||
+    m->migrating = 1;
+    rc = awc_mod_store(m, &st);
+    m->migrating = 0;
+    if (rc != 0 || (rc = st->ops->migrate(st, &applied)) != 0 ||
         (rc = st->ops->schema_version(st, &version)) != 0)
         return awc_op_end(c, rc);
     if (c->format == AWC_FORMAT_JSON) {

@@ -33,6 +33,7 @@ typedef struct group {
     awc_store *st;
     const char *period;
     char reseller[AWC_CODE_MAX * 4 + 1];
+    char customer[AWC_CODE_MAX * 4 + 1];
     char currency[4];
     awc_invoice_line *lines;       /* only seq, line_no, amount are kept */
     size_t n, cap;
@@ -75,13 +76,16 @@ static int push_seq(group *g, uint64_t seq)
     return 0;
 }
 
-/* The external id's stem: period, a digest of the reseller id (any text is
- * allowed there; the platform's id field is ASCII) and the currency. */
+/* The external id's stem: period, a digest of the reseller id (and the
+ * customer id when files are per customer; any text is allowed there, the
+ * platform's id field is ASCII) and the currency. */
 static void stem_of(char *out, size_t n, const char *period, const char *reseller,
-                    const char *currency)
+                    const char *customer, const char *currency)
 {
-    char hex[AWC_SHA256_HEXLEN + 1];
-    awc_sha256_hex(hex, reseller, strlen(reseller));
+    char hex[AWC_SHA256_HEXLEN + 1], key[AWC_CODE_MAX * 8 + 2];
+    snprintf(key, sizeof(key), "%s%s%s", reseller, customer ? "\n" : "",
+             customer ? customer : "");
+    awc_sha256_hex(hex, key, strlen(key));
     snprintf(out, n, "awscredit:%s:%.16s:%s", period, hex, currency);
 }
 
@@ -93,7 +97,8 @@ static int flush_group(group *g)
     if (!g->nseqs)
         return 0;
     memset(&f, 0, sizeof(f));
-    stem_of(f.external_id, sizeof(f.external_id), g->period, g->reseller, g->currency);
+    stem_of(f.external_id, sizeof(f.external_id), g->period, g->reseller,
+            g->m->cfg.invoicing.by_customer ? g->customer : NULL, g->currency);
     snprintf(f.period, sizeof(f.period), "%s", g->period);
     snprintf(f.reseller_id, sizeof(f.reseller_id), "%s", g->reseller);
     snprintf(f.currency, sizeof(f.currency), "%s", g->currency);
@@ -110,10 +115,12 @@ static int on_line(void *arg, const awc_invoice_line *l)
     group *g = arg;
     int rc;
 
-    if (strcmp(l->reseller_id, g->reseller) != 0 || strcmp(l->currency, g->currency) != 0) {
+    if (strcmp(l->reseller_id, g->reseller) != 0 || strcmp(l->currency, g->currency) != 0 ||
+        (g->m->cfg.invoicing.by_customer && strcmp(l->customer_id, g->customer) != 0)) {
         if ((rc = flush_group(g)) != 0)
             return rc;
         snprintf(g->reseller, sizeof(g->reseller), "%s", l->reseller_id);
+        snprintf(g->customer, sizeof(g->customer), "%s", l->customer_id);
         snprintf(g->currency, sizeof(g->currency), "%s", l->currency);
     }
     if ((rc = push_seq(g, l->seq)) != 0)
@@ -127,7 +134,7 @@ static int prepare(awc_store *st, void *arg)
     int rc;
 
     g->n = g->nseqs = g->files = g->records = 0;
-    g->reseller[0] = g->currency[0] = '\0';
+    g->reseller[0] = g->customer[0] = g->currency[0] = '\0';
     if ((rc = st->ops->invoice_lines(st, g->period, on_line, g)) != 0)
         return rc;
     return flush_group(g);
@@ -169,11 +176,14 @@ static int on_record(void *arg, const awc_outbox_record *r)
         s->cap = cap;
     }
     awc_credit_id_format(id, sizeof(id), s->prefix, r->seq);
-    len = strlen(id) + 1 + strlen(r->description) + 1;
+    len = strlen(id) + 40 + strlen(r->target) + strlen(r->description);
     note = awc_malloc(len);
     if (!note)
         return awc_error_set(AWC_ENOMEM, "out of memory");
-    snprintf(note, len, "%s %s", id, r->description);
+    if (strcmp(r->target, "customer") == 0)
+        snprintf(note, len, "%s %s", id, r->description);
+    else
+        snprintf(note, len, "%s [%s share] %s", id, r->target, r->description);
     s->notes[s->n] = note;
     u = &s->recs[s->n++];
     memset(u, 0, sizeof(*u));
@@ -303,6 +313,8 @@ static int open_adapter(awc_module *m, awc_invoicing **out)
     p.timeout = m->cfg.invoicing.timeout;
     p.connect_timeout = m->cfg.aws.connect_timeout;
     p.ca_file = m->cfg.aws.ca_file;
+    p.user_env = m->cfg.invoicing.user_env;
+    p.password_env = m->cfg.invoicing.password_env;
     if (strcmp(m->cfg.invoicing.adapter, "xmlrpc") == 0) {
         if (!p.url)
             return awc_error_set(AWC_ECONFIG, "invoicing.url is required for the xmlrpc adapter");

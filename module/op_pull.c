@@ -255,6 +255,15 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
     if (!athena && (!path || !*path))
         return awc_op_end(c, awc_error_set(AWC_EUSAGE, "pull: no CUR input: give --path GLOB "
                                                        "or set cur.path"));
+    /* cur.path may name the month: s3://bucket/cur/{period}/ */
+    char expanded[4096];
+    if (!athena && strstr(path, "{period}")) {
+        const char *at = strstr(path, "{period}");
+        if (snprintf(expanded, sizeof(expanded), "%.*s%s%s", (int)(at - path), path, a->period,
+                     at + 8) >= (int)sizeof(expanded))
+            return awc_op_end(c, awc_error_set(AWC_EUSAGE, "pull: path too long"));
+        path = expanded;
+    }
     if ((rc = awc_agg_new(&x.agg)) != 0)
         return awc_op_end(c, rc);
     rc = athena ? read_athena(&x, a->period, &stats) : read_files(&x, path, a->period, &stats);

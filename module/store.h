@@ -261,6 +261,7 @@ typedef struct awc_outbox_record {
     char customer_id[AWC_CODE_MAX * 4 + 1], asset_id[AWC_CODE_MAX * 4 + 1];
     char description[AWC_DESC_MAX * 4 + 1];
     char record_id[65];
+    char target[16];               /* customer, reseller or party:ID */
 } awc_outbox_record;
 
 /* A credit as the AWS Billing API describes it (GetCredits). */
