@@ -90,6 +90,11 @@ snapshot file
 count=$(wc -l < "$TMP/file.tsv")
 if [ "$count" -ge 5 ]; then pass "local files give $count credits"; else fail "local files give $count credits"; fi
 
+config period
+if pull period --path "$FIX/s3/cur-bucket/legacy/{period}/*.csv*"; then pass "pull with {period} in the path"; else fail "pull with {period} in the path"; fi
+snapshot period
+if cmp -s "$TMP/file.tsv" "$TMP/period.tsv"; then pass "{period} names the month's files"; else fail "{period} names the month's files"; fi
+
 config s3legacy
 if pull s3legacy --path "s3://cur-bucket/legacy/$P/"; then pass "pull from s3:// (legacy CUR, .csv and .csv.gz)"; else fail "pull from s3:// (legacy CUR)"; fi
 snapshot s3legacy
@@ -126,6 +131,13 @@ if "$HOST" --config "$TMP/billing.ini" expiring --within 3660 > "$TMP/out" 2> "$
     pass "expiring --within: lists credits with something left"; else fail "expiring"; fi
 if "$HOST" --config "$TMP/billing.ini" expiring --within 1 > "$TMP/out" 2> "$TMP/err" && ! grep -q 10063543426 "$TMP/out"; then
     pass "expiring --within 1: a credit expiring later is not listed"; else fail "expiring --within 1"; fi
+
+# invoicing.group_by must keep a file to one period, reseller and currency
+printf '[invoicing]\ngroup_by = period,currency\n' >> "$TMP/file.ini"
+"$HOST" --config "$TMP/file.ini" show AWSC-000000-0000-0017 > "$TMP/out" 2> "$TMP/err"
+rc=$?
+if [ $rc = 78 ] && grep -q 'file.ini:[0-9]*: invoicing.group_by' "$TMP/err"; then
+    pass "invoicing.group_by without reseller: refused naming file and line"; else fail "group_by check (exit $rc)"; fi
 
 # a wrong secret: refused the way AWS refuses it, and the secret is never printed
 AWS_SECRET_ACCESS_KEY=wrong/Secret+Key/NOTTHIS pull s3legacy --path "s3://cur-bucket/legacy/$P/"
