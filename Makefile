@@ -112,7 +112,7 @@ check-money:
 	sh scripts/check-money
 
 test: deps
-	$(MAKE) release san $(UNIT_BIN) $(INTEG_BIN) $(TEST_MODULES)
+	$(MAKE) -j2 release san $(UNIT_BIN) $(INTEG_BIN) $(TEST_MODULES)
 	$(MAKE) check-money
 	sh tests/run
 
