@@ -57,6 +57,12 @@ int host_out_write(void *ctx, const char *buf, size_t len)
         o->err = errno ? errno : EIO;
         return -1;
     }
+    /* standard output is flushed at each line the module ends, so a long
+     * run shows its steps as they finish, even into a pipe or a log */
+    if (!o->path && len && buf[len - 1] == '\n' && fflush(o->f) != 0) {
+        o->err = errno ? errno : EIO;
+        return -1;
+    }
     return 0;
 }
 

@@ -259,7 +259,7 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
         rc = st->ops->tx(st, assign_all, &r);
     if (rc == 0)
         rc = report(&r);
-    else
+    else if (rc != AWC_ELOCKED)
         awc_error_prefix(rc, "assign %s: nothing was assigned", period);
     awc_ruleset_free(r.rs);
     awc_owners_free(r.owners);

@@ -205,6 +205,26 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
     owner = (awc_owner){ s->owner_row.customer_id, s->owner_row.asset_id,
                          s->owner_row.reseller_id, s->owner_row.customer_name,
                          s->owner_row.reseller_name };
+    if (spec.amounts) {
+        char a_txt[AWC_MONEY_BUFSZ], t_txt[AWC_MONEY_BUFSZ];
+        int64_t sum = 0;
+        awc_money_format_minor(t_txt, sizeof(t_txt), total, e);
+        for (size_t i = 0; i < spec.n; i++) {
+            if (spec.t[i].minor != 0 && (total == 0 || (spec.t[i].minor < 0) != (total < 0))) {
+                awc_money_format_minor(a_txt, sizeof(a_txt), spec.t[i].minor, e);
+                return awc_error_set(AWC_EBADINPUT, "edit %s: amount %s %s has the wrong sign: "
+                                     "the credit is %s %s", s->id, a_txt, s->cr.currency,
+                                     t_txt, s->cr.currency);
+            }
+            sum += spec.t[i].minor;
+        }
+        if ((sum < 0 ? -sum : sum) > (total < 0 ? -total : total)) {
+            awc_money_format_minor(a_txt, sizeof(a_txt), sum, e);
+            return awc_error_set(AWC_EBADINPUT, "edit %s: the amounts add up to %s %s, more "
+                                 "than the credit's %s %s", s->id, a_txt, s->cr.currency,
+                                 t_txt, s->cr.currency);
+        }
+    }
     if ((rc = awc_assign_lines(s->after.l, AWC_SPEC_MAX + 1, &s->after.n, total, &spec,
                                &owner)) != 0)
         return awc_error_prefix(rc, "edit %s", s->id);

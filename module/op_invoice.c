@@ -468,6 +468,20 @@ int awc_op_reconcile(awc_module *m, const awc_call *c)
 
 /* ---- close ---------------------------------------------------------------------------------- */
 
+typedef struct open_count {
+    size_t pending, assigned;
+} open_count;
+
+static int count_open(void *arg, const awc_credit_row *r)
+{
+    open_count *k = arg;
+    if (r->c.state == AWC_PENDING_ASSIGN)
+        k->pending++;
+    else
+        k->assigned++;
+    return 0;
+}
+
 int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
 {
     awc_store *st;
@@ -484,15 +498,28 @@ int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
     if ((rc = awc_mod_store(m, &st)) != 0 ||
         (rc = st->ops->period_close(st, period, c->actor)) != 0)
         return awc_op_end(c, rc);
+    open_count k = { 0, 0 };
+    awc_query q;
+    memset(&q, 0, sizeof(q));
+    q.period_from = q.period_to = period;
+    q.status_mask = (1u << AWC_PENDING_ASSIGN) | (1u << AWC_ASSIGNED);
+    if ((rc = st->ops->credits_query(st, &q, count_open, &k)) != 0)
+        return awc_op_end(c, rc);
     if (c->format == AWC_FORMAT_JSON) {
         json_t *doc = json_object();
         int bad = awc_json_set(doc, "period", json_string(period)) |
-                  awc_json_set(doc, "closed", json_true());
+                  awc_json_set(doc, "closed", json_true()) |
+                  awc_json_set(doc, "pending_left", json_integer((json_int_t)k.pending)) |
+                  awc_json_set(doc, "assigned_left", json_integer((json_int_t)k.assigned));
         rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
         json_decref(doc);
     } else {
         rc = awc_out_printf(c, "close: period %s is closed; assign, edit and invoice are "
                             "refused for it from now on\n", period);
+        if (rc == 0 && (k.pending || k.assigned))
+            rc = awc_out_printf(c, "close: note: %zu credit%s PENDING_ASSIGN and %zu ASSIGNED "
+                                "stay as they are in the closed period\n", k.pending,
+                                k.pending == 1 ? " is" : "s are", k.assigned);
     }
     return awc_op_end(c, rc);
 }

@@ -173,17 +173,18 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
         "Description   %s\n"
         "Credit key    %s\n"
         "Payer         %s\n"
-        "Account       %s\n"
+        "Account       %s%s%s\n"
         "Product       %s\n"
         "Issued        %s (usage %s .. %s, %lld line%s)\n"
         "Owner         customer %s, asset %s, reseller %s\n"
         "Rule          %s\n"
-        "Usage file    %s (processed %s)\n"
+        "Usage file    %s (handed over %s)\n"
         "Created       %.19s UTC, updated %.19s UTC\n",
         id, awc_state_name(cr->state), (long long)cr->version,
         cr->unmapped ? ", unmapped: no owner for the account" : "", cr->period, amount,
         cr->currency, inv[0] ? inv : "-", or_dash(cr->credit_type), or_dash(cr->description),
         or_dash(cr->credit_key), cr->payer_account_id, cr->usage_account_id,
+        cr->owner_account_id[0] ? ", reassigned to the owner of " : "", cr->owner_account_id,
         or_dash(cr->product_code), or_dash(cr->issue_date), or_dash(cr->first_usage),
         or_dash(cr->last_usage), (long long)cr->line_count, cr->line_count == 1 ? "" : "s",
         or_dash(cr->customer_id), or_dash(cr->asset_id), or_dash(cr->reseller_id),

@@ -150,6 +150,8 @@ run edit "$PROMOID" --split customer:50 --expect-version "$V"
 check "$rc = 75" "edit with a stale version: refused as a conflict"
 run edit "$PROMOID" --amounts customer:-40.00
 check "$rc = 65" "edit: amounts over the credit refused"
+grep -q 'add up to -40.00 USD, more than the credit' "$ERR"
+check "$? = 0" "edit: the refusal speaks in currency units"
 run edit "$PROMOID" --amounts customer:5.00
 check "$rc = 65" "edit: an amount of the wrong sign refused"
 run --as reseller:R-2:bob edit "$PROMOID" --split customer:100
@@ -235,6 +237,8 @@ check "$(sql "SELECT COUNT(*) FROM credit_events WHERE kind='reject' AND note LI
 
 run close --period $P
 check "$rc = 0" "close the period"
+grep -q 'PENDING_ASSIGN and .* ASSIGNED stay as they are' "$OUT"
+check "$? = 0" "close says which credits it leaves behind"
 run assign --period $P
 check "$rc = 75" "assign in a closed period: refused"
 run invoice --period $P
