@@ -10,15 +10,11 @@
 # AWC_TEST_SOCKET (a running MariaDB).
 set -u
 
-ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${AWC_TEST_BUILD:-$ROOT/build/san}
-HOST=$BUILD/awscredit
-SOCKET=${AWC_TEST_SOCKET:?AWC_TEST_SOCKET is not set: run through tests/run}
+AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$AWC_TEST_ROOT/tests/support/tap.sh"
 DB=awc_cycle_$$
 P=2026-10
 
-unset AWSCREDIT_CONFIG AWSCREDIT_MODULE_DIR
-export USER=tester
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cycle.XXXXXX") || exit 1
 SPOOL=$TMP/spool
 OUT=$TMP/out
@@ -34,19 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-    echo "# exit status $rc"; head -c 800 "$OUT" | sed 's/^/#   out: /'
-    head -c 800 "$ERR" | sed 's/^/#   err: /'
-}
 run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
-# check "A = B -a C -gt D" "what": the condition is split into test(1)
-# arguments, so its values must not contain blanks.
-# shellcheck disable=SC2086
-check() { if [ $1 ]; then pass "$2"; else fail "$2"; fi; }
 
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB CHARACTER SET utf8mb4" || exit 1
 mkdir -p "$SPOOL"
@@ -261,5 +245,4 @@ check "$? = 0" "the refusal names the holder"
 kill "$LOCKPID" 2>/dev/null
 LOCKPID=
 
-echo "# $n checks, $failed failed"
-[ $failed = 0 ]
+tap_done

@@ -10,15 +10,11 @@
 # AWC_TEST_SOCKET.
 set -u
 
-ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${AWC_TEST_BUILD:-$ROOT/build/san}
-HOST=$BUILD/awscredit
-SOCKET=${AWC_TEST_SOCKET:?AWC_TEST_SOCKET is not set: run through tests/run}
+AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$AWC_TEST_ROOT/tests/support/tap.sh"
 DB=awc_xcycle_$$
 P=2026-10
 
-unset AWSCREDIT_CONFIG AWSCREDIT_MODULE_DIR
-export USER=tester
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cycle_xmlrpc.XXXXXX") || exit 1
 OUT=$TMP/out
 ERR=$TMP/err
@@ -31,15 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-    head -c 600 "$OUT" | sed 's/^/#   out: /'; head -c 600 "$ERR" | sed 's/^/#   err: /'
-}
-# shellcheck disable=SC2086
-check() { if [ $1 ]; then pass "$2"; else fail "$2"; fi; }
 sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
 run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
 # platform EXPR -- evaluate a Python expression over the fake's state `d`
@@ -140,5 +127,4 @@ check "$rc = 0 -a $(platform 'len(d["files"])') = $((files + 1))" "rejected cred
 run reconcile
 check "$rc = 0" "reconcile again"
 
-echo "# $n checks, $failed failed"
-[ $failed = 0 ]
+tap_done

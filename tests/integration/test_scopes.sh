@@ -9,15 +9,11 @@
 # AWC_TEST_SOCKET.
 set -u
 
-ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${AWC_TEST_BUILD:-$ROOT/build/san}
-HOST=$BUILD/awscredit
-SOCKET=${AWC_TEST_SOCKET:?AWC_TEST_SOCKET is not set: run through tests/run}
+AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$AWC_TEST_ROOT/tests/support/tap.sh"
 DB=awc_scopes_$$
 P=2026-10
 
-unset AWSCREDIT_CONFIG AWSCREDIT_MODULE_DIR
-export USER=tester
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_scopes.XXXXXX") || exit 1
 OUT=$TMP/out
 ERR=$TMP/err
@@ -27,8 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
 sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
 run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
 # expect STATUS WHAT ARGS... -- run ARGS and check the exit status
@@ -155,5 +149,4 @@ expect 0 "distributor: close" $D close --period $P
 ok "$(sql "SELECT COUNT(*) FROM credit_events WHERE actor_role='reseller' AND actor_id='alice' AND actor_reseller='R-1'") = 3" \
     "every change records its actor (alice's 3 events)"
 
-echo "# $n checks, $failed failed"
-[ $failed = 0 ]
+tap_done

@@ -23,25 +23,7 @@
 #define SENTINEL UINT64_C(0x5a5a5a5a5a5a5a5a)
 #define RANDOM_SEQS 10000
 
-/* --- fixed-seed PRNG ------------------------------------------------------------ */
-
-static uint64_t rng;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(const char *test)
-{
-    const char *env = getenv("AWC_TEST_SEED");
-    uint64_t seed = env && *env ? strtoull(env, NULL, 0) : UINT64_C(20260105);
-    rng = seed;
-    print_message("%s: seed %" PRIu64 "\n", test, seed);
-}
+#include "prng.h"
 
 /* --- Damm ------------------------------------------------------------------------- */
 

@@ -1,0 +1,39 @@
+# tap.sh -- sourced by tests/integration/*.sh: the environment tests/run
+# gives them, and TAP-style checks ("ok N - ...", "not ok N - ...") that
+# tests/run counts.  Not a test itself (it lives outside tests/integration).
+#
+# After sourcing: ROOT, BUILD, HOST, SOCKET, TMP (removed at exit by the
+# caller's trap), and pass / fail / check; a script sets OUT and ERR to the
+# files whose heads fail() shows, and calls tap_done at the end.
+
+ROOT=${AWC_TEST_ROOT:-$(pwd)}
+BUILD=${AWC_TEST_BUILD:-$ROOT/build/san}
+HOST=$BUILD/awscredit
+SOCKET=${AWC_TEST_SOCKET:?AWC_TEST_SOCKET is not set: run through tests/run}
+unset AWSCREDIT_CONFIG AWSCREDIT_MODULE_DIR
+export USER=tester
+n=0
+failed=0
+rc=0
+
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+
+fail() {
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - $1"
+    echo "# exit status $rc"
+    [ -n "${OUT:-}" ] && [ -f "$OUT" ] && head -c 800 "$OUT" | sed 's/^/#   out: /'
+    [ -n "${ERR:-}" ] && [ -f "$ERR" ] && head -c 800 "$ERR" | sed 's/^/#   err: /'
+    return 0
+}
+
+# check "A = B -a C -gt D" "what": the condition is split into test(1)
+# arguments, so its values must not contain blanks.
+# shellcheck disable=SC2086
+check() { if [ $1 ]; then pass "$2"; else fail "$2"; fi; }
+
+tap_done() {
+    echo "# $n checks, $failed failed"
+    [ "$failed" = 0 ]
+}
