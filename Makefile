@@ -51,7 +51,7 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(SAN)/tests/integration/%,$(INTEG
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
 SAN_SUPPORT_OBJ  := $(patsubst %.c,$(SAN)/obj/%.o,$(TEST_SUPPORT_SRC))
 
-.PHONY: all release san test unit integration demo bench fuzz install uninstall clean deps check-money
+.PHONY: all release san test unit integration demo bench install uninstall clean deps check-money
 .DEFAULT_GOAL := all
 
 all: release
@@ -102,6 +102,7 @@ $(SAN)/tests/integration/%: tests/integration/%.c $(SAN)/libawc.a $(SAN_SUPPORT_
 	$(CC) $(SAN_CFLAGS) -Itests/support -o $@ $< $(SAN_SUPPORT_OBJ) $(SAN)/libawc.a $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread -lm
 
 -include tests/modules/modules.mk
+-include tests/fuzz/fuzz.mk
 -include $(wildcard bench/*.mk)
 
 # --- test ----------------------------------------------------------------------
