@@ -154,7 +154,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_OB_CLOSE_EVENTS] =
         "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
         "actor_role, actor_id, actor_reseller, note) "
-        "SELECT seq, 'close', 'PROCESSING', 'PROCESSED', version, version + 1, ?, ?, ?, ? "
+        "SELECT seq, 'invoiced', 'PROCESSING', 'PROCESSED', version, version + 1, ?, ?, ?, ? "
         "FROM credits WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
         "ORDER BY seq",
@@ -176,7 +176,9 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE credits SET status = 'ASSIGNED', version = version + 1, usage_file_id = NULL, "
         "processing_date = NULL, updated_at = CURRENT_TIMESTAMP(6) WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
-    [Q_RUN_LOCK] = "SELECT GET_LOCK(?, 0)",
+    /* named locks are server-wide: the database's name keeps two
+     * databases on one server apart */
+    [Q_RUN_LOCK] = "SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), 0)",
     [Q_RUN_HOLDER] =
         "SELECT actor_id, host, started_at FROM runs WHERE period = ? AND step = 'run' "
         "AND status = 'running' ORDER BY id DESC LIMIT 1",
@@ -190,7 +192,7 @@ static const char *const sql_text[Q_COUNT] = {
         "SELECT period, ?, ?, actor_id, host, CURRENT_TIMESTAMP(6), ? FROM runs WHERE id = ?",
     [Q_RUN_FINISH] =
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
-    [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(?)",
+    [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))",
     /* assignment, set-based: a batch goes into a temporary table, then one
      * statement each writes the events, drops replaced lines and updates */
     [Q_SPLITS_OF_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",

@@ -173,14 +173,15 @@ int mdb_migrate(awc_store *s, int *count)
         return rc;
     if ((rc = mdb_query(st, create_table)) != 0)
         return rc;
-    if ((rc = lock_query(st, "SELECT GET_LOCK('awscredit.migrate', " MIGRATE_LOCK_WAIT ")",
+    if ((rc = lock_query(st, "SELECT GET_LOCK(CONCAT(DATABASE(), '.awscredit.migrate'), "
+                         MIGRATE_LOCK_WAIT ")",
                          &got)) != 0)
         return rc;
     if (got != 1)
         return awc_error_set(AWC_ELOCKED,
                              "migrate: another process is migrating this database");
     rc = migrate_locked(st, count);
-    lock_query(st, "SELECT RELEASE_LOCK('awscredit.migrate')", &ignored);
+    lock_query(st, "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.awscredit.migrate'))", &ignored);
     return rc;
 }
 

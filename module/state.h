@@ -5,7 +5,7 @@
  *   ASSIGNED       --edit-->      ASSIGNED
  *   ASSIGNED       --unassign-->  PENDING_ASSIGN
  *   ASSIGNED       --collect-->   PROCESSING
- *   PROCESSING     --close-->     PROCESSED
+ *   PROCESSING     --invoiced-->  PROCESSED
  *   PROCESSING     --reject-->    ASSIGNED
  *
  * Anything else is refused.  PROCESSING and PROCESSED are read-only: an

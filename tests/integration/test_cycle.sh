@@ -232,10 +232,10 @@ check "$? = 0" "the refusal says the period is closed"
 
 # a run holding the period's lock: a second run is refused, naming it
 mariadb --no-defaults -S "$SOCKET" -uroot "$DB" -e \
-    "INSERT INTO runs (period, step, status, actor_id, host) VALUES ('2026-11','run','running','alice','ops-1'); SELECT GET_LOCK('awscredit.run.2026-11', 0); SELECT SLEEP(20);" >/dev/null 2>&1 &
+    "INSERT INTO runs (period, step, status, actor_id, host) VALUES ('2026-11','run','running','alice','ops-1'); SELECT GET_LOCK(CONCAT(DATABASE(), '.awscredit.run.2026-11'), 0); SELECT SLEEP(20);" >/dev/null 2>&1 &
 LOCKPID=$!
 i=0
-while [ $i -lt 50 ] && [ "$(sql "SELECT IS_USED_LOCK('awscredit.run.2026-11') IS NOT NULL")" != 1 ]; do
+while [ $i -lt 50 ] && [ "$(sql "SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.awscredit.run.2026-11')) IS NOT NULL")" != 1 ]; do
     sleep 0.1; i=$((i + 1))
 done
 run run --period 2026-11
