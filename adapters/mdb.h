@@ -69,13 +69,13 @@ enum mdb_sql {
     Q_OB_REJECT_EVENTS,
     Q_OB_REJECT_SPLITS,
     Q_OB_REJECT,
-    Q_RUN_LOCK,
     Q_RUN_HOLDER,
     Q_RUN_STALE,
     Q_RUN_INSERT,
     Q_RUN_STEP,
     Q_RUN_FINISH,
     Q_RUN_UNLOCK,
+    Q_LOCK_TRY,
     Q_SPLITS_OF_DELETE,
     Q_ATMP_CREATE,
     Q_ATMP_CLEAR,
@@ -96,6 +96,7 @@ typedef struct mdb {
     char *password;                /* owned; wiped on close */
     unsigned last_errno;           /* server/client error of the last failure */
     int bulk;                      /* the server takes array binding */
+    char locks[4][64];             /* named locks held (re-taken after a reconnect) */
     int in_tx;                     /* inside mdb_tx: nested units join it */
     int force_row_at_a_time;       /* tests: use the fallback for batches */
     unsigned rng;                  /* jitter state */
@@ -214,6 +215,8 @@ int mdb_outbox_confirm(awc_store *s, uint64_t local_id, const char *usage_file_i
                        const char *const *record_ids, size_t n, const awc_actor *actor);
 int mdb_outbox_settle(awc_store *s, uint64_t local_id, awc_outbox_status status,
                       const char *note, const awc_actor *actor);
+int mdb_lock(awc_store *s, const char *name);
+void mdb_unlock(awc_store *s, const char *name);
 int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const char *host,
                  uint64_t *run_id);
 int mdb_run_step(awc_store *s, uint64_t run_id, const char *step, const char *status,

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,8 +53,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SEQ_BLOCK] = "SELECT NEXTVAL(credit_seq) FROM seq_1_to_1000",
     [Q_PERIOD_HEADS] =
         "SELECT seq, payer_account_id, usage_account_id, credit_key, product_code, currency, "
-        "revision, adjusts, amount, status, version FROM credits WHERE period = ? "
-        "ORDER BY seq FOR UPDATE",
+        "revision, adjusts, amount, status, version, outbox_id IS NOT NULL FROM credits "
+        "WHERE period = ? ORDER BY seq FOR UPDATE",
     [Q_BATCH_CREDIT_INSERT] =
         "INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key, "
         "product_code, currency, revision, adjusts, description, credit_type, billing_entity, "
@@ -68,7 +69,7 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE credits SET amount = ?, description = ?, credit_type = ?, billing_entity = ?, "
         "legal_entity = ?, invoice_id = ?, first_usage = ?, last_usage = ?, issue_date = ?, "
         "line_count = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
-        "WHERE seq = ? AND version = ?",
+        "WHERE seq = ? AND version = ? AND outbox_id IS NULL",
     [Q_ACCOUNTS_DELETE] = "DELETE FROM accounts",
     [Q_ACCOUNTS_INSERT] =
         "INSERT INTO accounts (account_id, valid_from, valid_to, customer_id, asset_id, "
@@ -177,8 +178,7 @@ static const char *const sql_text[Q_COUNT] = {
         "processing_date = NULL, updated_at = CURRENT_TIMESTAMP(6) WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
     /* named locks are server-wide: the database's name keeps two
-     * databases on one server apart */
-    [Q_RUN_LOCK] = "SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), 0)",
+     * databases on one server apart (see Q_LOCK_TRY) */
     [Q_RUN_HOLDER] =
         "SELECT actor_id, host, started_at FROM runs WHERE period = ? AND step = 'run' "
         "AND status = 'running' ORDER BY id DESC LIMIT 1",
@@ -193,6 +193,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_RUN_FINISH] =
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
     [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))",
+    [Q_LOCK_TRY] = "SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), 0)",
     /* assignment, set-based: a batch goes into a temporary table, then one
      * statement each writes the events, drops replaced lines and updates */
     [Q_SPLITS_OF_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
@@ -531,9 +532,99 @@ static int connect_db(mdb *st)
     return 0;
 }
 
+/* The first column of a one-row answer to q with one string parameter. */
+static int lock_try(mdb *st, const char *name, int64_t *got)
+{
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    *got = 0;
+    mdb_p_init(&p);
+    mdb_p_str(&p, name);
+    if ((rc = mdb_exec(st, Q_LOCK_TRY, &p)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    mdb_r_i64(&r, got);
+    if ((rc = mdb_bind_result(st, Q_LOCK_TRY, &r)) != 0)
+        return rc;
+    rc = mdb_fetch(st, Q_LOCK_TRY, &r);
+    mdb_done(st, Q_LOCK_TRY);
+    return rc < 0 ? rc : 0;
+}
+
+static int relock(mdb *st)
+{
+    for (size_t i = 0; i < sizeof(st->locks) / sizeof(st->locks[0]); i++) {
+        int64_t got = 0;
+        int rc;
+        if (!st->locks[i][0])
+            continue;
+        if ((rc = lock_try(st, st->locks[i], &got)) != 0)
+            return rc;
+        if (got != 1)
+            return awc_error_set(AWC_ELOCKED, "the connection was lost and another process "
+                                 "took the lock %s meanwhile; stopped", st->locks[i]);
+    }
+    return 0;
+}
+
 int mdb_ensure(mdb *st)
 {
-    return st->conn ? 0 : connect_db(st);
+    int rc;
+    if (st->conn)
+        return 0;
+    if ((rc = connect_db(st)) != 0)
+        return rc;
+    if ((rc = relock(st)) != 0)
+        disconnect(st);
+    return rc;
+}
+
+int mdb_lock(awc_store *s, const char *name)
+{
+    mdb *st = (mdb *)s;
+    size_t free_slot = sizeof(st->locks) / sizeof(st->locks[0]);
+    int64_t got = 0;
+    int rc;
+
+    for (size_t i = 0; i < sizeof(st->locks) / sizeof(st->locks[0]); i++) {
+        if (strcmp(st->locks[i], name) == 0)
+            return 0; /* held already */
+        if (!st->locks[i][0] && free_slot == sizeof(st->locks) / sizeof(st->locks[0]))
+            free_slot = i;
+    }
+    if (free_slot == sizeof(st->locks) / sizeof(st->locks[0]) || strlen(name) >= 64)
+        return awc_error_set(AWC_ERROR, "lock %.40s: too many locks or name too long", name);
+    if ((rc = mdb_ensure(st)) != 0 || (rc = lock_try(st, name, &got)) != 0)
+        return rc;
+    if (got != 1)
+        return awc_error_set(AWC_ELOCKED, "another process holds the lock %s", name);
+    snprintf(st->locks[free_slot], sizeof(st->locks[free_slot]), "%s", name);
+    return 0;
+}
+
+void mdb_unlock(awc_store *s, const char *name)
+{
+    mdb *st = (mdb *)s;
+    mdb_params p;
+    mdb_result r;
+    int64_t released = 0;
+
+    for (size_t i = 0; i < sizeof(st->locks) / sizeof(st->locks[0]); i++)
+        if (strcmp(st->locks[i], name) == 0)
+            st->locks[i][0] = '\0';
+    if (!st->conn)
+        return;
+    mdb_p_init(&p);
+    mdb_p_str(&p, name);
+    if (mdb_exec(st, Q_RUN_UNLOCK, &p) == 0) {
+        mdb_r_init(&r);
+        mdb_r_i64(&r, &released);
+        if (mdb_bind_result(st, Q_RUN_UNLOCK, &r) == 0)
+            mdb_fetch(st, Q_RUN_UNLOCK, &r);
+        mdb_done(st, Q_RUN_UNLOCK);
+    }
 }
 
 static int retryable(unsigned e)
@@ -563,11 +654,18 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
         if (attempt)
             backoff(st, attempt);
         st->last_errno = 0;
-        if (!st->conn && (rc = connect_db(st)) != 0) {
-            if (retryable(st->last_errno) || st->last_errno == CR_CONNECTION_ERROR ||
-                st->last_errno == CR_CONN_HOST_ERROR)
-                continue;
-            return rc;
+        if (!st->conn) {
+            if ((rc = connect_db(st)) != 0) {
+                if (retryable(st->last_errno) || st->last_errno == CR_CONNECTION_ERROR ||
+                    st->last_errno == CR_CONN_HOST_ERROR)
+                    continue;
+                return rc;
+            }
+            /* a new session holds no named lock: take ours again, or stop */
+            if ((rc = relock(st)) != 0) {
+                disconnect(st); /* and try again next time, never without the lock */
+                return rc;
+            }
         }
         if ((rc = mdb_query(st, "START TRANSACTION")) == 0) {
             st->in_tx = 1;
@@ -655,6 +753,8 @@ static const awc_store_ops mdb_ops = {
     .run_unlock = mdb_run_unlock,
     .grants_upsert = mdb_grants_upsert,
     .grants_each = mdb_grants_each,
+    .lock = mdb_lock,
+    .unlock = mdb_unlock,
 };
 
 static char *dup_or_null(const char *s, int *oom)

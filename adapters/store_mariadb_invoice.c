@@ -471,26 +471,6 @@ int mdb_outbox_settle(awc_store *s, uint64_t local_id, awc_outbox_status status,
 
 /* ---- runs ---------------------------------------------------------------------------------- */
 
-static int scalar_query(mdb *st, enum mdb_sql q, const char *arg, int64_t *out)
-{
-    mdb_params p;
-    mdb_result r;
-    int rc;
-
-    *out = 0;
-    mdb_p_init(&p);
-    mdb_p_str(&p, arg);
-    if ((rc = mdb_exec(st, q, &p)) != 0)
-        return rc;
-    mdb_r_init(&r);
-    mdb_r_i64(&r, out);
-    if ((rc = mdb_bind_result(st, q, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, q, &r);
-    mdb_done(st, q);
-    return rc < 0 ? rc : 0;
-}
-
 static void lock_name(char *buf, size_t n, const char *period)
 {
     snprintf(buf, n, "awscredit.run.%.7s", period);
@@ -507,8 +487,10 @@ int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const
     int rc;
 
     lock_name(name, sizeof(name), period);
-    if ((rc = mdb_ensure(st)) != 0 || (rc = scalar_query(st, Q_RUN_LOCK, name, &got)) != 0)
+    rc = mdb_lock(s, name);
+    if (rc != 0 && rc != AWC_ELOCKED)
         return rc;
+    got = rc == 0;
     if (got != 1) {
         mdb_p_init(&p);
         mdb_p_str(&p, period);
@@ -563,12 +545,15 @@ int mdb_run_unlock(awc_store *s, const char *period, uint64_t run_id, const char
     int rc;
 
     lock_name(name, sizeof(name), period);
-    if ((rc = mdb_ensure(st)) != 0)
+    if ((rc = mdb_ensure(st)) != 0) {
+        mdb_unlock(s, name);
         return rc;
+    }
     mdb_p_init(&p);
     mdb_p_str(&p, status);
     mdb_p_u64(&p, &run_id);
     rc = mdb_exec(st, Q_RUN_FINISH, &p);
-    scalar_query(st, Q_RUN_UNLOCK, name, &released);
+    mdb_unlock(s, name);
+    (void)released;
     return rc;
 }

@@ -43,6 +43,7 @@ typedef struct head_row {
     char payer[AWC_ACCOUNT_LEN + 1], account[AWC_ACCOUNT_LEN + 1], currency[4];
     char credit_key[AWC_KEY_MAX * 4 + 1], product_code[AWC_CODE_MAX * 4 + 1];
     char amount[64], status[20];
+    int64_t outboxed;
 } head_row;
 
 static int do_heads(mdb *st, void *arg)
@@ -72,6 +73,7 @@ static int do_heads(mdb *st, void *arg)
     mdb_r_str(&r, row->amount, sizeof(row->amount));
     mdb_r_str(&r, row->status, sizeof(row->status));
     mdb_r_i64(&r, &row->version);
+    mdb_r_i64(&r, &row->outboxed);
     if ((rc = mdb_bind_result(st, Q_PERIOD_HEADS, &r)) != 0)
         goto out;
     /* store the whole set first: the callback may run other statements */
@@ -90,6 +92,7 @@ static int do_heads(mdb *st, void *arg)
         h.revision = (int)row->revision;
         h.adjusts = row->adjusts;
         h.version = row->version;
+        h.outboxed = row->outboxed != 0;
         if (awc_money_parse(&h.amount, row->amount, strlen(row->amount)) != 0 ||
             awc_state_parse(&h.state, row->status) != 0) {
             rc = awc_error_prefix(AWC_EDB, "database: credit %llu", (unsigned long long)h.seq);

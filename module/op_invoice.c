@@ -39,7 +39,7 @@ typedef struct group {
     size_t n, cap;
     uint64_t *seqs;
     size_t nseqs, seqcap;
-    size_t files, records;
+    size_t files, records, nothing;   /* nothing: credits in groups without a record */
 } group;
 
 static int push_line(group *g, const awc_invoice_line *l)
@@ -96,6 +96,12 @@ static int flush_group(group *g)
 
     if (!g->nseqs)
         return 0;
+    if (!g->n) {
+        /* every line is retained or zero: nothing to hand over, no file */
+        g->nothing += g->nseqs;
+        g->nseqs = 0;
+        return 0;
+    }
     memset(&f, 0, sizeof(f));
     stem_of(f.external_id, sizeof(f.external_id), g->period, g->reseller,
             g->m->cfg.invoicing.by_customer ? g->customer : NULL, g->currency);
@@ -133,7 +139,7 @@ static int prepare(awc_store *st, void *arg)
     group *g = arg;
     int rc;
 
-    g->n = g->nseqs = g->files = g->records = 0;
+    g->n = g->nseqs = g->files = g->records = g->nothing = 0;
     g->reseller[0] = g->customer[0] = g->currency[0] = '\0';
     if ((rc = st->ops->invoice_lines(st, g->period, on_line, g)) != 0)
         return rc;
@@ -154,7 +160,9 @@ typedef struct sender {
     char start[24], end[24];
     const awc_outbox_file *f;
     char prefix[AWC_CREDIT_PREFIX_MAX + 1];
-    size_t sent, adopted, records;
+    size_t sent, adopted, records, failed;
+    int first_rc;
+    char first_err[AWC_ERRMSG_MAX];
 } sender;
 
 static int on_record(void *arg, const awc_outbox_record *r)
@@ -236,12 +244,10 @@ static int send_file(void *arg, const awc_outbox_file *f)
     size_t got = 0;
     int rc;
 
-    if (strcmp(f->adapter, s->m->cfg.invoicing.adapter) != 0) {
-        awc_mod_log(s->m, AWC_LOG_WARN, "usage file %s was prepared for the %s adapter; "
-                    "skipped (invoicing.adapter is %s)", f->external_id, f->adapter,
-                    s->m->cfg.invoicing.adapter);
-        return 0;
-    }
+    if (strcmp(f->adapter, s->m->cfg.invoicing.adapter) != 0)
+        return awc_error_set(AWC_ECONFIG, "usage file %s was prepared for the %s adapter, "
+                             "but invoicing.adapter is %s: finish it with that adapter",
+                             f->external_id, f->adapter, s->m->cfg.invoicing.adapter);
     s->f = f;
     s->exponent = awc_currency_exponent(f->currency);
     if (s->exponent < 0)
@@ -295,12 +301,30 @@ static int send_file(void *arg, const awc_outbox_file *f)
                                     s->c->actor);
     s->records += s->n;
 out:
-    if (rc != 0)
+    if (rc != 0 && !strstr(awc_error_last(), f->external_id))
         awc_error_prefix(rc, "usage file %s", f->external_id);
     awc_free(ids);
     awc_free(ptrs);
     free_records(s);
     return rc;
+}
+
+/* One file failing does not stop the others; the first error is kept and
+ * returned at the end. */
+static int send_or_note(void *arg, const awc_outbox_file *f)
+{
+    sender *s = arg;
+    int rc = send_file(s, f);
+
+    if (rc != 0) {
+        s->failed++;
+        awc_mod_log(s->m, AWC_LOG_ERROR, "%s", awc_error_last());
+        if (!s->first_rc) {
+            s->first_rc = rc;
+            snprintf(s->first_err, sizeof(s->first_err), "%s", awc_error_last());
+        }
+    }
+    return 0;
 }
 
 static int open_adapter(awc_module *m, awc_invoicing **out)
@@ -333,26 +357,49 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     awc_store *st;
     int rc;
 
+    char lock[64];
+
     memset(&g, 0, sizeof(g));
     memset(&s, 0, sizeof(s));
     if ((rc = awc_mod_store(m, &st)) != 0 || (rc = awc_mod_period_open(m, st, period, "invoice")))
         return rc;
+    /* the adapter first: a misconfigured one must not leave credits marked */
+    if ((rc = open_adapter(m, &s.inv)) != 0)
+        return rc;
+    /* one invoice of a period at a time (a run holds it too) */
+    snprintf(lock, sizeof(lock), "awscredit.invoice.%.7s", period);
+    if ((rc = st->ops->lock(st, lock)) != 0) {
+        s.inv->ops->close(s.inv);
+        return rc == AWC_ELOCKED ? awc_error_set(AWC_ELOCKED, "invoice %s: another process is "
+                                                 "invoicing this period", period) : rc;
+    }
     g.m = m;
     g.st = st;
     g.period = period;
     rc = st->ops->tx(st, prepare, &g);
     awc_free(g.lines);
     awc_free(g.seqs);
-    if (rc != 0)
-        return awc_error_prefix(rc, "invoice %s: nothing was prepared", period);
+    if (rc != 0) {
+        awc_error_prefix(rc, "invoice %s: nothing was prepared", period);
+        goto out;
+    }
+    fault_point("after-prepare");
+    if (g.nothing)
+        awc_mod_log(m, AWC_LOG_WARN, "invoice %s: %zu assigned credit%s nothing to hand over "
+                    "(every line retained or zero) and stay%s ASSIGNED", period, g.nothing,
+                    g.nothing == 1 ? " has" : "s have", g.nothing == 1 ? "s" : "");
     s.m = m;
     s.c = c;
     s.st = st;
     snprintf(s.prefix, sizeof(s.prefix), "%s", m->cfg.ids.prefix);
-    if ((rc = open_adapter(m, &s.inv)) != 0)
-        return rc;
     rc = st->ops->outbox_files(st, period, (1u << AWC_OB_PREPARED) | (1u << AWC_OB_SENDING),
-                               send_file, &s);
+                               send_or_note, &s);
+    if (rc == 0 && s.first_rc)
+        rc = awc_error_set(s.first_rc, "invoice %s: %zu usage file%s failed, the others went "
+                           "through; first: %s", period, s.failed, s.failed == 1 ? "" : "s",
+                           s.first_err);
+out:
+    st->ops->unlock(st, lock);
     s.inv->ops->close(s.inv);
     awc_free(s.recs);
     awc_free(s.notes);
@@ -396,7 +443,7 @@ typedef struct recon {
     const awc_call *c;
     awc_store *st;
     awc_invoicing *inv;
-    size_t closed, rejected, accepted, waiting;
+    size_t closed, rejected, accepted, waiting, foreign;
 } recon;
 
 static int settle_file(void *arg, const awc_outbox_file *f)
@@ -405,8 +452,15 @@ static int settle_file(void *arg, const awc_outbox_file *f)
     awc_uf_state state;
     int rc;
 
-    if (strcmp(f->adapter, r->m->cfg.invoicing.adapter) != 0 || !f->usage_file_id[0])
+    if (!f->usage_file_id[0])
         return 0;
+    if (strcmp(f->adapter, r->m->cfg.invoicing.adapter) != 0) {
+        awc_mod_log(r->m, AWC_LOG_ERROR, "usage file %s went out through the %s adapter; "
+                    "reconcile it with invoicing.adapter = %s", f->usage_file_id, f->adapter,
+                    f->adapter);
+        r->foreign++;
+        return 0;
+    }
     memset(&state, 0, sizeof(state));
     if ((rc = r->inv->ops->status(r->inv, f->usage_file_id, &state)) != 0)
         return awc_error_prefix(rc, "usage file %s", f->usage_file_id);
@@ -447,9 +501,19 @@ int awc_op_reconcile(awc_module *m, const awc_call *c)
     r.c = c;
     if ((rc = awc_mod_store(m, &r.st)) != 0 || (rc = open_adapter(m, &r.inv)) != 0)
         return awc_op_end(c, rc);
+    if ((rc = r.st->ops->lock(r.st, "awscredit.reconcile")) != 0) {
+        r.inv->ops->close(r.inv);
+        return awc_op_end(c, rc == AWC_ELOCKED ? awc_error_set(AWC_ELOCKED, "reconcile: another "
+                                                 "process is reconciling") : rc);
+    }
     rc = r.st->ops->outbox_files(r.st, NULL, (1u << AWC_OB_SENT) | (1u << AWC_OB_ACCEPTED),
                                  settle_file, &r);
+    r.st->ops->unlock(r.st, "awscredit.reconcile");
     r.inv->ops->close(r.inv);
+    if (rc == 0 && r.foreign)
+        rc = awc_error_set(AWC_ECONFIG, "reconcile: %zu usage file%s went out through another "
+                           "adapter and %s not checked; the others were", r.foreign,
+                           r.foreign == 1 ? "" : "s", r.foreign == 1 ? "was" : "were");
     if (rc == 0 && c->format == AWC_FORMAT_JSON) {
         json_t *doc = json_object();
         int bad = awc_json_set(doc, "closed", json_integer((json_int_t)r.closed)) |
@@ -467,6 +531,13 @@ int awc_op_reconcile(awc_module *m, const awc_call *c)
 }
 
 /* ---- close ---------------------------------------------------------------------------------- */
+
+static int count_file(void *arg, const awc_outbox_file *f)
+{
+    (void)f;
+    (*(size_t *)arg)++;
+    return 0;
+}
 
 typedef struct open_count {
     size_t pending, assigned;
@@ -495,8 +566,18 @@ int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "close: only a distributor closes a "
                                                       "period"));
-    if ((rc = awc_mod_store(m, &st)) != 0 ||
-        (rc = st->ops->period_close(st, period, c->actor)) != 0)
+    if ((rc = awc_mod_store(m, &st)) != 0)
+        return awc_op_end(c, rc);
+    size_t halfway = 0;
+    if ((rc = st->ops->outbox_files(st, period, (1u << AWC_OB_PREPARED) |
+                                    (1u << AWC_OB_SENDING), count_file, &halfway)) != 0)
+        return awc_op_end(c, rc);
+    if (halfway)
+        return awc_op_end(c, awc_error_set(AWC_ELOCKED, "close: %zu usage file%s of %s %s not "
+                                           "reached the platform yet; run 'awscredit invoice "
+                                           "--period %s' first", halfway, halfway == 1 ? "" : "s",
+                                           period, halfway == 1 ? "has" : "have", period));
+    if ((rc = st->ops->period_close(st, period, c->actor)) != 0)
         return awc_op_end(c, rc);
     open_count k = { 0, 0 };
     awc_query q;

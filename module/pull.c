@@ -45,16 +45,19 @@ static int on_head(void *arg, const awc_credit_head *h)
     m = &p->m[d - awc_agg_items(p->agg)];
     if (awc_money_add(&m->total, m->total, h->amount) != 0)
         return awc_error_set(AWC_EOVERFLOW, "stored credits of one key overflow");
+    /* a credit waiting in an outbox file changes no more than a PROCESSING
+     * one: a restatement of it becomes an adjustment */
+    awc_state state = h->outboxed ? AWC_PROCESSING : h->state;
     if (h->revision == 0) {
         m->found = 1;
         m->seq = h->seq;
-        m->state = h->state;
+        m->state = state;
         m->version = h->version;
         m->amount = h->amount;
     } else if (h->revision > m->max_revision) {
         m->max_revision = h->revision;
         m->last_seq = h->seq;
-        m->last_state = h->state;
+        m->last_state = state;
         m->last_version = h->version;
         m->last_amount = h->amount;
     }

@@ -107,6 +107,7 @@ typedef struct awc_credit_head {
     awc_amount amount;
     awc_state state;
     int64_t version;
+    int outboxed;                  /* in a usage file not yet confirmed: read-only */
 } awc_credit_head;
 
 /* A restated amount for a credit that may still change (SPEC 5.4). */
@@ -393,6 +394,13 @@ typedef struct awc_store_ops {
      * only those expiring by then with something left (NULL = all). */
     int (*grants_each)(awc_store *st, const char *expiring_by,
                        int (*fn)(void *arg, const awc_grant *g), void *arg);
+
+    /* A named lock (per database) held by this store until unlock, and
+     * taken again after any reconnect (a unit of work fails with
+     * AWC_ELOCKED when another process took it meanwhile).  AWC_ELOCKED
+     * when another process holds it now. */
+    int (*lock)(awc_store *st, const char *name);
+    void (*unlock)(awc_store *st, const char *name);
 
     /* Close period (idempotent: closing a closed period changes nothing). */
     int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);

@@ -383,6 +383,35 @@ static void test_scope(void **state)
     assert_int_equal(testdb_scalar(&db, sql), 1);
 }
 
+/* A named lock is taken again after a reconnect; when another session got
+ * it meanwhile, every unit of work fails until it is free again. */
+static void test_lock_across_reconnects(void **state)
+{
+    uint64_t seq = new_credit();
+    char sql[96];
+    awc_credit c;
+    (void)state;
+    assert_int_equal(st->ops->lock(st, "test.lock"), 0);
+    snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", awc_store_mariadb_thread_id(st));
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    get(seq, &c); /* reconnects and takes the lock again */
+    assert_int_equal(testdb_scalar(&db, "SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.test.lock')) "
+                                        "= CONNECTION_ID()"), 0);
+    assert_true(testdb_scalar(&db, "SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.test.lock')) IS "
+                                   "NOT NULL") == 1);
+    snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", awc_store_mariadb_thread_id(st));
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    assert_int_equal(testdb_scalar(&db, "SELECT GET_LOCK(CONCAT(DATABASE(), '.test.lock'), 0)"), 1);
+    assert_int_equal(st->ops->credit_get(st, &c, seq), AWC_ELOCKED);
+    assert_non_null(strstr(awc_error_last(), "took the lock"));
+    assert_int_equal(st->ops->credit_get(st, &c, seq), AWC_ELOCKED);
+    assert_int_equal(testdb_scalar(&db, "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.test.lock'))"), 1);
+    get(seq, &c);
+    st->ops->unlock(st, "test.lock");
+    assert_true(testdb_scalar(&db, "SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.test.lock')) IS "
+                                   "NULL") == 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_reconnect_after_kill),
         cmocka_unit_test(test_lock_wait_retried),
         cmocka_unit_test(test_scope),
+        cmocka_unit_test(test_lock_across_reconnects),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }
