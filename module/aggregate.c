@@ -245,6 +245,12 @@ static int fold(awc_agg *a, const piece *in)
     if (utf8_chars(in->prod, in->prod_n) > CODE_CHARS_MAX)
         return awc_error_set(AWC_EBADINPUT, "%s:%llu: product code longer than %d characters",
                              in->file, in->line, CODE_CHARS_MAX);
+    if (utf8_chars(in->billing, in->billing_n) > CODE_CHARS_MAX ||
+        utf8_chars(in->invoice, in->invoice_n) > CODE_CHARS_MAX ||
+        utf8_chars(in->legal, in->legal_n) > 2 * CODE_CHARS_MAX)
+        return awc_error_set(AWC_EBADINPUT, "%s:%llu: billing entity or invoice id longer than "
+                             "%d characters, or legal entity longer than %d",
+                             in->file, in->line, CODE_CHARS_MAX, 2 * CODE_CHARS_MAX);
     copy12(payer, in->payer, in->payer_n);
     copy12(account, in->account, in->account_n);
     h = key_hash(payer, account, key, (size_t)keylen, in->prod, in->prod_n, in->currency);

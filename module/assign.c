@@ -149,6 +149,24 @@ int awc_invoiceable(int64_t *out, int *exponent, awc_amount amount, const char *
     return awc_money_to_minor(out, amount, e);
 }
 
+/* Copy at most 256 characters of s (UTF-8), never cutting one in half. */
+static void copy_name(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0, chars = 0;
+    while (s[i] && i + 4 < cap) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (chars == 256)
+                break;
+            chars++;
+        }
+        i++;
+    }
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--; /* stopped inside a character: drop it whole */
+    memcpy(dst, s, i);
+    dst[i] = '\0';
+}
+
 static void owner_fields(awc_split_line *l, const awc_owner *o)
 {
     if (!o)
@@ -196,9 +214,9 @@ int awc_assign_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total
         l->amount_minor = shares[i];
         snprintf(l->party_id, sizeof(l->party_id), "%s", spec->t[i].party_id);
         if (l->kind == AWC_SPLIT_CUSTOMER && owner && owner->customer_name)
-            snprintf(l->target_name, sizeof(l->target_name), "%s", owner->customer_name);
+            copy_name(l->target_name, sizeof(l->target_name), owner->customer_name);
         else if (l->kind == AWC_SPLIT_RESELLER && owner && owner->reseller_name)
-            snprintf(l->target_name, sizeof(l->target_name), "%s", owner->reseller_name);
+            copy_name(l->target_name, sizeof(l->target_name), owner->reseller_name);
         else
             snprintf(l->target_name, sizeof(l->target_name), "%s", l->party_id);
     }

@@ -38,15 +38,25 @@ static void bad_row(import *im, const char *fmt_line, unsigned long line, const 
     im->bad++;
 }
 
+/* Ids travel to the billing platform, which matches them exactly: no
+ * control characters, and nothing a spreadsheet would take for a formula. */
 static int id_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > AWC_CODE_MAX)
+    if (n == 0 || n > AWC_CODE_MAX || strchr("=+-@", s[0]))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return 0;
     return 1;
+}
+
+static size_t chars(const char *s)
+{
+    size_t c = 0;
+    for (; *s; s++)
+        c += ((unsigned char)*s & 0xC0) != 0x80;
+    return c;
 }
 
 static int account_ok(const char *s)
@@ -80,7 +90,10 @@ static int add_row(import *im, awc_csv *c, const int *map)
         bad_row(im, im->path, c->line, "account_id", "expected 12 digits");
     for (int k = C_CUSTOMER; k <= C_RESELLER; k++)
         if (!id_ok(f[k]))
-            bad_row(im, im->path, c->line, columns[k], "required, at most 128 characters");
+            bad_row(im, im->path, c->line, columns[k], "required, at most 128 bytes, no control "
+                    "characters, not starting with = + - @");
+    if (chars(f[C_CNAME]) > 256 || chars(f[C_RNAME]) > 256)
+        bad_row(im, im->path, c->line, "customer_name", "names are at most 256 characters");
     if (!awc_date_valid(f[C_FROM], strlen(f[C_FROM])))
         bad_row(im, im->path, c->line, "valid_from", "expected a date YYYY-MM-DD");
     if (f[C_TO][0] && !awc_date_valid(f[C_TO], strlen(f[C_TO])))

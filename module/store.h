@@ -30,13 +30,13 @@ typedef struct awc_credit {
     char payer_account_id[AWC_ACCOUNT_LEN + 1];
     char usage_account_id[AWC_ACCOUNT_LEN + 1];
     char credit_key[AWC_KEY_MAX * 4 + 1];     /* UTF-8 bytes */
-    char product_code[AWC_CODE_MAX + 1];
+    char product_code[AWC_CODE_MAX * 4 + 1];
     char currency[4];
     char description[AWC_DESC_MAX * 4 + 1];
     char credit_type[33];
-    char billing_entity[AWC_CODE_MAX + 1];
-    char legal_entity[AWC_CODE_MAX * 2 + 1];
-    char invoice_id[AWC_CODE_MAX + 1];
+    char billing_entity[AWC_CODE_MAX * 4 + 1];  /* UTF-8 bytes of VARCHAR(128) */
+    char legal_entity[AWC_CODE_MAX * 2 * 4 + 1];
+    char invoice_id[AWC_CODE_MAX * 4 + 1];
     char first_usage[11], last_usage[11], issue_date[11]; /* YYYY-MM-DD or "" */
     int64_t line_count;
     awc_amount amount;
@@ -155,7 +155,7 @@ typedef struct awc_split_line {
     int line_no;                   /* 1.. */
     awc_split_kind kind;
     char party_id[AWC_CODE_MAX + 1];
-    char target_name[AWC_CODE_MAX * 2 + 1];
+    char target_name[AWC_CODE_MAX * 2 * 4 + 1]; /* at most 256 characters */
     int32_t bp;                    /* basis points, or -1 for a fixed amount */
     int64_t amount_minor;
     char customer_id[AWC_CODE_MAX + 1], asset_id[AWC_CODE_MAX + 1], reseller_id[AWC_CODE_MAX + 1];

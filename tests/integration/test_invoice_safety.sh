@@ -45,15 +45,18 @@ EOF
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
 mkdir -p "$TMP/spool"
 config spool
-cat > "$TMP/accounts.csv" <<'EOF'
+EURO100=$(python3 -c "print('\u20ac' * 100)")
+EURO60=$(python3 -c "print('\u20ac' * 60)")
+cat > "$TMP/accounts.csv" <<EOF
 account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to
-222222222222,C-1,AS-1,R-1,Acme,North,2026-01-01,
+222222222222,C-1,AS-1,R-1,$EURO100,North,2026-01-01,
 333333333333,C-2,AS-2,R-2,Beta,South,2026-01-01,
 EOF
+printf 'account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to\n444444444444,C-9,-A1,R-1,x,y,2026-01-01,\n' > "$TMP/bad-accounts.csv"
 cur() { # AMOUNT-OF-A
     cat > "$TMP/cur.csv" <<EOF
 identity_line_item_id,bill_billing_period_start_date,bill_payer_account_id,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_product_code,line_item_currency_code,line_item_unblended_cost,line_item_line_item_description,bill_billing_entity,line_item_legal_entity,bill_invoice_id
-1,2026-10-01T00:00:00Z,111111111111,222222222222,Credit,2026-10-03T00:00:00Z,AmazonEC2,USD,$1,"Promo, credit id: 40000000001",AWS,AWS Inc,
+1,2026-10-01T00:00:00Z,111111111111,222222222222,Credit,2026-10-03T00:00:00Z,$EURO60,USD,$1,"Promo, credit id: 40000000001",AWS,AWS Inc,
 2,2026-10-01T00:00:00Z,111111111111,333333333333,Credit,2026-10-03T00:00:00Z,AmazonEC2,USD,-0.004,"Tiny, credit id: 40000000002",AWS,AWS Inc,
 EOF
 }
@@ -61,8 +64,15 @@ cur -100.00
 run migrate
 run accounts import "$TMP/accounts.csv"
 run pull --period $P --path "$TMP/cur.csv"
+run accounts import "$TMP/bad-accounts.csv"
+check "$rc = 65" "an asset id a spreadsheet would take for a formula: refused at import"
 run assign --period $P
-check "$rc = 0 -a $(sql "SELECT COUNT(*) FROM credits WHERE status='ASSIGNED'") = 2" "two assigned credits, one of them worth 0.00"
+check "$rc = 0 -a $(sql "SELECT COUNT(*) FROM credits WHERE status='ASSIGNED'") = 2" \
+    "two assigned credits (one worth 0.00), a 100-character name of 3-byte characters on a line"
+run list --period $P
+check "$rc = 0" "list with a 60-character product code of 3-byte characters"
+run export --period $P
+check "$rc = 0" "export with it too"
 
 # another process is invoicing the period: refused, nothing marked
 mariadb --no-defaults -S "$SOCKET" -uroot "$DB" -e \
