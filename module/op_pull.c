@@ -1,5 +1,6 @@
 /* op_pull.c -- `pull --period P`: CUR files -> credits, atomically. */
 #include <string.h>
+#include <time.h>
 
 #include "aggregate.h"
 #include "aws.h"
@@ -99,8 +100,24 @@ static int read_athena(pull_ctx *x, const char *period, awc_cur_stats *stats)
         return rc;
     awc_aws_conf_from_config(&aws, &m->cfg, &creds);
     awc_athena_conf_from_config(&conf, &m->cfg);
-    if ((rc = awc_aws_client_new(&client, &aws)) == 0)
+    /* The ClientRequestToken makes a retried pull reuse its query; the day
+     * in it makes tomorrow's re-pull (AWS restated the bill) run afresh.
+     * A query that ended FAILED or CANCELLED is not reused: one new try. */
+    char salt[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(salt, sizeof(salt), "%Y-%m-%d", &tm);
+    conf.token_salt = salt;
+    if ((rc = awc_aws_client_new(&client, &aws)) == 0) {
         rc = awc_athena_pull(client, &conf, period, on_athena_row, &a, NULL);
+        if (rc == AWC_ENET && a.rows == 0 &&
+            (strstr(awc_error_last(), " FAILED") || strstr(awc_error_last(), "CANCELLED"))) {
+            awc_mod_log(m, AWC_LOG_WARN, "%s; starting the query again", awc_error_last());
+            strftime(salt, sizeof(salt), "%Y-%m-%dT%H:%M:%S", &tm);
+            rc = awc_athena_pull(client, &conf, period, on_athena_row, &a, NULL);
+        }
+    }
     awc_aws_client_free(client);
     awc_aws_creds_free(&creds);
     stats->wanted += a.rows;

@@ -47,7 +47,7 @@ python3 "$ROOT/tests/fakes/aws_fake.py" --port 0 --max-seconds 120 --s3-root "$F
     > "$TMP/fake.out" 2> "$TMP/fake.err" &
 FAKEPID=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q '^PORT ' "$TMP/fake.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 100 ] && ! grep -q '^PORT ' "$TMP/fake.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 PORT=$(sed -n 's/^PORT //p' "$TMP/fake.out")
 [ -n "$PORT" ] || { echo "not ok 1 - the fake AWS did not start"; cat "$TMP/fake.err"; exit 1; }
 EP=http://127.0.0.1:$PORT
