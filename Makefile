@@ -115,13 +115,13 @@ check-money:
 test: deps
 	$(MAKE) -j2 release san $(UNIT_BIN) $(INTEG_BIN) $(TEST_MODULES)
 	$(MAKE) check-money
-	sh tests/run
+	AWC_BUILD=$(BUILD) sh tests/run
 
 unit: san $(UNIT_BIN)
-	sh tests/run unit
+	AWC_BUILD=$(BUILD) sh tests/run unit
 
 integration: san $(INTEG_BIN) $(TEST_MODULES)
-	sh tests/run integration
+	AWC_BUILD=$(BUILD) sh tests/run integration
 
 demo: deps
 	$(MAKE) release

@@ -996,7 +996,8 @@ static const awc_invoicing_ops xr_ops = {
 
 /* The URL must be http(s) and must not carry credentials.  *where gets
  * the URL without query or fragment, for messages. */
-static int check_url(const char *url, char **where)
+/* need_tls: credentials will be sent, so plain http only to this machine */
+static int check_url(const char *url, int need_tls, char **where)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *user = NULL, *pass = NULL;
@@ -1013,6 +1014,15 @@ static int check_url(const char *url, char **where)
              curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
         rc = awc_error_set(AWC_ECONFIG, "invoicing.url must not carry credentials: name "
                            "variables holding them in user_env and password_env");
+    if (rc == 0 && need_tls && strcmp(scheme, "https") != 0) {
+        char *host = NULL;
+        if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host ||
+            (strcmp(host, "localhost") != 0 && strncmp(host, "127.", 4) != 0 &&
+             strcmp(host, "[::1]") != 0))
+            rc = awc_error_set(AWC_ECONFIG, "invoicing.url: credentials go over https only "
+                               "(plain http is allowed to this machine alone)");
+        curl_free(host);
+    }
     if (rc == 0) {
         size_t n = strcspn(url, "?#");
         if (!(*where = awc_strndup(url, n)))
@@ -1065,7 +1075,7 @@ int awc_invoicing_xmlrpc_open(awc_invoicing **out, const awc_invoicing_params *p
                            strerror(errno));
         goto fail;
     }
-    if ((rc = check_url(p->url, &x->where)) != 0 ||
+    if ((rc = check_url(p->url, p->user_env && *p->user_env, &x->where)) != 0 ||
         (p->user_env && *p->user_env &&
          ((rc = secret("user_env", p->user_env, &x->user)) != 0 ||
           (rc = secret("password_env", p->password_env, &x->pass)) != 0)))

@@ -151,8 +151,11 @@ static int yes_no(const reader *r, const char *section, const char *key, int def
 static int url(const reader *r, const char *section, const char *key, const char **out)
 {
     const char *v = str(r, section, key, NULL);
+    /* not echoed: a mistyped URL may carry a password */
     if (v && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-        return bad(r, section, key, "a URL starting with http:// or https://", v);
+        return awc_error_set(AWC_ECONFIG, "%s: %s.%s: expected a URL starting with http:// or "
+                             "https:// (the value is not shown)", origin(r, section, key),
+                             section, key);
     *out = v;
     return 0;
 }

@@ -252,6 +252,7 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
 {
     pull_ctx x = { m, NULL, 0 };
     store_ctx sc;
+    int committed = 0;
     awc_cur_stats stats;
     awc_pull_result res;
     awc_store *st;
@@ -296,7 +297,10 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
         sc.actor = c->actor;
         rc = st->ops->tx(st, store_all, &sc);
         res = sc.res;
+        committed = rc == 0;
     }
+    if (rc != 0)
+        awc_error_prefix(rc, "pull %s: nothing was written", a->period);
     if (rc == 0)
         rc = report(c, a->period, &stats, &res, x.agg);
     if (rc == 0 && sc.grants && c->format != AWC_FORMAT_JSON)
@@ -304,8 +308,9 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
                             "expiry) stored\n",
                             awc_grants_count(sc.grants),
                             awc_grants_count(sc.grants) == 1 ? "" : "s");
-    else
-        awc_error_prefix(rc, "pull %s: nothing was written", a->period);
+    if (rc != 0 && committed)
+        awc_error_prefix(rc, "pull %s: the credits were stored, but the report failed",
+                         a->period);
     awc_agg_free(x.agg);
     awc_grants_free(sc.grants);
     return awc_op_end(c, rc);

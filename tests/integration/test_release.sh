@@ -8,8 +8,11 @@
 set -u
 
 ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-SO=$ROOT/build/awscredit.so
-HOST=$ROOT/build/awscredit
+# the release build sits beside the sanitizer build tests/run names
+REL=$ROOT/build
+[ -n "${AWC_TEST_BUILD:-}" ] && REL=$(dirname "$AWC_TEST_BUILD")
+SO=$REL/awscredit.so
+HOST=$REL/awscredit
 n=0
 failed=0
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
