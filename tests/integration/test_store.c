@@ -401,6 +401,10 @@ static void test_lock_across_reconnects(void **state)
                                    "NOT NULL") == 1);
     snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", awc_store_mariadb_thread_id(st));
     assert_int_equal(testdb_exec(&db, sql), 0);
+    /* KILL is asynchronous: wait (bounded) for the server to drop the lock */
+    for (int i = 0; i < 100 && testdb_scalar(&db, "SELECT IS_USED_LOCK(CONCAT(DATABASE(), "
+                                                  "'.test.lock')) IS NULL") != 1; i++)
+        usleep(20 * 1000);
     assert_int_equal(testdb_scalar(&db, "SELECT GET_LOCK(CONCAT(DATABASE(), '.test.lock'), 0)"), 1);
     assert_int_equal(st->ops->credit_get(st, &c, seq), AWC_ELOCKED);
     assert_non_null(strstr(awc_error_last(), "took the lock"));
