@@ -12,13 +12,13 @@
 #include "ruleload.h"
 
 #define CHUNK 1000
-#define CURRENCIES 32
+#define CURRENCIES 200            /* more than ISO 4217 has */
 
 typedef struct item {
     awc_split_line lines[AWC_SPEC_MAX + 1];
     char owner_account[AWC_ACCOUNT_LEN + 1];
     char note[160];
-    char detail[1024];
+    char detail[4096];             /* up to 9 lines of JSON, each under 400 bytes */
 } item;
 
 typedef struct cur_total {

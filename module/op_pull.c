@@ -179,8 +179,8 @@ static size_t totals(awc_agg *agg, total *t, size_t max)
 static int report(const awc_call *c, const char *period, const awc_cur_stats *s,
                   const awc_pull_result *r, awc_agg *agg)
 {
-    total t[32];
-    size_t nt = totals(agg, t, 32);
+    total t[200];                  /* more currencies than ISO 4217 has */
+    size_t nt = totals(agg, t, sizeof(t) / sizeof(t[0]));
     char amount[AWC_MONEY_BUFSZ];
     int rc;
 

@@ -166,7 +166,7 @@ static int cell_dup(char **out, const reader *rd, size_t i, int trim, int unguar
     const char *s = cell_ptr(rd, i);
     size_t len = rd->cells[i].len;
 
-    if (unguard && len >= 2 && s[0] == '\'' && in_set(s[1], "=+-@'"))
+    if (unguard && len >= 2 && s[0] == '\'' && in_set(s[1], "=+-@'\t\r"))
         s++, len--;
     if (trim) {
         while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -484,7 +484,7 @@ static void w_cell(wbuf *w, const char *s, int guard, int last)
     int quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
         w_str(w, "\"");
-    if (guard && (in_set(s[0], "=+-@") || (s[0] == '\'' && in_set(s[1], "=+-@'"))))
+    if (guard && (in_set(s[0], "=+-@\t\r") || (s[0] == '\'' && in_set(s[1], "=+-@'\t\r"))))
         w_str(w, "'");
     for (; *s; s++) {
         if (*s == '"')

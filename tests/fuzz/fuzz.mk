@@ -100,8 +100,7 @@ FUZZ_RUN = run=$(FUZZ_DIR)/run/$$t; log=$(FUZZ_DIR)/$$t.log; st=$(FUZZ_DIR)/$$t.
         echo "$$t: FAILED (exit $$rc) after $${execs:-?} executions in $${secs}s; input: $${art:-none}; log: $$log"; \
         grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz_[a-z_]*: check failed)' $$log \
             | head -n 5 | sed 's/^/    /'; \
-        grep -E '^ *\#[0-9]+ 0x' $$log \
-            | grep -v -E 'fuzzer::|__sanitizer|__asan|__ubsan|libc\.so|in abort|in raise' \
+        grep -E '^ *\#[0-9]+ 0x.* in .*\.c:[0-9]+' $$log | grep -v -E 'csu/|compiler-rt' \
             | head -n 8 | sed 's/^/    /'; \
     fi
 
