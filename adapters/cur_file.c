@@ -872,8 +872,9 @@ static int read_header(awc_cur_reader *r)
     char *w;
     int rc, d, f;
 
-    /* a UTF-8 byte order mark before the header */
-    while (r->end - r->beg < 3 && !r->eof)
+    /* a UTF-8 byte order mark before the header (a buffer smaller than the
+     * mark cannot hold one: stop when it is full) */
+    while (r->end - r->beg < 3 && !r->eof && (r->beg > 0 || r->end < r->cap))
         if ((rc = fill(r)) < 0)
             return rc;
     if (r->end - r->beg >= 3 && memcmp(r->buf + r->beg, "\xEF\xBB\xBF", 3) == 0)

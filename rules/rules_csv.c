@@ -156,7 +156,8 @@ static int next_record(reader *rd)
 
 static const char *cell_ptr(const reader *rd, size_t i)
 {
-    return rd->buf + rd->cells[i].off;
+    /* no buffer yet when every cell so far was empty */
+    return rd->buf ? rd->buf + rd->cells[i].off : "";
 }
 
 /* Cell i as a new string; blanks trimmed when trim; formula guard removed

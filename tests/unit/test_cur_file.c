@@ -1249,6 +1249,24 @@ static void test_glob(void **state)
     rmdir(dir);
 }
 
+/* Found by fuzzing: a buffer smaller than a byte order mark used to make
+ * the header read wait for bytes that could never fit. */
+static void test_tiny_buffer_header(void **state)
+{
+    struct mem m = {"ab", 2, 0, WHOLE, 0};
+    awc_cur_source src = {&m, mem_read};
+    awc_cur_options opt;
+    awc_cur_reader *r = NULL;
+    (void)state;
+    memset(&opt, 0, sizeof(opt));
+    opt.block_size = 1;
+    opt.max_record = 1;
+    opt.max_bad_rows = -1;
+    assert_int_equal(awc_cur_open_source(&r, "tiny", &src, &opt), AWC_EBADINPUT);
+    assert_null(r);
+    assert_non_null(strstr(awc_error_last(), "header"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1273,6 +1291,7 @@ int main(void)
         cmocka_unit_test(test_credit_key),
         cmocka_unit_test(test_credit_type),
         cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_tiny_buffer_header),
     };
     return cmocka_run_group_tests_name("cur_file", tests, setup_root, NULL);
 }

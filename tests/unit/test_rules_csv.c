@@ -473,6 +473,18 @@ static void test_parse_oom(void **state)
     free(buf);
 }
 
+/* Found by fuzzing: a record of empty cells only (",") read a cell before
+ * any cell had bytes.  It is refused as a bad header, cleanly. */
+static void test_empty_cells_only(void **state)
+{
+    awc_rule *rules = NULL;
+    size_t n = 7;
+    (void)state;
+    assert_int_equal(awc_rules_csv_parse(",", 1, "x.csv", &rules, &n), AWC_EBADINPUT);
+    assert_null(rules);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_random),
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_parse_oom),
+        cmocka_unit_test(test_empty_cells_only),
     };
     return cmocka_run_group_tests_name("rules_csv", tests, NULL, NULL);
 }
