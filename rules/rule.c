@@ -441,6 +441,68 @@ static int check_split(const awc_rule *r, const char **field)
     return 0;
 }
 
+/* What regcomp must not be given: the C library's compiler copies a
+ * repeated expression once per bound and per stacked repetition, so
+ * "a++++..." or "a{1,1000}{1,1000}" takes it minutes and gigabytes.  A rule
+ * needs none of that: stacked repetitions, more than 16 repetitions in all
+ * and bounds over 100 are refused before regcomp runs. */
+#define REGEX_MAX_REPEATS 16
+#define REGEX_MAX_BOUND 100
+
+static const char *regex_problem(const char *re)
+{
+    int repeats = 0, last_was_repeat = 0;
+
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (p[1])
+                p++;
+            last_was_repeat = 0;
+            continue;
+        }
+        if (*p == '[') {
+            /* a bracket expression: its characters are literal */
+            const char *q = p + 1;
+            if (*q == '^')
+                q++;
+            if (*q == ']')
+                q++;
+            while (*q && *q != ']')
+                q++;
+            if (!*q)
+                return NULL; /* unbalanced: regcomp will say so */
+            p = q;
+            last_was_repeat = 0;
+            continue;
+        }
+        if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+            if (last_was_repeat)
+                return "a repetition of a repetition (like a++ or a*{2}) is not allowed";
+            if (++repeats > REGEX_MAX_REPEATS)
+                return "more than 16 repetition operators";
+            if (*p == '{') {
+                long lo = 0, hi = -1;
+                char *end;
+                lo = strtol(p + 1, &end, 10);
+                if (*end == ',')
+                    hi = end[1] == '}' ? -1 : strtol(end + 1, &end, 10);
+                else
+                    hi = lo;
+                if (lo > REGEX_MAX_BOUND || hi > REGEX_MAX_BOUND)
+                    return "a repetition bound over 100";
+                while (*p && *p != '}')
+                    p++;
+                if (!*p)
+                    return NULL; /* unbalanced: regcomp will say so */
+            }
+            last_was_repeat = 1;
+            continue;
+        }
+        last_was_repeat = 0;
+    }
+    return NULL;
+}
+
 int awc_rule_check(const awc_rule *r, const char **field)
 {
     const char *why, *text = quote(r->match_text);
@@ -465,7 +527,10 @@ int awc_rule_check(const awc_rule *r, const char **field)
         return FAIL("description", "description %s", why);
     if (tlen > 0 && (text[0] == ' ' || text[tlen - 1] == ' '))
         return FAIL("description", "description has leading or trailing blanks");
-    if (r->match == AWC_MATCH_REGEX) {
+    if (r->match == AWC_MATCH_REGEX && (why = regex_problem(text))) {
+        return FAIL("description", "regex '%.*s%s': %s", QUOTE_MAX, text,
+                    tlen > QUOTE_MAX ? "..." : "", why);
+    } else if (r->match == AWC_MATCH_REGEX) {
         regex_t re;
         int e = regcomp(&re, text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (e != 0) {

@@ -485,6 +485,35 @@ static void test_empty_cells_only(void **state)
     assert_int_equal(n, 0);
 }
 
+/* Found by fuzzing: stacked repetitions made the C library's regex
+ * compiler take gigabytes.  They are refused before it runs. */
+static void test_regex_limits(void **state)
+{
+    static const struct { const char *re; int ok; } cases[] = {
+        { "a+++++++++++++++++++++++++", 0 }, { "a*{2}", 0 }, { "a{1,200}", 0 },
+        { "a?b?c?d?e?f?g?h?i?j?k?l?m?n?o?p?q?", 0 },
+        { "(MPE|EDP)", 1 }, { "credit id: [0-9]+", 1 }, { "a{2,5}b*", 1 }, { "[+*]+x", 1 },
+        { "\\++", 1 },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[512];
+        awc_rule *rules = NULL;
+        size_t n = 0;
+        snprintf(text, sizeof(text), AWC_RULES_CSV_HEADER "\n"
+                 "R1,n,2026-01-01T00:00:00Z,regex,\"%s\",,,all,,all,,all,,,,100,,\n", cases[i].re);
+        int rc = awc_rules_csv_parse(text, strlen(text), "r.csv", &rules, &n);
+        if (cases[i].ok) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(n, 1);
+        } else {
+            assert_int_equal(rc, AWC_EBADINPUT);
+            assert_non_null(strstr(awc_error_last(), "repetition"));
+        }
+        awc_rules_free(rules, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_parse_oom),
         cmocka_unit_test(test_empty_cells_only),
+        cmocka_unit_test(test_regex_limits),
     };
     return cmocka_run_group_tests_name("rules_csv", tests, NULL, NULL);
 }
