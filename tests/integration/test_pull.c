@@ -155,10 +155,9 @@ static void test_restated_pending_credit(void **state)
 
 static uint64_t seq_of(const char *currency)
 {
-    char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT seq FROM credits WHERE currency = '%s' AND revision = 0",
-             currency);
-    return (uint64_t)q(sql);
+    const char *p[] = { currency };
+    return (uint64_t)testdb_scalarp(&db, "SELECT seq FROM credits WHERE currency = ? AND "
+                                         "revision = 0", p, 1);
 }
 
 static void test_processed_credit_gets_adjustment(void **state)
@@ -238,7 +237,7 @@ static void test_failure_writes_nothing(void **state)
 static void big_batch(const char *period, size_t n)
 {
     awc_credit_draft *d = calloc(n, sizeof(*d));
-    char (*keys)[24] = calloc(n, 24), sql[160];
+    char (*keys)[24] = calloc(n, 24);
     assert_non_null(d);
     assert_non_null(keys);
     for (size_t i = 0; i < n; i++) {
@@ -255,15 +254,15 @@ static void big_batch(const char *period, size_t n)
     assert_int_equal(st->ops->credits_insert(st, d, n, &ops), 0);
     for (size_t i = 1; i < n; i++)
         assert_true(d[i].seq != d[i - 1].seq && d[i].seq > 0);
-    snprintf(sql, sizeof(sql), "SELECT COUNT(DISTINCT seq) FROM credits WHERE period = '%s'",
-             period);
-    assert_int_equal(q(sql), (long long)n);
-    snprintf(sql, sizeof(sql), "SELECT SUM(amount) * 10000000000 FROM credits WHERE period = '%s'",
-             period);
-    assert_int_equal(q(sql), -(long long)(n * (n + 1) / 2) * 1234567);
-    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_events e JOIN credits c USING (seq) "
-             "WHERE c.period = '%s' AND e.kind = 'create'", period);
-    assert_int_equal(q(sql), (long long)n);
+    const char *p[] = { period };
+    assert_int_equal(testdb_scalarp(&db, "SELECT COUNT(DISTINCT seq) FROM credits "
+                                         "WHERE period = ?", p, 1), (long long)n);
+    assert_int_equal(testdb_scalarp(&db, "SELECT SUM(amount) * 10000000000 FROM credits "
+                                         "WHERE period = ?", p, 1),
+                     -(long long)(n * (n + 1) / 2) * 1234567);
+    assert_int_equal(testdb_scalarp(&db, "SELECT COUNT(*) FROM credit_events e JOIN credits c "
+                                         "USING (seq) WHERE c.period = ? AND e.kind = 'create'",
+                                    p, 1), (long long)n);
     free(d);
     free(keys);
 }

@@ -118,19 +118,10 @@ static seed seeds[] = {
 #define NSEEDS (sizeof(seeds) / sizeof(seeds[0]))
 #define END (-1)
 
-static const char *sql_str(char *buf, size_t n, const char *s)
-{
-    if (!s)
-        snprintf(buf, n, "NULL");
-    else
-        snprintf(buf, n, "'%s'", s);  /* test constants: no quotes inside */
-    return buf;
-}
-
 static void seed_all(void)
 {
     awc_credit_draft d[NSEEDS];
-    char sql[1024], cu[64], as[64], re[64], ru[64], uf[64], pd[64], rec[64];
+    char unm[16], secs[32], seqt[32];
     char key[NSEEDS][16];
 
     memset(d, 0, sizeof(d));
@@ -159,25 +150,25 @@ static void seed_all(void)
         s->seq = d[i].seq;
         assert_true(i == 0 || s->seq > seeds[i - 1].seq); /* index order = seq order */
         /* updated_at: a permutation of seconds, so sorting by it is not by seq */
-        snprintf(sql, sizeof(sql),
-                 "UPDATE credits SET status = '%s', customer_id = %s, asset_id = %s, "
-                 "reseller_id = %s, rule_id = %s, unmapped = %d, usage_file_id = %s, "
-                 "processing_date = %s, "
-                 "updated_at = '2026-07-01 10:00:00' + INTERVAL %zu SECOND "
-                 "WHERE seq = %llu",
-                 s->status, sql_str(cu, sizeof(cu), s->customer), sql_str(as, sizeof(as), s->asset),
-                 sql_str(re, sizeof(re), s->reseller), sql_str(ru, sizeof(ru), s->rule),
-                 s->unmapped, sql_str(uf, sizeof(uf), s->usage_file),
-                 sql_str(pd, sizeof(pd), s->processing_date), (i * 7) % NSEEDS,
-                 (unsigned long long)s->seq);
-        assert_int_equal(testdb_exec(&db, sql), 0);
+        snprintf(unm, sizeof(unm), "%d", s->unmapped);
+        snprintf(secs, sizeof(secs), "%zu", (i * 7) % NSEEDS);
+        snprintf(seqt, sizeof(seqt), "%llu", (unsigned long long)s->seq);
+        const char *up[] = { s->status, s->customer, s->asset, s->reseller, s->rule, unm,
+                             s->usage_file, s->processing_date, secs, seqt };
+        assert_int_equal(testdb_execp(&db,
+                         "UPDATE credits SET status = ?, customer_id = ?, asset_id = ?, "
+                         "reseller_id = ?, rule_id = ?, unmapped = ?, usage_file_id = ?, "
+                         "processing_date = ?, "
+                         "updated_at = '2026-07-01 10:00:00' + INTERVAL ? SECOND WHERE seq = ?",
+                         up, 10), 0);
         for (int l = 0; l < 3 && s->lines[l].target; l++) {
-            snprintf(sql, sizeof(sql),
-                     "INSERT INTO credit_splits (seq, line_no, target, amount_minor, record_id) "
-                     "VALUES (%llu, %d, '%s', %lld, %s)", (unsigned long long)s->seq, l + 1,
-                     s->lines[l].target, (long long)s->lines[l].minor,
-                     sql_str(rec, sizeof(rec), s->lines[l].record));
-            assert_int_equal(testdb_exec(&db, sql), 0);
+            char line[16], minor[32];
+            snprintf(line, sizeof(line), "%d", l + 1);
+            snprintf(minor, sizeof(minor), "%lld", (long long)s->lines[l].minor);
+            const char *ip[] = { seqt, line, s->lines[l].target, minor, s->lines[l].record };
+            assert_int_equal(testdb_execp(&db, "INSERT INTO credit_splits (seq, line_no, target, "
+                                               "amount_minor, record_id) VALUES (?, ?, ?, ?, ?)",
+                                          ip, 5), 0);
         }
     }
 }

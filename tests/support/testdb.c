@@ -88,3 +88,68 @@ long long testdb_scalar(testdb *t, const char *sql)
     mysql_free_result(res);
     return v;
 }
+
+/* Prepare sql, bind params as strings and execute; NULL on failure. */
+static MYSQL_STMT *run_bound(testdb *t, const char *sql, const char *const *params, size_t n)
+{
+    MYSQL_STMT *s = mysql_stmt_init(t->admin);
+    MYSQL_BIND b[16];
+    unsigned long len[16];
+
+    if (!s || n > 16)
+        return NULL;
+    memset(b, 0, sizeof(b));
+    for (size_t i = 0; i < n; i++) {
+        if (!params[i]) {
+            b[i].buffer_type = MYSQL_TYPE_NULL;
+            continue;
+        }
+        len[i] = (unsigned long)strlen(params[i]);
+        b[i].buffer_type = MYSQL_TYPE_STRING;
+        b[i].buffer = (void *)params[i];
+        b[i].buffer_length = len[i];
+        b[i].length = &len[i];
+    }
+    if (mysql_stmt_prepare(s, sql, (unsigned long)strlen(sql)) ||
+        (n && mysql_stmt_bind_param(s, b)) || mysql_stmt_execute(s)) {
+        fprintf(stderr, "testdb: %s: %s\n", sql, mysql_stmt_error(s));
+        mysql_stmt_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+unsigned testdb_execp(testdb *t, const char *sql, const char *const *params, size_t n)
+{
+    MYSQL_STMT *s = run_bound(t, sql, params, n);
+    if (!s)
+        return mysql_errno(t->admin) ? mysql_errno(t->admin) : 1;
+    mysql_stmt_close(s);
+    return 0;
+}
+
+long long testdb_scalarp(testdb *t, const char *sql, const char *const *params, size_t n)
+{
+    MYSQL_STMT *s = run_bound(t, sql, params, n);
+    MYSQL_BIND r;
+    char text[64];
+    unsigned long len = 0;
+    my_bool is_null = 0;
+    long long v = -1;
+
+    if (!s)
+        return -1;
+    /* read as text, like testdb_scalar: a DECIMAL's integer part counts */
+    memset(&r, 0, sizeof(r));
+    r.buffer_type = MYSQL_TYPE_STRING;
+    r.buffer = text;
+    r.buffer_length = sizeof(text) - 1;
+    r.length = &len;
+    r.is_null = &is_null;
+    if (mysql_stmt_bind_result(s, &r) == 0 && mysql_stmt_fetch(s) == 0 && !is_null) {
+        text[len < sizeof(text) ? len : sizeof(text) - 1] = '\0';
+        v = strtoll(text, NULL, 10);
+    }
+    mysql_stmt_close(s);
+    return v;
+}

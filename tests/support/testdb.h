@@ -28,5 +28,9 @@ int testdb_store(testdb *t, awc_store **out, int migrate);
 unsigned testdb_exec(testdb *t, const char *sql);
 /* First column of the first row as an integer; -1 on error. */
 long long testdb_scalar(testdb *t, const char *sql);
+/* The same two with params[0..n) bound to the statement's '?' as text
+ * (NULL binds SQL NULL), so no value is ever written into SQL text. */
+unsigned testdb_execp(testdb *t, const char *sql, const char *const *params, size_t n);
+long long testdb_scalarp(testdb *t, const char *sql, const char *const *params, size_t n);
 
 #endif
