@@ -12,6 +12,7 @@
 
 #include "awc.h"
 #include "rule.h"
+#include "wbuf.h"
 #include "rules_csv.h"
 #include "split.h"
 
@@ -447,57 +448,26 @@ out:
 
 /* --- export ------------------------------------------------------------------------- */
 
-typedef struct wbuf {
-    awc_rules_write_fn fn;
-    void *ctx;
-    int failed;
-    size_t len;
-    char buf[8192];
-} wbuf;
-
-static void w_flush(wbuf *w)
-{
-    if (!w->failed && w->len > 0 && w->fn(w->ctx, w->buf, w->len) != 0)
-        w->failed = 1;
-    w->len = 0;
-}
-
-static void w_put(wbuf *w, const char *s, size_t n)
-{
-    while (n > 0) {
-        size_t room = sizeof(w->buf) - w->len, k = n < room ? n : room;
-        memcpy(w->buf + w->len, s, k);
-        w->len += k, s += k, n -= k;
-        if (w->len == sizeof(w->buf))
-            w_flush(w);
-    }
-}
-
-static void w_str(wbuf *w, const char *s)
-{
-    w_put(w, s, strlen(s));
-}
-
 /* One cell: quoted when it holds , " CR or LF; guarded against formulas
  * when guard (see rules_csv.h). */
-static void w_cell(wbuf *w, const char *s, int guard, int last)
+static void w_cell(awc_wbuf *w, const char *s, int guard, int last)
 {
     int quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
-        w_str(w, "\"");
+        awc_wbuf_str(w, "\"");
     if (guard && (in_set(s[0], "=+-@\t\r") || (s[0] == '\'' && in_set(s[1], "=+-@'\t\r"))))
-        w_str(w, "'");
+        awc_wbuf_str(w, "'");
     for (; *s; s++) {
         if (*s == '"')
-            w_str(w, "\"");
-        w_put(w, s, 1);
+            awc_wbuf_str(w, "\"");
+        awc_wbuf_put(w, s, 1);
     }
     if (quote)
-        w_str(w, "\"");
-    w_str(w, last ? "\r\n" : ",");
+        awc_wbuf_str(w, "\"");
+    awc_wbuf_str(w, last ? "\r\n" : ",");
 }
 
-static void w_list_cell(wbuf *w, char *const *items, size_t n)
+static void w_list_cell(awc_wbuf *w, char *const *items, size_t n)
 {
     /* ids hold no blank, comma or quote issue that needs more than w_cell */
     size_t len = 0;
@@ -522,7 +492,7 @@ static void w_list_cell(wbuf *w, char *const *items, size_t n)
     awc_free(s);
 }
 
-static void w_rule(wbuf *w, const awc_rule *r)
+static void w_rule(awc_wbuf *w, const awc_rule *r)
 {
     char created[AWC_RULE_CREATED_LEN + 1], pct[16], cpct[16] = "", rpct[16] = "";
     char parties[AWC_RULE_TARGETS * (AWC_RULE_ID_MAX + 10) + 1] = "";
@@ -562,7 +532,7 @@ static void w_rule(wbuf *w, const awc_rule *r)
 
 int awc_rules_csv_write(const awc_rule *rules, size_t n, awc_rules_write_fn write, void *ctx)
 {
-    wbuf *w;
+    awc_wbuf *w;
     int failed;
 
     for (size_t i = 0; i < n; i++)
@@ -572,10 +542,10 @@ int awc_rules_csv_write(const awc_rule *rules, size_t n, awc_rules_write_fn writ
     if (!w)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     w->fn = write, w->ctx = ctx, w->failed = 0, w->len = 0;
-    w_str(w, AWC_RULES_CSV_HEADER "\r\n");
+    awc_wbuf_str(w, AWC_RULES_CSV_HEADER "\r\n");
     for (size_t i = 0; i < n && !w->failed; i++)
         w_rule(w, &rules[i]);
-    w_flush(w);
+    awc_wbuf_flush(w);
     failed = w->failed;
     awc_free(w);
     if (failed < 0)

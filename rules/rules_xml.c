@@ -28,6 +28,7 @@
 
 #include "awc.h"
 #include "rule.h"
+#include "wbuf.h"
 #include "rules_xml.h"
 #include "split.h"
 
@@ -820,123 +821,92 @@ int awc_rules_xml_parse(const char *buf, size_t len, const char *name, awc_rule 
 
 /* --- export ------------------------------------------------------------------------- */
 
-typedef struct wbuf {
-    awc_rules_write_fn fn;
-    void *ctx;
-    int failed;
-    size_t len;
-    char buf[8192];
-} wbuf;
-
-static void w_flush(wbuf *w)
-{
-    if (!w->failed && w->len > 0 && w->fn(w->ctx, w->buf, w->len) != 0)
-        w->failed = 1;
-    w->len = 0;
-}
-
-static void w_put(wbuf *w, const char *s, size_t n)
-{
-    while (n > 0) {
-        size_t room = sizeof(w->buf) - w->len, k = n < room ? n : room;
-        memcpy(w->buf + w->len, s, k);
-        w->len += k, s += k, n -= k;
-        if (w->len == sizeof(w->buf))
-            w_flush(w);
-    }
-}
-
-static void w_str(wbuf *w, const char *s)
-{
-    w_put(w, s, strlen(s));
-}
-
 /* Escaped for an attribute value (quot) or for text content. */
-static void w_esc(wbuf *w, const char *s)
+static void w_esc(awc_wbuf *w, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': w_str(w, "&amp;"); break;
-        case '<': w_str(w, "&lt;"); break;
-        case '>': w_str(w, "&gt;"); break;
-        case '"': w_str(w, "&quot;"); break;
-        default: w_put(w, s, 1); break;
+        case '&': awc_wbuf_str(w, "&amp;"); break;
+        case '<': awc_wbuf_str(w, "&lt;"); break;
+        case '>': awc_wbuf_str(w, "&gt;"); break;
+        case '"': awc_wbuf_str(w, "&quot;"); break;
+        default: awc_wbuf_put(w, s, 1); break;
         }
     }
 }
 
-static void w_attr(wbuf *w, const char *attr, const char *value)
+static void w_attr(awc_wbuf *w, const char *attr, const char *value)
 {
-    w_str(w, " ");
-    w_str(w, attr);
-    w_str(w, "=\"");
+    awc_wbuf_str(w, " ");
+    awc_wbuf_str(w, attr);
+    awc_wbuf_str(w, "=\"");
     w_esc(w, value);
-    w_str(w, "\"");
+    awc_wbuf_str(w, "\"");
 }
 
-static void w_list(wbuf *w, char *const *items, size_t n)
+static void w_list(awc_wbuf *w, char *const *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (i)
-            w_str(w, " ");
+            awc_wbuf_str(w, " ");
         w_esc(w, items[i]);
     }
 }
 
-static void w_ctx(wbuf *w, const char *el, const awc_ctx *c)
+static void w_ctx(awc_wbuf *w, const char *el, const awc_ctx *c)
 {
     if (c->mode == AWC_CTX_ALL)
         return;
-    w_str(w, "    <");
-    w_str(w, el);
+    awc_wbuf_str(w, "    <");
+    awc_wbuf_str(w, el);
     w_attr(w, "mode", awc_ctx_mode_name(c->mode));
-    w_str(w, ">");
+    awc_wbuf_str(w, ">");
     w_list(w, c->items, c->n);
-    w_str(w, "</");
-    w_str(w, el);
-    w_str(w, ">\n");
+    awc_wbuf_str(w, "</");
+    awc_wbuf_str(w, el);
+    awc_wbuf_str(w, ">\n");
 }
 
-static void w_rule(wbuf *w, const awc_rule *r)
+static void w_rule(awc_wbuf *w, const awc_rule *r)
 {
     char created[AWC_RULE_CREATED_LEN + 1], pct[16];
     size_t parties = 0;
 
     (void)awc_rule_created_format(created, sizeof(created), r->created);
-    w_str(w, "  <rule");
+    awc_wbuf_str(w, "  <rule");
     w_attr(w, "id", r->id);
     w_attr(w, "name", r->name ? r->name : "");
     w_attr(w, "created", created);
-    w_str(w, ">\n");
+    awc_wbuf_str(w, ">\n");
     if (r->match != AWC_MATCH_ANY) {
-        w_str(w, "    <description");
+        awc_wbuf_str(w, "    <description");
         w_attr(w, "match", awc_match_kind_name(r->match));
-        w_str(w, ">");
+        awc_wbuf_str(w, ">");
         w_esc(w, r->match_text);
-        w_str(w, "</description>\n");
+        awc_wbuf_str(w, "</description>\n");
     }
     if (r->period_from[0] || r->period_to[0]) {
-        w_str(w, "    <period");
+        awc_wbuf_str(w, "    <period");
         if (r->period_from[0])
             w_attr(w, "from", r->period_from);
         if (r->period_to[0])
             w_attr(w, "to", r->period_to);
-        w_str(w, "/>\n");
+        awc_wbuf_str(w, "/>\n");
     }
     w_ctx(w, "customers", &r->customers);
     w_ctx(w, "resellers", &r->resellers);
     w_ctx(w, "services", &r->services);
     if (r->n_types) {
-        w_str(w, "    <types>");
+        awc_wbuf_str(w, "    <types>");
         w_list(w, r->types, r->n_types);
-        w_str(w, "</types>\n");
+        awc_wbuf_str(w, "</types>\n");
     }
     if (r->n_accounts) {
-        w_str(w, "    <accounts>");
+        awc_wbuf_str(w, "    <accounts>");
         w_list(w, r->accounts, r->n_accounts);
-        w_str(w, "</accounts>\n");
+        awc_wbuf_str(w, "</accounts>\n");
     }
-    w_str(w, "    <split");
+    awc_wbuf_str(w, "    <split");
     for (size_t i = 0; i < r->n_split; i++) {
         const awc_split_target *t = &r->split[i];
         awc_percent_format(pct, sizeof(pct), t->bp);
@@ -948,27 +918,27 @@ static void w_rule(wbuf *w, const awc_rule *r)
             parties++;
     }
     if (parties == 0) {
-        w_str(w, "/>\n");
+        awc_wbuf_str(w, "/>\n");
     } else {
-        w_str(w, ">\n");
+        awc_wbuf_str(w, ">\n");
         for (size_t i = 0; i < r->n_split; i++) {
             const awc_split_target *t = &r->split[i];
             if (t->kind != AWC_TARGET_PARTY)
                 continue;
             awc_percent_format(pct, sizeof(pct), t->bp);
-            w_str(w, "      <party");
+            awc_wbuf_str(w, "      <party");
             w_attr(w, "id", t->party_id);
             w_attr(w, "percent", pct);
-            w_str(w, "/>\n");
+            awc_wbuf_str(w, "/>\n");
         }
-        w_str(w, "    </split>\n");
+        awc_wbuf_str(w, "    </split>\n");
     }
-    w_str(w, "  </rule>\n");
+    awc_wbuf_str(w, "  </rule>\n");
 }
 
 int awc_rules_xml_write(const awc_rule *rules, size_t n, awc_rules_write_fn write, void *ctx)
 {
-    wbuf *w;
+    awc_wbuf *w;
     int failed;
 
     for (size_t i = 0; i < n; i++)
@@ -978,13 +948,13 @@ int awc_rules_xml_write(const awc_rule *rules, size_t n, awc_rules_write_fn writ
     if (!w)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     w->fn = write, w->ctx = ctx, w->failed = 0, w->len = 0;
-    w_str(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rules xmlns=\"" AWC_RULES_XML_NS "\"");
-    w_str(w, n ? ">\n" : "/>\n");
+    awc_wbuf_str(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rules xmlns=\"" AWC_RULES_XML_NS "\"");
+    awc_wbuf_str(w, n ? ">\n" : "/>\n");
     for (size_t i = 0; i < n; i++)
         w_rule(w, &rules[i]);
     if (n)
-        w_str(w, "</rules>\n");
-    w_flush(w);
+        awc_wbuf_str(w, "</rules>\n");
+    awc_wbuf_flush(w);
     failed = w->failed;
     awc_free(w);
     return failed ? awc_error_set(AWC_EIO, "writing the rules XML failed") : 0;

@@ -31,7 +31,7 @@ FUZZ_RUNFLAGS  := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
 # What each target links, besides the allocator and the error messages.
 FUZZ_COMMON              := module/alloc.c module/err.c
 FUZZ_SRC_fuzz_cur        := adapters/cur_file.c module/aggregate.c module/money.c module/date.c
-FUZZ_SRC_fuzz_rules_xml  := rules/rules_xml.c rules/rules_csv.c rules/rule.c rules/split.c \
+FUZZ_SRC_fuzz_rules_xml  := rules/rules_xml.c rules/rules_csv.c rules/wbuf.c rules/rule.c rules/split.c \
                             module/date.c
 FUZZ_SRC_fuzz_rules_csv  := $(FUZZ_SRC_fuzz_rules_xml)
 FUZZ_SRC_fuzz_money      := module/money.c rules/split.c
