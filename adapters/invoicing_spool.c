@@ -298,12 +298,13 @@ fail:
     return io_error("cannot write", dst, err);
 }
 
-/* Same bytes in path as data[0..len)?  1 yes, 0 no, < 0 error. */
-static int same_content(const char *path, const char *data, size_t len)
+/* Read path in blocks, handing each to fn (which returns 0 to go on, 1 to
+ * stop early).  0, or < 0 with the error set. */
+static int read_blocks(const char *path, int (*fn)(void *arg, const char *p, size_t n),
+                       void *arg)
 {
     char buf[64 * 1024];
-    size_t off = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), same = 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
         return io_error("cannot open", path, errno);
@@ -316,47 +317,63 @@ static int same_content(const char *path, const char *data, size_t len)
             close(fd);
             return io_error("cannot read", path, err);
         }
-        if (r == 0)
+        if (r == 0 || fn(arg, buf, (size_t)r) != 0)
             break;
-        if ((size_t)r > len - off || memcmp(buf, data + off, (size_t)r) != 0) {
-            same = 0;
-            break;
-        }
-        off += (size_t)r;
     }
     close(fd);
-    return same && off == len;
+    return 0;
+}
+
+typedef struct compare {
+    const char *data;
+    size_t len, off;
+    int same;
+} compare;
+
+static int compare_block(void *arg, const char *p, size_t n)
+{
+    compare *c = arg;
+    if (n > c->len - c->off || memcmp(p, c->data + c->off, n) != 0) {
+        c->same = 0;
+        return 1;
+    }
+    c->off += n;
+    return 0;
+}
+
+/* Same bytes in path as data[0..len)?  1 yes, 0 no, < 0 error. */
+static int same_content(const char *path, const char *data, size_t len)
+{
+    compare c = { data, len, 0, 1 };
+    int rc = read_blocks(path, compare_block, &c);
+    return rc < 0 ? rc : c.same && c.off == len;
+}
+
+typedef struct line_count {
+    size_t lines;
+    int quoted;
+} line_count;
+
+static int count_block(void *arg, const char *p, size_t n)
+{
+    line_count *k = arg;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"')
+            k->quoted = !k->quoted;
+        else if (p[i] == '\n' && !k->quoted)
+            k->lines++;
+    }
+    return 0;
 }
 
 /* Records in a CSV file we wrote: line ends outside quotes, less the header. */
 static int count_records(size_t *out, const char *path)
 {
-    char buf[64 * 1024];
-    size_t lines = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), quoted = 0;
-
-    if (fd < 0)
-        return io_error("cannot open", path, errno);
-    for (;;) {
-        ssize_t r = read(fd, buf, sizeof(buf));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int err = errno;
-            close(fd);
-            return io_error("cannot read", path, err);
-        }
-        if (r == 0)
-            break;
-        for (ssize_t i = 0; i < r; i++) {
-            if (buf[i] == '"')
-                quoted = !quoted;
-            else if (buf[i] == '\n' && !quoted)
-                lines++;
-        }
-    }
-    close(fd);
-    *out = lines > 0 ? lines - 1 : 0;
+    line_count k = { 0, 0 };
+    int rc = read_blocks(path, count_block, &k);
+    if (rc < 0)
+        return rc;
+    *out = k.lines > 0 ? k.lines - 1 : 0;
     return 0;
 }
 
