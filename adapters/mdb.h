@@ -80,9 +80,13 @@ enum mdb_sql {
     Q_ATMP_CREATE,
     Q_ATMP_CLEAR,
     Q_ATMP_INSERT,
-    Q_ATMP_EVENTS,
-    Q_ATMP_SPLITS_DELETE,
     Q_ATMP_UPDATE,
+    Q_ATMP_SPLITS_DELETE,
+    Q_ASSIGN_EVENT,
+    Q_ASG_FIND,
+    Q_ASG_ADD,
+    Q_ASG_GET,
+    Q_INV_LOCK,
     Q_GRANT_UPSERT,
     Q_GRANTS,
     Q_COUNT
@@ -100,6 +104,7 @@ typedef struct mdb {
     int in_tx;                     /* inside mdb_tx: nested units join it */
     int force_row_at_a_time;       /* tests: use the fallback for batches */
     unsigned rng;                  /* jitter state */
+    struct mdb_asg_cache *asg;     /* assignment values seen (store_mariadb_asg.c) */
 } mdb;
 
 /* Parameter bindings for one execution. */
@@ -180,6 +185,21 @@ void mdb_batch_null(mdb_batch *b, unsigned col);
 void mdb_batch_next_row(mdb_batch *b); /* the row being set is complete */
 /* Execute q over the b->n complete rows, then empty the batch. */
 int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b);
+
+/* An assignment value (sql/migrations/006_assignments.sql); NULL or ""
+ * means none. */
+typedef struct mdb_asg {
+    const char *owner_account_id, *customer_id, *asset_id, *reseller_id, *rule_id;
+    int unmapped;
+} mdb_asg;
+
+/* The id of value v, adding the value when it is new, in the current unit. */
+int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id);
+/* The value of id; its strings stay valid until the cache is forgotten. */
+int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out);
+/* Forget the cache (after a unit of work that did not commit); free it. */
+void mdb_asg_forget(mdb *st);
+void mdb_asg_free(mdb *st);
 
 /* The store's operations (store_mariadb_credit.c, store_mariadb_migrate.c,
  * store_mariadb_pull.c). */

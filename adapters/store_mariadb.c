@@ -20,11 +20,12 @@
 #include "mdb.h"
 
 #define CREDIT_COLS \
-    "seq, period, payer_account_id, usage_account_id, credit_key, product_code, currency, " \
-    "revision, adjusts, description, credit_type, billing_entity, legal_entity, invoice_id, " \
-    "first_usage, last_usage, issue_date, line_count, amount, status, version, unmapped, " \
-    "customer_id, asset_id, reseller_id, rule_id, usage_file_id, processing_date, " \
-    "created_at, updated_at, owner_account_id, COALESCE(outbox_id, 0)"
+    "c.seq, c.period, c.payer_account_id, c.usage_account_id, c.credit_key, c.product_code, " \
+    "c.currency, c.revision, c.adjusts, c.description, c.credit_type, c.billing_entity, " \
+    "c.legal_entity, c.invoice_id, c.first_usage, c.last_usage, c.issue_date, c.line_count, " \
+    "c.amount, c.status, c.version, a.unmapped, a.customer_id, a.asset_id, a.reseller_id, " \
+    "a.rule_id, c.usage_file_id, c.processing_date, c.created_at, c.updated_at, " \
+    "a.owner_account_id, COALESCE(c.outbox_id, 0)"
 
 static const char *const sql_text[Q_COUNT] = {
     [Q_MIG_LIST] = "SELECT version, checksum FROM schema_migrations ORDER BY version",
@@ -34,9 +35,10 @@ static const char *const sql_text[Q_COUNT] = {
         "INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key, "
         "product_code, currency, revision, adjusts, description, credit_type, billing_entity, "
         "legal_entity, invoice_id, first_usage, last_usage, issue_date, line_count, amount, "
-        "status, unmapped) "
+        "status, assignment_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING_ASSIGN', ?)",
-    [Q_CREDIT_GET] = "SELECT " CREDIT_COLS " FROM credits WHERE seq = ?",
+    [Q_CREDIT_GET] = "SELECT " CREDIT_COLS " FROM credits c "
+                     "JOIN assignments a ON a.id = c.assignment_id WHERE c.seq = ?",
     [Q_CREDIT_LOCK] = "SELECT status, version FROM credits WHERE seq = ? FOR UPDATE",
     [Q_CREDIT_SET_STATE] =
         "UPDATE credits SET status = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
@@ -91,7 +93,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_RULES_ALL] =
         "SELECT id, name, created, match_kind, match_text, definition FROM rules ORDER BY id",
     [Q_PENDING] =
-        "SELECT seq, version, unmapped, usage_account_id, owner_account_id, currency, "
+        "SELECT seq, version, assignment_id, usage_account_id, currency, "
         "credit_type, product_code, description, amount FROM credits "
         "WHERE period = ? AND status = 'PENDING_ASSIGN' ORDER BY seq FOR UPDATE",
     [Q_SPLITS_INSERT] =
@@ -102,14 +104,22 @@ static const char *const sql_text[Q_COUNT] = {
         "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
     [Q_PERIOD_GET] = "SELECT closed_by, closed_at FROM periods WHERE period = ?",
     [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
+    /* the credits are locked first, alone: a locking read of the join
+     * would lock shared assignment rows exclusively */
+    [Q_INV_LOCK] =
+        "SELECT seq FROM credits "
+        "WHERE period = ? AND status = 'ASSIGNED' AND outbox_id IS NULL FOR UPDATE",
     [Q_INV_LINES] =
         "SELECT c.seq, COALESCE(s.line_no, 0), COALESCE(s.target, 'retained'), "
-        "COALESCE(s.amount_minor, 0), COALESCE(c.reseller_id, ''), c.currency, "
-        "COALESCE(s.customer_id, c.customer_id, ''), COALESCE(s.asset_id, c.asset_id, '') "
-        "FROM credits c LEFT JOIN credit_splits s ON s.seq = c.seq AND s.target <> 'retained' "
+        "COALESCE(s.amount_minor, 0), a.reseller_id, c.currency, "
+        "COALESCE(s.customer_id, NULLIF(a.customer_id, '') COLLATE utf8mb4_bin, ''), "
+        "COALESCE(s.asset_id, NULLIF(a.asset_id, '') COLLATE utf8mb4_bin, '') "
+        "FROM credits c JOIN assignments a ON a.id = c.assignment_id "
+        "LEFT JOIN credit_splits s ON s.seq = c.seq AND s.target <> 'retained' "
         "AND s.amount_minor <> 0 "
         "WHERE c.period = ? AND c.status = 'ASSIGNED' AND c.outbox_id IS NULL "
-        "ORDER BY c.reseller_id, c.currency, c.customer_id, c.seq, s.line_no FOR UPDATE",
+        "ORDER BY a.reseller_id, c.currency, a.customer_id, c.seq, s.line_no "
+        "LOCK IN SHARE MODE",
     [Q_OB_FILE_COUNT] =
         "SELECT COUNT(*) FROM usage_files WHERE period = ? AND reseller_id = ? AND currency = ?",
     [Q_OB_FILE_INSERT] =
@@ -197,36 +207,40 @@ static const char *const sql_text[Q_COUNT] = {
     /* assignment, set-based: a batch goes into a temporary table, then one
      * statement each writes the events, drops replaced lines and updates */
     [Q_SPLITS_OF_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
+    /* one chunk of an assignment: what each credit goes to, in memory */
     [Q_ATMP_CREATE] =
         "CREATE TEMPORARY TABLE IF NOT EXISTS assign_batch ("
         " seq BIGINT UNSIGNED NOT NULL PRIMARY KEY, expect_version BIGINT UNSIGNED NOT NULL,"
-        " from_state VARCHAR(16) NOT NULL, to_state VARCHAR(16) NOT NULL,"
-        " kind VARCHAR(16) NOT NULL, unmapped TINYINT NOT NULL,"
-        " customer_id VARCHAR(128) NULL, asset_id VARCHAR(128) NULL, reseller_id VARCHAR(128) NULL,"
-        " rule_id VARCHAR(64) NULL, owner_account_id CHAR(12) NULL, note VARCHAR(2000) NULL,"
-        " detail TEXT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        " from_state ENUM('PENDING_ASSIGN','ASSIGNED','PROCESSING','PROCESSED') NOT NULL,"
+        " to_state ENUM('PENDING_ASSIGN','ASSIGNED','PROCESSING','PROCESSED') NOT NULL,"
+        " assignment_id BIGINT UNSIGNED NOT NULL) ENGINE=MEMORY",
     [Q_ATMP_CLEAR] = "DELETE FROM assign_batch",
     [Q_ATMP_INSERT] =
-        "INSERT INTO assign_batch (seq, expect_version, from_state, to_state, kind, unmapped, "
-        "customer_id, asset_id, reseller_id, rule_id, owner_account_id, note, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_ATMP_EVENTS] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note, detail) "
-        "SELECT t.seq, t.kind, t.from_state, t.to_state, t.expect_version, t.expect_version + 1, "
-        "?, ?, ?, t.note, t.detail FROM assign_batch t JOIN credits c ON c.seq = t.seq "
+        "INSERT INTO assign_batch (seq, expect_version, from_state, to_state, assignment_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+    [Q_ATMP_UPDATE] =
+        "UPDATE credits c JOIN assign_batch t ON c.seq = t.seq "
         "AND c.version = t.expect_version AND c.status = t.from_state AND c.outbox_id IS NULL "
-        "ORDER BY t.seq",
+        "SET c.status = t.to_state, c.version = c.version + 1, "
+        "c.assignment_id = t.assignment_id, c.updated_at = CURRENT_TIMESTAMP(6) "
+        "WHERE c.seq BETWEEN ? AND ?",
     [Q_ATMP_SPLITS_DELETE] =
         "DELETE s FROM credit_splits s JOIN assign_batch t ON s.seq = t.seq "
         "WHERE t.from_state <> 'PENDING_ASSIGN'",
-    [Q_ATMP_UPDATE] =
-        "UPDATE credits c JOIN assign_batch t ON c.seq = t.seq AND c.version = t.expect_version "
-        "AND c.status = t.from_state AND c.outbox_id IS NULL "
-        "SET c.status = t.to_state, c.version = c.version + 1, c.unmapped = t.unmapped, "
-        "c.customer_id = t.customer_id, c.asset_id = t.asset_id, c.reseller_id = t.reseller_id, "
-        "c.rule_id = t.rule_id, c.owner_account_id = COALESCE(t.owner_account_id, "
-        "c.owner_account_id), c.updated_at = CURRENT_TIMESTAMP(6)",
+    [Q_ASSIGN_EVENT] =
+        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "assignment_id, actor_role, actor_id, actor_reseller, note, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_ASG_FIND] =
+        "SELECT id FROM assignments WHERE owner_account_id = ? AND customer_id = ? "
+        "AND asset_id = ? AND reseller_id = ? AND rule_id = ? AND unmapped = ? "
+        "LOCK IN SHARE MODE",
+    [Q_ASG_ADD] =
+        "INSERT INTO assignments (owner_account_id, customer_id, asset_id, reseller_id, "
+        "rule_id, unmapped) VALUES (?, ?, ?, ?, ?, ?)",
+    [Q_ASG_GET] =
+        "SELECT owner_account_id, customer_id, asset_id, reseller_id, rule_id, unmapped "
+        "FROM assignments WHERE id = ? LOCK IN SHARE MODE",
     [Q_GRANT_UPSERT] =
         "INSERT INTO credit_grants (credit_id, payer_account_id, account_id, credit_type, "
         "description, initial_amount, remaining_amount, currency, start_date, expiry_date, "
@@ -676,6 +690,7 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
         }
         if (rc == 0)
             return 0;
+        mdb_asg_forget(st); /* it may name rows the rollback removed */
         if (st->conn && !(st->last_errno == CR_SERVER_GONE_ERROR ||
                           st->last_errno == CR_SERVER_LOST))
             mysql_rollback(st->conn);
@@ -707,6 +722,7 @@ static void mdb_close(awc_store *s)
     if (!st)
         return;
     disconnect(st);
+    mdb_asg_free(st);
     if (st->password) {
         explicit_bzero(st->password, strlen(st->password));
         awc_free(st->password);

@@ -308,7 +308,8 @@ static int do_pending(mdb *st, void *arg)
     pending_ctx *x = arg;
     awc_pending *p = awc_malloc(sizeof(*p));
     char amount[64];
-    int64_t unmapped = 0;
+    uint64_t asg = 0;
+    mdb_asg v;
     mdb_params prm;
     mdb_result r;
     int rc;
@@ -322,9 +323,8 @@ static int do_pending(mdb *st, void *arg)
         mdb_r_init(&r);
         mdb_r_u64(&r, &p->seq);
         mdb_r_i64(&r, &p->version);
-        mdb_r_i64(&r, &unmapped);
+        mdb_r_u64(&r, &asg);
         mdb_r_str(&r, p->usage_account_id, sizeof(p->usage_account_id));
-        mdb_r_str(&r, p->owner_account_id, sizeof(p->owner_account_id));
         mdb_r_str(&r, p->currency, sizeof(p->currency));
         mdb_r_str(&r, p->credit_type, sizeof(p->credit_type));
         mdb_r_str(&r, p->product_code, sizeof(p->product_code));
@@ -332,12 +332,15 @@ static int do_pending(mdb *st, void *arg)
         mdb_r_str(&r, amount, sizeof(amount));
         rc = mdb_bind_result(st, Q_PENDING, &r);
     }
-    /* the whole set first: the callback may not run statements mid-fetch */
+    /* the whole set first: the callback, and the look-up of assignment
+     * values, may run statements while the rows are read */
     if (rc == 0 && mysql_stmt_store_result(st->stmt[Q_PENDING]))
         rc = mdb_stmt_fail(st, st->stmt[Q_PENDING], "store result");
     while (rc == 0 && (rc = mdb_fetch(st, Q_PENDING, &r)) == 1) {
-        rc = 0;
-        p->unmapped = (int)unmapped;
+        if ((rc = mdb_asg_get(st, asg, &v)) != 0)
+            break;
+        snprintf(p->owner_account_id, sizeof(p->owner_account_id), "%s", v.owner_account_id);
+        p->unmapped = v.unmapped;
         if (awc_money_parse(&p->amount, amount, strlen(amount)) != 0) {
             rc = awc_error_prefix(AWC_EDB, "database: credit %llu", (unsigned long long)p->seq);
             break;
@@ -359,6 +362,10 @@ int mdb_credits_pending(awc_store *s, const char *period,
 
 /* ---- assignment ------------------------------------------------------------------ */
 
+/* Per credit: its assignment id, then three set-based statements per chunk
+ * (the credits rewritten in place from an in-memory table, their events,
+ * their split lines) and one more when a chunk replaces earlier lines. */
+
 typedef struct assign_ctx {
     const awc_assignment *a;
     size_t n;
@@ -366,8 +373,11 @@ typedef struct assign_ctx {
 } assign_ctx;
 
 static const enum mdb_col batch_cols[] = {
-    MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_STR,
-    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_U64,
+};
+static const enum mdb_col event_cols[] = {
+    MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_I64,
+    MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
 };
 static const enum mdb_col split_cols[] = {
     MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
@@ -388,24 +398,6 @@ static const char *split_kind_name(awc_split_kind k)
 static const char *or_null(const char *s)
 {
     return (s && *s) ? s : NULL;
-}
-
-static void add_batch_row(mdb_batch *b, const awc_assignment *a)
-{
-    mdb_batch_num(b, 0, (int64_t)a->seq);
-    mdb_batch_num(b, 1, a->expect_version);
-    mdb_batch_str(b, 2, awc_state_name(a->from));
-    mdb_batch_str(b, 3, awc_state_name(a->to));
-    mdb_batch_str(b, 4, awc_event_name(a->kind));
-    mdb_batch_num(b, 5, a->unmapped);
-    mdb_batch_str(b, 6, or_null(a->customer_id));
-    mdb_batch_str(b, 7, or_null(a->asset_id));
-    mdb_batch_str(b, 8, or_null(a->reseller_id));
-    mdb_batch_str(b, 9, or_null(a->rule_id));
-    mdb_batch_str(b, 10, or_null(a->owner_account_id));
-    mdb_batch_str(b, 11, or_null(a->note));
-    mdb_batch_str(b, 12, or_null(a->detail));
-    mdb_batch_next_row(b);
 }
 
 static void add_lines(mdb_batch *b, const awc_assignment *a)
@@ -454,63 +446,103 @@ int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n)
     return rc;
 }
 
-/* One chunk of at most BATCH_ROWS assignments, set-based. */
-static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_actor *actor,
-                       mdb_batch *bb, mdb_batch *lb)
+typedef struct chunk_bufs {
+    mdb_batch credits, events, lines;
+} chunk_bufs;
+
+/* The rows of one assignment into the three batches. */
+static int add_assignment(mdb *st, chunk_bufs *cb, const awc_assignment *a,
+                          const awc_actor *actor)
 {
-    mdb_params p;
+    mdb_asg v = { a->owner_account_id, a->customer_id, a->asset_id, a->reseller_id,
+                  a->rule_id, a->unmapped };
+    uint64_t id;
     int rc;
 
-    if ((rc = mdb_exec(st, Q_ATMP_CLEAR, NULL)) != 0)
+    if (a->nlines > MAX_LINES_PER_CREDIT)
+        return awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
+                             MAX_LINES_PER_CREDIT);
+    if ((rc = mdb_asg_id(st, &v, &id)) != 0)
         return rc;
+    mdb_batch_num(&cb->credits, 0, (int64_t)a->seq);
+    mdb_batch_num(&cb->credits, 1, a->expect_version);
+    mdb_batch_str(&cb->credits, 2, awc_state_name(a->from));
+    mdb_batch_str(&cb->credits, 3, awc_state_name(a->to));
+    mdb_batch_num(&cb->credits, 4, (int64_t)id);
+    mdb_batch_next_row(&cb->credits);
+
+    mdb_batch_num(&cb->events, 0, (int64_t)a->seq);
+    mdb_batch_str(&cb->events, 1, awc_event_name(a->kind));
+    mdb_batch_str(&cb->events, 2, awc_state_name(a->from));
+    mdb_batch_str(&cb->events, 3, awc_state_name(a->to));
+    mdb_batch_num(&cb->events, 4, a->expect_version);
+    mdb_batch_num(&cb->events, 5, a->expect_version + 1);
+    mdb_batch_num(&cb->events, 6, (int64_t)id);
+    mdb_batch_str(&cb->events, 7, mdb_role_name(actor->role));
+    mdb_batch_str(&cb->events, 8, actor->id ? actor->id : "");
+    mdb_batch_str(&cb->events, 9, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
+    mdb_batch_str(&cb->events, 10, or_null(a->note));
+    mdb_batch_str(&cb->events, 11, or_null(a->detail));
+    mdb_batch_next_row(&cb->events);
+
+    add_lines(&cb->lines, a);
+    return 0;
+}
+
+/* One chunk of at most BATCH_ROWS assignments, set-based. */
+static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_actor *actor,
+                       chunk_bufs *cb)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    int replaces = 0, rc;
+    mdb_params p;
+
     for (size_t i = 0; i < n; i++) {
-        if (a[i].nlines > MAX_LINES_PER_CREDIT)
-            return awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
-                                 MAX_LINES_PER_CREDIT);
-        add_batch_row(bb, &a[i]);
-        add_lines(lb, &a[i]);
+        if ((rc = add_assignment(st, cb, &a[i], actor)) != 0)
+            return rc;
+        replaces |= a[i].from != AWC_PENDING_ASSIGN;
+        lo = a[i].seq < lo ? a[i].seq : lo;
+        hi = a[i].seq > hi ? a[i].seq : hi;
     }
-    if ((rc = mdb_batch_exec(st, Q_ATMP_INSERT, bb)) != 0)
+    if ((rc = mdb_exec(st, Q_ATMP_CLEAR, NULL)) != 0 ||
+        (rc = mdb_batch_exec(st, Q_ATMP_INSERT, &cb->credits)) != 0)
         return rc;
-    /* the events first: they are written only for credits still at the
-     * expected state and version, and must be all of them */
+    /* every credit still at the state and version the caller saw, or none */
     mdb_p_init(&p);
-    mdb_p_str(&p, mdb_role_name(actor->role));
-    mdb_p_str(&p, actor->id ? actor->id : "");
-    mdb_p_str(&p, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
-    if ((rc = mdb_exec(st, Q_ATMP_EVENTS, &p)) != 0)
-        return rc;
-    if (mdb_affected(st, Q_ATMP_EVENTS) != n)
-        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
-                                            "nothing was assigned, run it again");
-    if ((rc = mdb_exec(st, Q_ATMP_SPLITS_DELETE, NULL)) != 0 ||
-        (rc = mdb_exec(st, Q_ATMP_UPDATE, NULL)) != 0)
+    mdb_p_u64(&p, &lo);
+    mdb_p_u64(&p, &hi);
+    if ((rc = mdb_exec(st, Q_ATMP_UPDATE, &p)) != 0)
         return rc;
     if (mdb_affected(st, Q_ATMP_UPDATE) != n)
         return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
                                             "nothing was assigned, run it again");
-    return mdb_batch_exec(st, Q_SPLITS_INSERT, lb);
+    if ((rc = mdb_batch_exec(st, Q_ASSIGN_EVENT, &cb->events)) != 0)
+        return rc;
+    if (replaces && (rc = mdb_exec(st, Q_ATMP_SPLITS_DELETE, NULL)) != 0)
+        return rc;
+    return cb->lines.n ? mdb_batch_exec(st, Q_SPLITS_INSERT, &cb->lines) : 0;
 }
 
 static int do_assign(mdb *st, void *arg)
 {
     assign_ctx *x = arg;
-    mdb_batch bb, lb;
+    chunk_bufs cb;
     int rc;
 
-    memset(&bb, 0, sizeof(bb));
-    memset(&lb, 0, sizeof(lb));
+    memset(&cb, 0, sizeof(cb));
     if ((rc = mdb_exec(st, Q_ATMP_CREATE, NULL)) != 0 ||
-        (rc = mdb_batch_init(&bb, BATCH_ROWS, 13, batch_cols)) != 0 ||
-        (rc = mdb_batch_init(&lb, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0)
+        (rc = mdb_batch_init(&cb.credits, BATCH_ROWS, 5, batch_cols)) != 0 ||
+        (rc = mdb_batch_init(&cb.events, BATCH_ROWS, 12, event_cols)) != 0 ||
+        (rc = mdb_batch_init(&cb.lines, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0)
         goto out;
     for (size_t at = 0; at < x->n && rc == 0; at += BATCH_ROWS) {
         size_t k = x->n - at < BATCH_ROWS ? x->n - at : BATCH_ROWS;
-        rc = apply_chunk(st, x->a + at, k, x->actor, &bb, &lb);
+        rc = apply_chunk(st, x->a + at, k, x->actor, &cb);
     }
 out:
-    mdb_batch_free(&bb);
-    mdb_batch_free(&lb);
+    mdb_batch_free(&cb.credits);
+    mdb_batch_free(&cb.events);
+    mdb_batch_free(&cb.lines);
     return rc;
 }
 

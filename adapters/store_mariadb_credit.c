@@ -99,13 +99,16 @@ static int do_insert(mdb *st, void *arg)
     insert_ctx *x = arg;
     awc_credit *c = x->c;
     char amount[AWC_MONEY_BUFSZ];
-    int64_t revision = c->revision, unmapped = c->unmapped;
+    int64_t revision = c->revision;
+    mdb_asg v = { c->owner_account_id, c->customer_id, c->asset_id, c->reseller_id,
+                  c->rule_id, c->unmapped };
+    uint64_t asg = 0;
     mdb_params p;
     int rc;
 
     if (awc_money_format(amount, sizeof(amount), c->amount) < 0)
         return AWC_EOVERFLOW;
-    if ((rc = next_seq(st, &x->seq)) != 0)
+    if ((rc = mdb_asg_id(st, &v, &asg)) != 0 || (rc = next_seq(st, &x->seq)) != 0)
         return rc;
     mdb_p_init(&p);
     mdb_p_u64(&p, &x->seq);
@@ -127,7 +130,7 @@ static int do_insert(mdb *st, void *arg)
     mdb_p_str_or_null(&p, c->issue_date);
     mdb_p_i64(&p, &c->line_count);
     mdb_p_str(&p, amount);
-    mdb_p_i64(&p, &unmapped);
+    mdb_p_u64(&p, &asg);
     if ((rc = mdb_exec(st, Q_CREDIT_INSERT, &p)) != 0)
         return rc;
     return mdb_event_insert(st, x->seq, AWC_EV_CREATE, AWC_STATE_NONE, AWC_PENDING_ASSIGN, 0, 1,

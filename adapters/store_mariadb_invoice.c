@@ -50,6 +50,9 @@ static int do_lines(mdb *st, void *arg)
     memset(&l, 0, sizeof(l));
     mdb_p_init(&p);
     mdb_p_str(&p, x->period);
+    if ((rc = mdb_exec(st, Q_INV_LOCK, &p)) != 0)
+        return rc;
+    mdb_done(st, Q_INV_LOCK);
     if ((rc = mdb_exec(st, Q_INV_LINES, &p)) != 0)
         return rc;
     mdb_r_init(&r);

@@ -49,15 +49,15 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "SELECT c.seq, c.period, c.payer_account_id, c.usage_account_id, c.credit_key, " \
     "c.product_code, c.currency, c.revision, c.adjusts, c.description, c.credit_type, " \
     "c.billing_entity, c.legal_entity, c.invoice_id, c.first_usage, c.last_usage, " \
-    "c.issue_date, c.line_count, c.amount, c.status, c.version, c.unmapped, c.customer_id, " \
-    "c.asset_id, c.reseller_id, c.rule_id, c.usage_file_id, c.processing_date, " \
-    "c.created_at, c.updated_at, c.owner_account_id, " \
+    "c.issue_date, c.line_count, c.amount, c.status, c.version, a.unmapped, a.customer_id, " \
+    "a.asset_id, a.reseller_id, a.rule_id, c.usage_file_id, c.processing_date, " \
+    "c.created_at, c.updated_at, a.owner_account_id, " \
     "(SELECT CONCAT(COUNT(*), ',', " \
     "COALESCE(SUM(IF(s.target <> 'retained', s.amount_minor, 0)), 0), ',', " \
     "COALESCE(SUM(IF(s.target = 'retained', s.amount_minor, 0)), 0), ',', " \
     "COALESCE(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), '')) " \
     "FROM credit_splits s WHERE s.seq = c.seq) " \
-    "FROM credits c "
+    "FROM credits c JOIN assignments a ON a.id = c.assignment_id "
 
 /* The description filter: a case-insensitive substring.  The column is
  * utf8mb4_bin, so both sides are lowered (LOWER uses the utf8mb4 case
@@ -70,18 +70,18 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "ELSE 31 END) & 1 = 1) " \
     "AND (? IS NULL OR c.period >= ?) " \
     "AND (? IS NULL OR c.period <= ?) " \
-    "AND (? IS NULL OR c.customer_id = ?) " \
-    "AND (? IS NULL OR c.reseller_id = ?) " \
-    "AND (? IS NULL OR c.asset_id = ?) " \
+    "AND (? IS NULL OR a.customer_id = NULLIF(?, '')) " \
+    "AND (? IS NULL OR a.reseller_id = NULLIF(?, '')) " \
+    "AND (? IS NULL OR a.asset_id = NULLIF(?, '')) " \
     "AND (? IS NULL OR c.usage_account_id = ? OR c.payer_account_id = ?) " \
     "AND (? IS NULL OR c.seq = ?) " \
     "AND (? IS NULL OR LOWER(c.description) LIKE CONCAT('%', LOWER(?), '%')) " \
     "AND (? IS NULL OR c.credit_type = ?) " \
     "AND (? IS NULL OR c.amount >= CAST(? AS DECIMAL(30,10))) " \
     "AND (? IS NULL OR c.amount <= CAST(? AS DECIMAL(30,10))) " \
-    "AND (? IS NULL OR c.rule_id = ?) " \
-    "AND (? IS NULL OR c.unmapped = 1) " \
-    "AND (? IS NULL OR c.reseller_id = ?) "
+    "AND (? IS NULL OR a.rule_id = NULLIF(?, '')) " \
+    "AND (? IS NULL OR a.unmapped = 1) " \
+    "AND (? IS NULL OR a.reseller_id = NULLIF(?, '')) "
 
 #define Q_LIMIT " LIMIT ? OFFSET ?"
 
@@ -93,8 +93,8 @@ static const char *const order_key[] = {
     [AWC_SORT_PERIOD] = "c.period",
     [AWC_SORT_AMOUNT] = "c.amount",
     [AWC_SORT_STATUS] = "c.status",
-    [AWC_SORT_CUSTOMER] = "c.customer_id",
-    [AWC_SORT_RESELLER] = "c.reseller_id",
+    [AWC_SORT_CUSTOMER] = "a.customer_id",
+    [AWC_SORT_RESELLER] = "a.reseller_id",
     [AWC_SORT_ACCOUNT] = "c.usage_account_id",
     [AWC_SORT_UPDATED] = "c.updated_at",
     [AWC_SORT_TYPE] = "c.credit_type",

@@ -243,7 +243,7 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
     as.asset_id = owner.asset_id;
     as.reseller_id = owner.reseller_id;
     as.rule_id = "manual";
-    as.owner_account_id = a->account; /* NULL keeps an earlier reassignment */
+    as.owner_account_id = a->account ? a->account : s->cr.owner_account_id;
     as.lines = s->after.l;
     as.nlines = s->after.n;
     as.note = a->note;
@@ -294,6 +294,7 @@ static int do_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a,
     as.customer_id = s->cr.customer_id;
     as.asset_id = s->cr.asset_id;
     as.reseller_id = s->cr.reseller_id;
+    as.owner_account_id = s->cr.owner_account_id;
     as.note = a->note;
     as.detail = s->detail;
     rc = st->ops->assign_apply(st, &as, 1, c->actor);

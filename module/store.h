@@ -184,9 +184,9 @@ typedef struct awc_assignment {
     awc_state from, to;
     awc_event_kind kind;
     int unmapped;
-    const char *customer_id, *asset_id, *reseller_id; /* NULL = SQL NULL */
+    const char *customer_id, *asset_id, *reseller_id; /* NULL or "" = none */
     const char *rule_id;
-    const char *owner_account_id;  /* NULL = keep the current one */
+    const char *owner_account_id;  /* the account it is moved to; NULL = none */
     const awc_split_line *lines;
     size_t nlines;
     const char *note;

@@ -34,11 +34,7 @@ run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; 
 
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB CHARACTER SET utf8mb4" || exit 1
 mkdir -p "$SPOOL"
-cat > "$TMP/awscredit.ini" <<EOF
-[db]
-socket = $SOCKET
-user = root
-database = $DB
+{ db_ini "$DB"; cat <<EOF
 [assign]
 default = customer:100
 [invoicing]
@@ -46,6 +42,7 @@ adapter = spool
 spool_dir = $SPOOL
 item_mpn = AWS-CREDIT
 EOF
+} > "$TMP/awscredit.ini"
 
 # The month: five credits of two payers, one account without an owner.
 cat > "$TMP/cur.csv" <<'EOF'
@@ -102,11 +99,11 @@ MAP=$(sql "SELECT seq FROM credits WHERE credit_key='10000000001'")
 PROMO=$(sql "SELECT seq FROM credits WHERE credit_key='10000000002'")
 EDP=$(sql "SELECT seq FROM credits WHERE credit_key='10000000003'")
 UNM=$(sql "SELECT seq FROM credits WHERE credit_key='10000000009'")
-check "$(sql "SELECT rule_id FROM credits WHERE seq=$MAP") = R-MAP" "assign: the MAP credit by its description rule"
-check "$(sql "SELECT rule_id FROM credits WHERE seq=$PROMO") = default" "assign: no rule matches, the default applies"
-check "$(sql "SELECT CONCAT(customer_id,'/',reseller_id,'/',rule_id) FROM credits WHERE seq=$EDP") = C-3/R-2/R-ALL-R2" \
+check "$(sql "SELECT rule_id FROM credit_view WHERE seq=$MAP") = R-MAP" "assign: the MAP credit by its description rule"
+check "$(sql "SELECT rule_id FROM credit_view WHERE seq=$PROMO") = default" "assign: no rule matches, the default applies"
+check "$(sql "SELECT CONCAT(customer_id,'/',reseller_id,'/',rule_id) FROM credit_view WHERE seq=$EDP") = C-3/R-2/R-ALL-R2" \
     "assign: ownership on the period's first day (the account moved on 10-01)"
-check "$(sql "SELECT CONCAT(status,unmapped) FROM credits WHERE seq=$UNM") = PENDING_ASSIGN1" "assign: no owner: pending, flagged unmapped"
+check "$(sql "SELECT CONCAT(status,unmapped) FROM credit_view WHERE seq=$UNM") = PENDING_ASSIGN1" "assign: no owner: pending, flagged unmapped"
 # MAP -100.005 -> -100.01 (half away from zero); 80 % = -80.01 (largest remainder), 15 % = -15.00, retained -5.00
 got=$(sql "SELECT GROUP_CONCAT(target,':',amount_minor ORDER BY line_no) FROM credit_splits WHERE seq=$MAP")
 check "$got = customer:-8001,reseller:-1500,retained:-500" "splits: exact, largest remainder, retained shown ($got)"
@@ -215,7 +212,7 @@ printf 'rejected\nasset AS-1004 is suspended\n' > "$SPOOL/acks/$uf_rej.status"
 run reconcile
 check "$rc = 0" "reconcile"
 check "$(sql "SELECT COUNT(*) FROM credits WHERE usage_file_id='$uf_closed' AND status<>'PROCESSED'") = 0" "reconcile: closed file's credits PROCESSED"
-check "$(sql "SELECT status FROM credits WHERE seq=(SELECT seq FROM credits WHERE currency='EUR' AND customer_id='C-4' AND revision=0)") = ASSIGNED" \
+check "$(sql "SELECT status FROM credits WHERE seq=(SELECT seq FROM credit_view WHERE currency='EUR' AND customer_id='C-4' AND revision=0)") = ASSIGNED" \
     "reconcile: rejected file's credits back to ASSIGNED"
 check "$(sql "SELECT COUNT(*) FROM credit_events WHERE kind='reject' AND note LIKE '%AS-1004 is suspended%'") -ge 1" "reconcile: the rejection note is in the event"
 

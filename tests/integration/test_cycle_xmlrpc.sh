@@ -48,11 +48,7 @@ PORT=$(sed -n 's/^PORT //p' "$TMP/fake.out")
 [ -n "$PORT" ] || { echo "not ok 1 - the fake platform did not start"; cat "$TMP/fake.err"; exit 1; }
 
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
-cat > "$TMP/awscredit.ini" <<EOF
-[db]
-socket = $SOCKET
-user = root
-database = $DB
+{ db_ini "$DB"; cat <<EOF
 [assign]
 default = customer:70,reseller:20
 [invoicing]
@@ -61,6 +57,7 @@ url = http://127.0.0.1:$PORT/RPC2
 item_mpn = AWS-CREDIT
 timeout = 5
 EOF
+} > "$TMP/awscredit.ini"
 cat > "$TMP/accounts.csv" <<'EOF'
 account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to
 222222222222,C-1,AS-1001,R-1,Acme,North,2026-01-01,

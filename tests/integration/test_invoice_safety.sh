@@ -27,11 +27,7 @@ trap cleanup EXIT
 sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
 run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
 config() { # ADAPTER
-    cat > "$TMP/awscredit.ini" <<EOF
-[db]
-socket = $SOCKET
-user = root
-database = $DB
+    { db_ini "$DB"; cat <<EOF
 [assign]
 default = customer:100
 [invoicing]
@@ -40,6 +36,7 @@ spool_dir = $TMP/spool
 url = http://127.0.0.1:9/RPC2
 timeout = 2
 EOF
+    } > "$TMP/awscredit.ini"
 }
 
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1

@@ -153,11 +153,18 @@ static void seed_all(void)
         snprintf(unm, sizeof(unm), "%d", s->unmapped);
         snprintf(secs, sizeof(secs), "%zu", (i * 7) % NSEEDS);
         snprintf(seqt, sizeof(seqt), "%llu", (unsigned long long)s->seq);
+        const char *val[] = { s->customer, s->asset, s->reseller, s->rule, unm };
         const char *up[] = { s->status, s->customer, s->asset, s->reseller, s->rule, unm,
                              s->usage_file, s->processing_date, secs, seqt };
         assert_int_equal(testdb_execp(&db,
-                         "UPDATE credits SET status = ?, customer_id = ?, asset_id = ?, "
-                         "reseller_id = ?, rule_id = ?, unmapped = ?, usage_file_id = ?, "
+                         "INSERT IGNORE INTO assignments (customer_id, asset_id, reseller_id, "
+                         "rule_id, unmapped) VALUES (COALESCE(?, ''), COALESCE(?, ''), "
+                         "COALESCE(?, ''), COALESCE(?, ''), ?)", val, 5), 0);
+        assert_int_equal(testdb_execp(&db,
+                         "UPDATE credits SET status = ?, assignment_id = (SELECT id FROM "
+                         "assignments WHERE owner_account_id = '' AND customer_id = COALESCE(?, '') "
+                         "AND asset_id = COALESCE(?, '') AND reseller_id = COALESCE(?, '') "
+                         "AND rule_id = COALESCE(?, '') AND unmapped = ?), usage_file_id = ?, "
                          "processing_date = ?, "
                          "updated_at = '2026-07-01 10:00:00' + INTERVAL ? SECOND WHERE seq = ?",
                          up, 10), 0);
@@ -1083,7 +1090,7 @@ static const char *const db_export_sql =
     "IFNULL(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), ''), "
     "IFNULL(c.processing_date, ''), IFNULL(c.issue_date, ''), "
     "DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%sZ') "
-    "FROM credits c LEFT JOIN credit_splits s ON s.seq = c.seq "
+    "FROM credit_view c LEFT JOIN credit_splits s ON s.seq = c.seq "
     "WHERE c.period BETWEEN '2026-01' AND '2026-06' GROUP BY c.seq ORDER BY c.seq";
 
 /* python3's csv module reads the same bytes to the same cells. */
@@ -1479,10 +1486,16 @@ static void test_stream_50k_rows(void **state)
 
     snprintf(sql, sizeof(sql),
              "INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key, "
-             "product_code, currency, description, amount, status, customer_id, reseller_id) "
+             "product_code, currency, description, amount, status, assignment_id) "
              "SELECT %d + seq, '2030-01', '555555555555', '666666666666', "
              "CONCAT('bulk ', seq), 'AmazonEC2', 'USD', CONCAT('bulk credit, number ', seq), "
-             "-seq / 100, 'ASSIGNED', 'C-BULK', 'R-BULK' FROM seq_1_to_%d", BULK_BASE, BULK);
+             "-seq / 100, 'ASSIGNED', @bulk FROM seq_1_to_%d", BULK_BASE, BULK);
+    assert_int_equal(testdb_exec(&db, "INSERT IGNORE INTO assignments (customer_id, reseller_id) "
+                                      "VALUES ('C-BULK', 'R-BULK')"), 0);
+    assert_int_equal(testdb_exec(&db, "SET @bulk = (SELECT id FROM assignments WHERE "
+                                      "customer_id = 'C-BULK' AND reseller_id = 'R-BULK' AND "
+                                      "asset_id = '' AND owner_account_id = '' AND rule_id = '' "
+                                      "AND unmapped = 0)"), 0);
     assert_int_equal(testdb_exec(&db, sql), 0);
     snprintf(sql, sizeof(sql),
              "INSERT INTO credit_splits (seq, line_no, target, amount_minor) "

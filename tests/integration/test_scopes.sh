@@ -45,11 +45,7 @@ ok() { n=$((n + 1)); if [ $1 ]; then echo "ok $n - $2"; else failed=$((failed + 
 
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
 mkdir -p "$TMP/spool"
-cat > "$TMP/awscredit.ini" <<EOF
-[db]
-socket = $SOCKET
-user = root
-database = $DB
+{ db_ini "$DB"; cat <<EOF
 [assign]
 default = customer:100
 [invoicing]
@@ -58,6 +54,7 @@ spool_dir = $TMP/spool
 [cur]
 path = $TMP/cur.csv
 EOF
+} > "$TMP/awscredit.ini"
 cat > "$TMP/accounts.csv" <<'EOF'
 account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to
 222222222222,C-1,AS-1,R-1,Acme,North,2026-01-01,

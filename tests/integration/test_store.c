@@ -362,13 +362,17 @@ static void test_lock_wait_retried(void **state)
 static void test_scope(void **state)
 {
     uint64_t seq = credit_in(AWC_ASSIGNED);
-    char sql[160];
+    char sql[320];
     awc_credit c;
     (void)state;
     assert_int_equal(awc_credit_load(st, &bob_r1, seq, &c), AWC_ENOTFOUND);
     assert_int_equal(awc_credit_step(st, &bob_r1, seq, AWC_EV_EDIT, 0, NULL, NULL, NULL),
                      AWC_ENOTFOUND);
-    snprintf(sql, sizeof(sql), "UPDATE credits SET reseller_id = 'R-1' WHERE seq = %llu",
+    assert_int_equal(testdb_exec(&db, "INSERT IGNORE INTO assignments (reseller_id) "
+                                      "VALUES ('R-1')"), 0);
+    snprintf(sql, sizeof(sql), "UPDATE credits SET assignment_id = (SELECT id FROM assignments "
+             "WHERE reseller_id = 'R-1' AND customer_id = '' AND asset_id = '' AND "
+             "owner_account_id = '' AND rule_id = '' AND unmapped = 0) WHERE seq = %llu",
              (unsigned long long)seq);
     assert_int_equal(testdb_exec(&db, sql), 0);
     assert_int_equal(awc_credit_load(st, &bob_r1, seq, &c), 0);
@@ -416,6 +420,72 @@ static void test_lock_across_reconnects(void **state)
                                    "NULL") == 1);
 }
 
+/* One assignment of a pending credit to a new value (customer cust). */
+static int assign_to(uint64_t seq, int64_t version, const char *cust)
+{
+    awc_split_line line;
+    awc_assignment a;
+
+    memset(&line, 0, sizeof(line));
+    line.line_no = 1;
+    line.kind = AWC_SPLIT_CUSTOMER;
+    line.bp = 10000;
+    line.amount_minor = -12346;
+    snprintf(line.customer_id, sizeof(line.customer_id), "%s", cust);
+    memset(&a, 0, sizeof(a));
+    a.seq = seq;
+    a.expect_version = version;
+    a.from = AWC_PENDING_ASSIGN;
+    a.to = AWC_ASSIGNED;
+    a.kind = AWC_EV_ASSIGN;
+    a.customer_id = cust;
+    a.asset_id = "AS-9";
+    a.reseller_id = "R-9";
+    a.rule_id = "R-NEW";
+    a.lines = &line;
+    a.nlines = 1;
+    a.note = "rule R-NEW";
+    return st->ops->assign_apply(st, &a, 1, &alice);
+}
+
+/* A value added in a unit of work that rolled back is gone: the store must
+ * not hand out its id afterwards (its cache forgets on rollback). */
+static void test_assignment_value_after_rollback(void **state)
+{
+    uint64_t seq = new_credit();
+    char sql[256];
+    awc_credit c;
+    (void)state;
+    assert_int_equal(assign_to(seq, 7, "C-ROLLED-BACK"), AWC_ECONFLICT);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments "
+                                        "WHERE customer_id = 'C-ROLLED-BACK'"), 0);
+    assert_int_equal(assign_to(seq, 1, "C-ROLLED-BACK"), 0);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credits c JOIN assignments a ON "
+             "a.id = c.assignment_id WHERE c.seq = %llu AND a.customer_id = 'C-ROLLED-BACK'",
+             (unsigned long long)seq);
+    assert_int_equal(testdb_scalar(&db, sql), 1);
+    get(seq, &c);
+    assert_string_equal(c.customer_id, "C-ROLLED-BACK");
+    assert_string_equal(c.rule_id, "R-NEW");
+    assert_int_equal(c.state, AWC_ASSIGNED);
+    /* the event records the assignment it set */
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_events e JOIN credits c ON "
+             "c.seq = e.seq AND c.assignment_id = e.assignment_id WHERE e.seq = %llu "
+             "AND e.kind = 'assign'", (unsigned long long)seq);
+    assert_int_equal(testdb_scalar(&db, sql), 1);
+}
+
+/* Assignment values are shared by many credits and never change. */
+static void test_assignments_append_only(void **state)
+{
+    (void)state;
+    assert_int_not_equal(testdb_exec(&db, "UPDATE assignments SET customer_id = 'X' "
+                                          "WHERE id = 1"), 0);
+    assert_int_not_equal(testdb_exec(&db, "DELETE FROM assignments WHERE id = 1"), 0);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments WHERE id = 1 AND "
+                                        "customer_id = '' AND rule_id = '' AND unmapped = 0"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +502,8 @@ int main(void)
         cmocka_unit_test(test_lock_wait_retried),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_lock_across_reconnects),
+        cmocka_unit_test(test_assignment_value_after_rollback),
+        cmocka_unit_test(test_assignments_append_only),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }

@@ -16,6 +16,9 @@ n=0
 failed=0
 rc=0
 
+# db_ini DB -- the [db] section of a config for database DB on the test server.
+db_ini() { printf '[db]\nsocket = %s\nuser = root\ndatabase = %s\n' "$SOCKET" "$1"; }
+
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 
 fail() {

@@ -1,0 +1,304 @@
+/*
+ * store_mariadb_asg.c -- assignment values (006_assignments.sql): the id of
+ * a value, adding the value when it is new, and the value of an id, both
+ * through a per-connection cache.
+ *
+ * Rows of assignments never change and are never deleted, so what the
+ * cache learns stays true, with one exception: a row this connection added
+ * in a transaction that was then rolled back is gone.  mdb_tx() therefore
+ * calls mdb_asg_forget() whenever a unit of work does not commit.
+ *
+ * Reads are locking reads (LOCK IN SHARE MODE) so that they see the latest
+ * committed rows, not the transaction's snapshot: a credit read under lock
+ * may point at a value committed after the snapshot was taken.  Nothing
+ * takes exclusive locks on existing rows, so these shared locks never wait.
+ */
+#include <mysqld_error.h>
+#include <string.h>
+
+#include "awc.h"
+#include "mdb.h"
+
+typedef struct asg_entry {
+    uint64_t id;
+    uint64_t hash;
+    size_t len;
+    char *key; /* owner \0 customer \0 asset \0 reseller \0 rule \0 unmapped */
+} asg_entry;
+
+struct mdb_asg_cache {
+    asg_entry *e;
+    size_t n, cap;
+    uint32_t *by_key, *by_id; /* open addressing: entry index + 1, 0 = empty */
+    size_t slots;             /* a power of two, at least twice n */
+};
+
+#define FIELDS 5
+
+static uint64_t fnv(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t id_hash(uint64_t id)
+{
+    return id * 0x9E3779B97F4A7C15ULL;
+}
+
+static const char *field(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The key of v into buf; its length, or 0 when it does not fit. */
+static size_t encode(const mdb_asg *v, char *buf, size_t cap)
+{
+    const char *f[FIELDS] = { field(v->owner_account_id), field(v->customer_id),
+                              field(v->asset_id), field(v->reseller_id), field(v->rule_id) };
+    size_t at = 0;
+
+    for (int i = 0; i < FIELDS; i++) {
+        size_t n = strlen(f[i]) + 1;
+        if (at + n + 1 > cap)
+            return 0;
+        memcpy(buf + at, f[i], n);
+        at += n;
+    }
+    buf[at++] = v->unmapped ? '1' : '0';
+    return at;
+}
+
+static void decode(const asg_entry *e, mdb_asg *v)
+{
+    const char *p = e->key;
+    const char **f[FIELDS] = { &v->owner_account_id, &v->customer_id, &v->asset_id,
+                               &v->reseller_id, &v->rule_id };
+
+    for (int i = 0; i < FIELDS; i++) {
+        *f[i] = p;
+        p += strlen(p) + 1;
+    }
+    v->unmapped = *p == '1';
+}
+
+static int rehash(struct mdb_asg_cache *c, size_t slots)
+{
+    uint32_t *k = awc_calloc(slots, sizeof(*k)), *d = awc_calloc(slots, sizeof(*d));
+
+    if (!k || !d) {
+        awc_free(k);
+        awc_free(d);
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        size_t a = c->e[i].hash & (slots - 1), b = id_hash(c->e[i].id) & (slots - 1);
+        while (k[a])
+            a = (a + 1) & (slots - 1);
+        while (d[b])
+            b = (b + 1) & (slots - 1);
+        k[a] = d[b] = (uint32_t)(i + 1);
+    }
+    awc_free(c->by_key);
+    awc_free(c->by_id);
+    c->by_key = k;
+    c->by_id = d;
+    c->slots = slots;
+    return 0;
+}
+
+static struct mdb_asg_cache *cache(mdb *st)
+{
+    if (!st->asg)
+        st->asg = awc_calloc(1, sizeof(*st->asg));
+    return st->asg;
+}
+
+static const asg_entry *find_key(const struct mdb_asg_cache *c, const char *key, size_t len,
+                                 uint64_t h)
+{
+    if (!c->slots)
+        return NULL;
+    for (size_t i = h & (c->slots - 1); c->by_key[i]; i = (i + 1) & (c->slots - 1)) {
+        const asg_entry *e = &c->e[c->by_key[i] - 1];
+        if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static const asg_entry *find_id(const struct mdb_asg_cache *c, uint64_t id)
+{
+    if (!c->slots)
+        return NULL;
+    for (size_t i = id_hash(id) & (c->slots - 1); c->by_id[i]; i = (i + 1) & (c->slots - 1))
+        if (c->e[c->by_id[i] - 1].id == id)
+            return &c->e[c->by_id[i] - 1];
+    return NULL;
+}
+
+static const asg_entry *remember(struct mdb_asg_cache *c, uint64_t id, const char *key,
+                                 size_t len)
+{
+    asg_entry *e;
+
+    if (c->n == UINT32_MAX - 1) {
+        awc_error_set(AWC_EOVERFLOW, "too many assignment values");
+        return NULL;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        asg_entry *ne = awc_realloc(c->e, cap * sizeof(*ne));
+        if (!ne) {
+            awc_error_set(AWC_ENOMEM, "out of memory");
+            return NULL;
+        }
+        c->e = ne;
+        c->cap = cap;
+    }
+    if ((c->n + 1) * 2 > c->slots && rehash(c, c->slots ? c->slots * 2 : 512) != 0)
+        return NULL;
+    e = &c->e[c->n];
+    if (!(e->key = awc_malloc(len))) {
+        awc_error_set(AWC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(e->key, key, len);
+    e->len = len;
+    e->id = id;
+    e->hash = fnv(key, len);
+    c->n++;
+    {
+        size_t a = e->hash & (c->slots - 1), b = id_hash(id) & (c->slots - 1);
+        while (c->by_key[a])
+            a = (a + 1) & (c->slots - 1);
+        while (c->by_id[b])
+            b = (b + 1) & (c->slots - 1);
+        c->by_key[a] = c->by_id[b] = (uint32_t)c->n;
+    }
+    return e;
+}
+
+static void bind_value(mdb_params *p, const mdb_asg *v, const int64_t *unmapped)
+{
+    mdb_p_init(p);
+    mdb_p_str(p, field(v->owner_account_id));
+    mdb_p_str(p, field(v->customer_id));
+    mdb_p_str(p, field(v->asset_id));
+    mdb_p_str(p, field(v->reseller_id));
+    mdb_p_str(p, field(v->rule_id));
+    mdb_p_i64(p, unmapped);
+}
+
+/* The id of v in the table: 1 = found, 0 = not there, < 0 = error. */
+static int lookup(mdb *st, const mdb_asg *v, uint64_t *id)
+{
+    int64_t unmapped = v->unmapped ? 1 : 0;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    bind_value(&p, v, &unmapped);
+    if ((rc = mdb_exec(st, Q_ASG_FIND, &p)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    mdb_r_u64(&r, id);
+    if ((rc = mdb_bind_result(st, Q_ASG_FIND, &r)) == 0)
+        rc = mdb_fetch(st, Q_ASG_FIND, &r);
+    mdb_done(st, Q_ASG_FIND);
+    return rc;
+}
+
+int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
+{
+    struct mdb_asg_cache *c = cache(st);
+    char key[(AWC_CODE_MAX * 4 + 1) * FIELDS + 2];
+    size_t len = encode(v, key, sizeof(key));
+    int64_t unmapped = v->unmapped ? 1 : 0;
+    const asg_entry *e;
+    mdb_params p;
+    int rc;
+
+    if (!c)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if (!len)
+        return awc_error_set(AWC_EBADINPUT, "assignment: an id is too long");
+    if ((e = find_key(c, key, len, fnv(key, len))) != NULL) {
+        *id = e->id;
+        return 0;
+    }
+    if ((rc = lookup(st, v, id)) < 0)
+        return rc;
+    if (rc == 0) {
+        bind_value(&p, v, &unmapped);
+        if (mdb_exec(st, Q_ASG_ADD, &p) == 0)
+            *id = mysql_stmt_insert_id(st->stmt[Q_ASG_ADD]);
+        else if (st->last_errno != ER_DUP_ENTRY)
+            return AWC_EDB;
+        else if ((rc = lookup(st, v, id)) <= 0) /* added meanwhile by another session */
+            return rc < 0 ? rc : awc_error_set(AWC_EDB, "assignment value vanished");
+    }
+    return remember(c, *id, key, len) ? 0 : AWC_ENOMEM;
+}
+
+int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out)
+{
+    struct mdb_asg_cache *c = cache(st);
+    char f[FIELDS][AWC_CODE_MAX * 4 + 1], key[sizeof(f) + 2];
+    int64_t unmapped = 0;
+    const asg_entry *e;
+    mdb_params p;
+    mdb_result r;
+    mdb_asg v;
+    size_t len;
+    int rc;
+
+    if (!c)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if ((e = find_id(c, id)) == NULL) {
+        mdb_p_init(&p);
+        mdb_p_u64(&p, &id);
+        if ((rc = mdb_exec(st, Q_ASG_GET, &p)) != 0)
+            return rc;
+        mdb_r_init(&r);
+        for (int i = 0; i < FIELDS; i++)
+            mdb_r_str(&r, f[i], sizeof(f[i]));
+        mdb_r_i64(&r, &unmapped);
+        if ((rc = mdb_bind_result(st, Q_ASG_GET, &r)) == 0)
+            rc = mdb_fetch(st, Q_ASG_GET, &r);
+        mdb_done(st, Q_ASG_GET);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return awc_error_set(AWC_EDB, "database: no assignment %llu",
+                                 (unsigned long long)id);
+        v = (mdb_asg){ f[0], f[1], f[2], f[3], f[4], unmapped != 0 };
+        if (!(len = encode(&v, key, sizeof(key))) || !(e = remember(c, id, key, len)))
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+    }
+    decode(e, out);
+    return 0;
+}
+
+void mdb_asg_forget(mdb *st)
+{
+    struct mdb_asg_cache *c = st->asg;
+
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        awc_free(c->e[i].key);
+    awc_free(c->e);
+    awc_free(c->by_key);
+    awc_free(c->by_id);
+    memset(c, 0, sizeof(*c));
+}
+
+void mdb_asg_free(mdb *st)
+{
+    mdb_asg_forget(st);
+    awc_free(st->asg);
+    st->asg = NULL;
+}
