@@ -114,7 +114,7 @@ static const char *const sql_text[Q_COUNT] = {
         "COALESCE(s.amount_minor, 0), a.reseller_id, c.currency, "
         "COALESCE(s.customer_id, NULLIF(a.customer_id, '') COLLATE utf8mb4_bin, ''), "
         "COALESCE(s.asset_id, NULLIF(a.asset_id, '') COLLATE utf8mb4_bin, '') "
-        "FROM credits c JOIN assignments a ON a.id = c.assignment_id "
+        "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
         "LEFT JOIN credit_splits s ON s.seq = c.seq AND s.target <> 'retained' "
         "AND s.amount_minor <> 0 "
         "WHERE c.period = ? AND c.status = 'ASSIGNED' AND c.outbox_id IS NULL "

@@ -45,6 +45,9 @@
 _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING == 3 &&
                AWC_PROCESSED == 4, "the CASE in Q_SELECT numbers the states as awc_state");
 
+/* credits drive the join: no index leads from an assignment to its credits
+ * (it would cost every assignment an index write), so the other order can
+ * only be slower, and stale statistics must not pick it. */
 #define Q_SELECT \
     "SELECT c.seq, c.period, c.payer_account_id, c.usage_account_id, c.credit_key, " \
     "c.product_code, c.currency, c.revision, c.adjusts, c.description, c.credit_type, " \
@@ -57,7 +60,7 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "COALESCE(SUM(IF(s.target = 'retained', s.amount_minor, 0)), 0), ',', " \
     "COALESCE(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), '')) " \
     "FROM credit_splits s WHERE s.seq = c.seq) " \
-    "FROM credits c JOIN assignments a ON a.id = c.assignment_id "
+    "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
 
 /* The description filter: a case-insensitive substring.  The column is
  * utf8mb4_bin, so both sides are lowered (LOWER uses the utf8mb4 case

@@ -176,10 +176,15 @@ fill() {
         [ "$_n" -gt "$CHUNK" ] && _n=$CHUNK
         $MYSQL "$DB" <<EOF || die "filling credits failed"
 SET SESSION foreign_key_checks = 0, unique_checks = 0;
+INSERT IGNORE INTO assignments (unmapped, customer_id, asset_id, reseller_id, rule_id)
+SELECT DISTINCT IF(n % 28 = 0, 1, 0),
+    IF(n % 4 = 0, '', CONCAT('C-', n % 2000)), IF(n % 4 = 0, '', CONCAT('A-', n % 2000)),
+    IF(n % 4 = 0, '', CONCAT('R-', n % 20)), IF(n % 4 = 0, '', CONCAT('R-MAP-', n % 10))
+FROM (SELECT $_at + seq AS n FROM seq_1_to_$_n) s;
 INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key, product_code,
     currency, description, credit_type, billing_entity, legal_entity, invoice_id, first_usage,
-    last_usage, issue_date, line_count, amount, status, unmapped, customer_id, asset_id,
-    reseller_id, rule_id, usage_file_id, processing_date)
+    last_usage, issue_date, line_count, amount, status, assignment_id, usage_file_id,
+    processing_date)
 SELECT n, CONCAT('2025-', LPAD(1 + n % 12, 2, '0')),
     CONCAT('1000000000', LPAD(n % 50, 2, '0')), CONCAT('20000000', LPAD(n % 5000, 4, '0')),
     CONCAT('credit key ', n),
@@ -190,22 +195,24 @@ SELECT n, CONCAT('2025-', LPAD(1 + n % 12, 2, '0')),
     'AWS', 'Amazon Web Services, Inc.', CONCAT('INV-', n % 100),
     '2025-01-02', '2025-01-28', '2025-01-01', 1 + n % 3,
     CAST(-(n * 7919 % 1000000000) / 1000000 AS DECIMAL(30,10)),
-    ELT(1 + n % 4, 'PENDING_ASSIGN', 'ASSIGNED', 'PROCESSING', 'PROCESSED'),
-    IF(n % 28 = 0, 1, 0),
-    IF(n % 4 = 0, NULL, CONCAT('C-', n % 2000)), IF(n % 4 = 0, NULL, CONCAT('A-', n % 2000)),
-    IF(n % 4 = 0, NULL, CONCAT('R-', n % 20)), IF(n % 4 = 0, NULL, CONCAT('R-MAP-', n % 10)),
+    ELT(1 + n % 4, 'PENDING_ASSIGN', 'ASSIGNED', 'PROCESSING', 'PROCESSED'), a.id,
     IF(n % 4 >= 2, CONCAT('UF-2025-01-', LPAD(n % 10000, 4, '0'), '-0001'), NULL),
     IF(n % 4 >= 2, '2025-02-03', NULL)
-FROM (SELECT $_at + seq AS n FROM seq_1_to_$_n) s;
+FROM (SELECT $_at + seq AS n FROM seq_1_to_$_n) s
+STRAIGHT_JOIN assignments a ON a.owner_account_id = '' AND a.unmapped = IF(n % 28 = 0, 1, 0)
+    AND a.customer_id = IF(n % 4 = 0, '', CONCAT('C-', n % 2000))
+    AND a.asset_id = IF(n % 4 = 0, '', CONCAT('A-', n % 2000))
+    AND a.reseller_id = IF(n % 4 = 0, '', CONCAT('R-', n % 20))
+    AND a.rule_id = IF(n % 4 = 0, '', CONCAT('R-MAP-', n % 10));
 INSERT INTO credit_splits (seq, line_no, target, party_id, target_name, percent_bp,
     amount_minor, customer_id, asset_id, reseller_id, record_id)
 SELECT c.seq, l.seq, IF(l.seq = 1, 'customer', 'retained'), NULL, '', IF(l.seq = 1, 8000, NULL),
     IF(l.seq = 1, ROUND(ROUND(c.amount, 2) * 80),
        ROUND(c.amount, 2) * 100 - ROUND(ROUND(c.amount, 2) * 80)),
-    c.customer_id, c.asset_id, c.reseller_id,
+    NULLIF(c.customer_id, ''), NULLIF(c.asset_id, ''), NULLIF(c.reseller_id, ''),
     IF(c.status IN ('PROCESSING', 'PROCESSED') AND l.seq = 1,
        CONCAT('UR-2025-01-', LPAD(c.seq, 9, '0'), '-0001'), NULL)
-FROM credits c JOIN seq_1_to_2 l
+FROM credit_view c STRAIGHT_JOIN seq_1_to_2 l
 WHERE c.seq > $_at AND c.seq <= $((_at + _n)) AND c.status <> 'PENDING_ASSIGN';
 EOF
         _at=$((_at + _n))
@@ -217,16 +224,17 @@ EOF
 COLS="c.seq, c.period, c.payer_account_id, c.usage_account_id, c.credit_key, \
 c.product_code, c.currency, c.revision, c.adjusts, c.description, c.credit_type, \
 c.billing_entity, c.legal_entity, c.invoice_id, c.first_usage, c.last_usage, c.issue_date, \
-c.line_count, c.amount, c.status, c.version, c.unmapped, c.customer_id, c.asset_id, \
-c.reseller_id, c.rule_id, c.usage_file_id, c.processing_date, c.created_at, c.updated_at, \
-c.owner_account_id"
+c.line_count, c.amount, c.status, c.version, a.unmapped, a.customer_id, a.asset_id, \
+a.reseller_id, a.rule_id, c.usage_file_id, c.processing_date, c.created_at, c.updated_at, \
+a.owner_account_id"
 SPLITS="(SELECT CONCAT(COUNT(*), ',', \
 COALESCE(SUM(IF(s.target <> 'retained', s.amount_minor, 0)), 0), ',', \
 COALESCE(SUM(IF(s.target = 'retained', s.amount_minor, 0)), 0), ',', \
 COALESCE(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), '')) \
 FROM credit_splits s WHERE s.seq = c.seq)"
-PEER_SQL="SELECT $COLS, $SPLITS FROM credits c ORDER BY c.seq"
-PLAIN_SQL="SELECT $COLS FROM credits c ORDER BY c.seq"
+FROM_SQL="FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id"
+PEER_SQL="SELECT $COLS, $SPLITS $FROM_SQL ORDER BY c.seq"
+PLAIN_SQL="SELECT $COLS $FROM_SQL ORDER BY c.seq"
 
 # check_export ROWS FILE -- the SPEC's header and ROWS data lines.
 check_export() {

@@ -27,7 +27,8 @@ ALTER TABLE credits FORCE;
 
 -- For people reading the database with SQL: credits with their assignment
 -- under the column names they had before 006, in the collation of the rest
--- of the schema (so that they mix in expressions).  Recreated by any
+-- of the schema (so that they mix in expressions).  credits drive the join
+-- (no index leads from an assignment to its credits).  Recreated by any
 -- migration that changes either table.
 CREATE OR REPLACE VIEW credit_view AS
 SELECT c.*, a.owner_account_id,
@@ -35,4 +36,4 @@ SELECT c.*, a.owner_account_id,
        a.asset_id COLLATE utf8mb4_bin AS asset_id,
        a.reseller_id COLLATE utf8mb4_bin AS reseller_id,
        a.rule_id COLLATE utf8mb4_bin AS rule_id, a.unmapped
-FROM credits c JOIN assignments a ON a.id = c.assignment_id;
+FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id;
