@@ -233,12 +233,18 @@ static const char *const sql_text[Q_COUNT] = {
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_ASG_FIND] =
         "SELECT id FROM assignments WHERE owner_account_id = ? AND customer_id = ? "
+        "AND asset_id = ? AND reseller_id = ? AND rule_id = ? AND unmapped = ?",
+    [Q_ASG_FIND_LOCKED] =
+        "SELECT id FROM assignments WHERE owner_account_id = ? AND customer_id = ? "
         "AND asset_id = ? AND reseller_id = ? AND rule_id = ? AND unmapped = ? "
         "LOCK IN SHARE MODE",
     [Q_ASG_ADD] =
         "INSERT INTO assignments (owner_account_id, customer_id, asset_id, reseller_id, "
         "rule_id, unmapped) VALUES (?, ?, ?, ?, ?, ?)",
     [Q_ASG_GET] =
+        "SELECT owner_account_id, customer_id, asset_id, reseller_id, rule_id, unmapped "
+        "FROM assignments WHERE id = ?",
+    [Q_ASG_GET_LOCKED] =
         "SELECT owner_account_id, customer_id, asset_id, reseller_id, rule_id, unmapped "
         "FROM assignments WHERE id = ? LOCK IN SHARE MODE",
     [Q_GRANT_UPSERT] =

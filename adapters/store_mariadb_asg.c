@@ -8,10 +8,13 @@
  * in a transaction that was then rolled back is gone.  mdb_tx() therefore
  * calls mdb_asg_forget() whenever a unit of work does not commit.
  *
- * Reads are locking reads (LOCK IN SHARE MODE) so that they see the latest
- * committed rows, not the transaction's snapshot: a credit read under lock
- * may point at a value committed after the snapshot was taken.  Nothing
- * takes exclusive locks on existing rows, so these shared locks never wait.
+ * Reads are first plain reads of the transaction's snapshot, which take no
+ * locks: a long assignment must not keep other sessions from adding values.
+ * A value committed after the snapshot was taken is invisible to them,
+ * though, and the rows that point at it may be read under lock (the
+ * current version): when the plain read misses, a locking read (LOCK IN
+ * SHARE MODE, which sees the latest committed rows) decides.  Nothing takes
+ * exclusive locks on existing rows, so those shared locks never wait.
  */
 #include <mysqld_error.h>
 #include <string.h>
@@ -192,8 +195,9 @@ static void bind_value(mdb_params *p, const mdb_asg *v, const int64_t *unmapped)
     mdb_p_i64(p, unmapped);
 }
 
-/* The id of v in the table: 1 = found, 0 = not there, < 0 = error. */
-static int lookup(mdb *st, const mdb_asg *v, uint64_t *id)
+/* The id of v in the table by statement q: 1 = found, 0 = not there,
+ * < 0 = error. */
+static int lookup(mdb *st, enum mdb_sql q, const mdb_asg *v, uint64_t *id)
 {
     int64_t unmapped = v->unmapped ? 1 : 0;
     mdb_params p;
@@ -201,13 +205,13 @@ static int lookup(mdb *st, const mdb_asg *v, uint64_t *id)
     int rc;
 
     bind_value(&p, v, &unmapped);
-    if ((rc = mdb_exec(st, Q_ASG_FIND, &p)) != 0)
+    if ((rc = mdb_exec(st, q, &p)) != 0)
         return rc;
     mdb_r_init(&r);
     mdb_r_u64(&r, id);
-    if ((rc = mdb_bind_result(st, Q_ASG_FIND, &r)) == 0)
-        rc = mdb_fetch(st, Q_ASG_FIND, &r);
-    mdb_done(st, Q_ASG_FIND);
+    if ((rc = mdb_bind_result(st, q, &r)) == 0)
+        rc = mdb_fetch(st, q, &r);
+    mdb_done(st, q);
     return rc;
 }
 
@@ -229,7 +233,7 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
         *id = e->id;
         return 0;
     }
-    if ((rc = lookup(st, v, id)) < 0)
+    if ((rc = lookup(st, Q_ASG_FIND, v, id)) < 0)
         return rc;
     if (rc == 0) {
         bind_value(&p, v, &unmapped);
@@ -237,7 +241,8 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
             *id = mysql_stmt_insert_id(st->stmt[Q_ASG_ADD]);
         else if (st->last_errno != ER_DUP_ENTRY)
             return AWC_EDB;
-        else if ((rc = lookup(st, v, id)) <= 0) /* added meanwhile by another session */
+        /* another session added it after this transaction's snapshot */
+        else if ((rc = lookup(st, Q_ASG_FIND_LOCKED, v, id)) <= 0)
             return rc < 0 ? rc : awc_error_set(AWC_EDB, "assignment value vanished");
     }
     return remember(c, *id, key, len) ? 0 : AWC_ENOMEM;
@@ -258,17 +263,22 @@ int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out)
     if (!c)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     if ((e = find_id(c, id)) == NULL) {
+        enum mdb_sql q = Q_ASG_GET;
         mdb_p_init(&p);
         mdb_p_u64(&p, &id);
-        if ((rc = mdb_exec(st, Q_ASG_GET, &p)) != 0)
-            return rc;
         mdb_r_init(&r);
         for (int i = 0; i < FIELDS; i++)
             mdb_r_str(&r, f[i], sizeof(f[i]));
         mdb_r_i64(&r, &unmapped);
-        if ((rc = mdb_bind_result(st, Q_ASG_GET, &r)) == 0)
-            rc = mdb_fetch(st, Q_ASG_GET, &r);
-        mdb_done(st, Q_ASG_GET);
+        for (rc = 0; rc == 0; q = Q_ASG_GET_LOCKED) {
+            if ((rc = mdb_exec(st, q, &p)) != 0)
+                return rc;
+            if ((rc = mdb_bind_result(st, q, &r)) == 0)
+                rc = mdb_fetch(st, q, &r);
+            mdb_done(st, q);
+            if (rc != 0 || q == Q_ASG_GET_LOCKED)
+                break;
+        }
         if (rc < 0)
             return rc;
         if (rc == 0)

@@ -475,6 +475,66 @@ static void test_assignment_value_after_rollback(void **state)
     assert_int_equal(testdb_scalar(&db, sql), 1);
 }
 
+typedef struct snap {
+    uint64_t seq0, seq;
+    char owner[16];
+    int unmapped, pending;
+} snap;
+
+static int on_snap_pending(void *arg, const awc_pending *p)
+{
+    snap *x = arg;
+    x->pending++;
+    x->seq = p->seq;
+    snprintf(x->owner, sizeof(x->owner), "%s", p->owner_account_id);
+    x->unmapped = p->unmapped;
+    return 0;
+}
+
+/* Inside one unit of work whose snapshot predates values another session
+ * adds: a credit read under lock that points at such a value, and a value
+ * this unit wants that another session added meanwhile, are both found. */
+static int in_old_snapshot(awc_store *s, void *arg)
+{
+    snap *x = arg;
+    awc_credit c;
+    char sql[512];
+
+    if (s->ops->credit_get(s, &c, x->seq0) != 0) /* the snapshot starts here */
+        return -1;
+    if (testdb_exec(&db, "INSERT INTO assignments (owner_account_id, unmapped) "
+                         "VALUES ('999988887777', 1)") != 0)
+        return -1;
+    snprintf(sql, sizeof(sql), "INSERT INTO credits (seq, period, payer_account_id, "
+             "usage_account_id, credit_key, product_code, currency, amount, assignment_id) "
+             "SELECT %llu + 1000, '2026-11', '111122223333', '444455556666', 'snap', "
+             "'AmazonEC2', 'USD', -1, id FROM assignments WHERE owner_account_id = "
+             "'999988887777' AND unmapped = 1", (unsigned long long)x->seq0);
+    if (testdb_exec(&db, sql) != 0 ||
+        s->ops->credits_pending(s, "2026-11", on_snap_pending, x) != 0)
+        return -1;
+    if (testdb_exec(&db, "INSERT INTO assignments (customer_id, asset_id, reseller_id, rule_id) "
+                         "VALUES ('C-SNAP', 'AS-9', 'R-9', 'R-NEW')") != 0)
+        return -1;
+    return assign_to(x->seq, 1, "C-SNAP");
+}
+
+static void test_assignment_values_newer_than_snapshot(void **state)
+{
+    snap x = { new_credit(), 0, "", 0, 0 };
+    char sql[256];
+    (void)state;
+    assert_int_equal(st->ops->tx(st, in_old_snapshot, &x), 0);
+    assert_int_equal(x.pending, 1);
+    assert_string_equal(x.owner, "999988887777");
+    assert_int_equal(x.unmapped, 1);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments "
+                                        "WHERE customer_id = 'C-SNAP'"), 1);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_view WHERE seq = %llu AND "
+             "customer_id = 'C-SNAP' AND status = 'ASSIGNED'", (unsigned long long)x.seq);
+    assert_int_equal(testdb_scalar(&db, sql), 1);
+}
+
 /* Assignment values are shared by many credits and never change. */
 static void test_assignments_append_only(void **state)
 {
@@ -504,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_lock_across_reconnects),
         cmocka_unit_test(test_assignment_value_after_rollback),
         cmocka_unit_test(test_assignments_append_only),
+        cmocka_unit_test(test_assignment_values_newer_than_snapshot),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }
