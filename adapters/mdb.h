@@ -86,6 +86,7 @@ enum mdb_sql {
     Q_ASG_FIND,
     Q_ASG_FIND_LOCKED,
     Q_ASG_ADD,
+    Q_ASG_ALL,
     Q_ASG_GET,
     Q_ASG_GET_LOCKED,
     Q_INV_LOCK,
@@ -197,6 +198,9 @@ typedef struct mdb_asg {
 
 /* The id of value v, adding the value when it is new, in the current unit. */
 int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id);
+/* Read every value into the cache (before many look-ups): afterwards a value
+ * the cache lacks is taken to be new and added without a look-up first. */
+int mdb_asg_preload(mdb *st);
 /* The value of id; its strings stay valid until the cache is forgotten. */
 int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out);
 /* Forget the cache (after a unit of work that did not commit); free it. */

@@ -34,6 +34,7 @@ struct mdb_asg_cache {
     size_t n, cap;
     uint32_t *by_key, *by_id; /* open addressing: entry index + 1, 0 = empty */
     size_t slots;             /* a power of two, at least twice n */
+    int loaded;               /* mdb_asg_preload() read the whole table */
 };
 
 #define FIELDS 5
@@ -233,7 +234,10 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
         *id = e->id;
         return 0;
     }
-    if ((rc = lookup(st, Q_ASG_FIND, v, id)) < 0)
+    /* after a preload a miss is a new value (or one added since: the
+     * insert then finds it as a duplicate) */
+    rc = c->loaded ? 0 : lookup(st, Q_ASG_FIND, v, id);
+    if (rc < 0)
         return rc;
     if (rc == 0) {
         bind_value(&p, v, &unmapped);
@@ -246,6 +250,45 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
             return rc < 0 ? rc : awc_error_set(AWC_EDB, "assignment value vanished");
     }
     return remember(c, *id, key, len) ? 0 : AWC_ENOMEM;
+}
+
+int mdb_asg_preload(mdb *st)
+{
+    struct mdb_asg_cache *c = cache(st);
+    char f[FIELDS][AWC_CODE_MAX * 4 + 1], key[sizeof(f) + 2];
+    int64_t unmapped = 0;
+    uint64_t id = 0;
+    mdb_result r;
+    mdb_asg v;
+    size_t len;
+    int rc;
+
+    if (!c)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if (c->loaded)
+        return 0;
+    if ((rc = mdb_exec(st, Q_ASG_ALL, NULL)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    mdb_r_u64(&r, &id);
+    for (int i = 0; i < FIELDS; i++)
+        mdb_r_str(&r, f[i], sizeof(f[i]));
+    mdb_r_i64(&r, &unmapped);
+    if ((rc = mdb_bind_result(st, Q_ASG_ALL, &r)) != 0)
+        return rc;
+    while ((rc = mdb_fetch(st, Q_ASG_ALL, &r)) == 1) {
+        if (find_id(c, id))
+            continue;
+        v = (mdb_asg){ f[0], f[1], f[2], f[3], f[4], unmapped != 0 };
+        if (!(len = encode(&v, key, sizeof(key))) || !remember(c, id, key, len)) {
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    mdb_done(st, Q_ASG_ALL);
+    if (rc == 0)
+        c->loaded = 1;
+    return rc;
 }
 
 int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out)

@@ -10,6 +10,7 @@
 #include "mdb.h"
 
 #define BATCH_ROWS 1000
+#define PRELOAD_MIN 256 /* assignments in one call that make reading every value worth it */
 
 /* ---- accounts ---------------------------------------------------------------- */
 
@@ -536,6 +537,9 @@ static int do_assign(mdb *st, void *arg)
      * each parent up again. */
     if ((rc = mdb_query(st, "SET SESSION foreign_key_checks = 0")) != 0)
         return rc;
+    /* many credits: one read of every value beats a look-up per value */
+    if (x->n >= PRELOAD_MIN && (rc = mdb_asg_preload(st)) != 0)
+        goto out;
     if ((rc = mdb_exec(st, Q_ATMP_CREATE, NULL)) != 0 ||
         (rc = mdb_batch_init(&cb.credits, BATCH_ROWS, 5, batch_cols)) != 0 ||
         (rc = mdb_batch_init(&cb.events, BATCH_ROWS, 12, event_cols)) != 0 ||

@@ -535,6 +535,69 @@ static void test_assignment_values_newer_than_snapshot(void **state)
     assert_int_equal(testdb_scalar(&db, sql), 1);
 }
 
+#define MANY 300
+
+typedef struct many {
+    uint64_t first;
+    awc_assignment a[MANY];
+    awc_split_line line;
+} many;
+
+/* A bulk assignment reads every value first; a value another session added
+ * after that (and after the snapshot) is still found, not duplicated. */
+static int bulk_after_other_session(awc_store *s, void *arg)
+{
+    many *x = arg;
+    awc_credit c;
+
+    if (s->ops->credit_get(s, &c, x->first) != 0 ||
+        testdb_exec(&db, "INSERT INTO assignments (customer_id, asset_id, reseller_id, rule_id) "
+                         "VALUES ('C-LATE', 'AS-9', 'R-9', 'R-NEW')") != 0)
+        return -1;
+    return s->ops->assign_apply(s, x->a, MANY, &alice);
+}
+
+static void test_bulk_assignment_values(void **state)
+{
+    many *x = calloc(1, sizeof(*x));
+    char sql[512];
+    (void)state;
+    assert_non_null(x);
+    x->first = new_credit() + 2000;
+    snprintf(sql, sizeof(sql), "INSERT INTO credits (seq, period, payer_account_id, "
+             "usage_account_id, credit_key, product_code, currency, amount) "
+             "SELECT %llu + seq, '2026-12', '111122223333', '444455556666', CONCAT('many ', seq), "
+             "'AmazonEC2', 'USD', -1 FROM seq_0_to_%d", (unsigned long long)x->first, MANY - 1);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    x->line.line_no = 1;
+    x->line.kind = AWC_SPLIT_CUSTOMER;
+    x->line.bp = 10000;
+    x->line.amount_minor = -100;
+    for (int i = 0; i < MANY; i++) {
+        awc_assignment *a = &x->a[i];
+        a->seq = x->first + (uint64_t)i;
+        a->expect_version = 1;
+        a->from = AWC_PENDING_ASSIGN;
+        a->to = AWC_ASSIGNED;
+        a->kind = AWC_EV_ASSIGN;
+        /* a third each: a value that exists, one added meanwhile, a new one */
+        a->customer_id = i % 3 == 0 ? "C-ROLLED-BACK" : i % 3 == 1 ? "C-LATE" : "C-NEW";
+        a->asset_id = "AS-9";
+        a->reseller_id = "R-9";
+        a->rule_id = "R-NEW";
+        a->lines = &x->line;
+        a->nlines = 1;
+    }
+    assert_int_equal(st->ops->tx(st, bulk_after_other_session, x), 0);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments WHERE customer_id IN "
+                                        "('C-ROLLED-BACK', 'C-LATE', 'C-NEW')"), 3);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_view WHERE seq >= %llu AND "
+             "status = 'ASSIGNED' AND customer_id = ELT(1 + (seq - %llu) %% 3, 'C-ROLLED-BACK', "
+             "'C-LATE', 'C-NEW')", (unsigned long long)x->first, (unsigned long long)x->first);
+    assert_int_equal(testdb_scalar(&db, sql), MANY);
+    free(x);
+}
+
 /* Assignment values are shared by many credits and never change. */
 static void test_assignments_append_only(void **state)
 {
@@ -565,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_assignment_value_after_rollback),
         cmocka_unit_test(test_assignments_append_only),
         cmocka_unit_test(test_assignment_values_newer_than_snapshot),
+        cmocka_unit_test(test_bulk_assignment_values),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }
