@@ -535,11 +535,12 @@ static void test_assignment_values_newer_than_snapshot(void **state)
     assert_int_equal(testdb_scalar(&db, sql), 1);
 }
 
-#define MANY 300
+#define MANY 900 /* a third new values: the cache grows past its first table */
 
 typedef struct many {
     uint64_t first;
     awc_assignment a[MANY];
+    char name[MANY][24];
     awc_split_line line;
 } many;
 
@@ -580,8 +581,9 @@ static void test_bulk_assignment_values(void **state)
         a->from = AWC_PENDING_ASSIGN;
         a->to = AWC_ASSIGNED;
         a->kind = AWC_EV_ASSIGN;
-        /* a third each: a value that exists, one added meanwhile, a new one */
-        a->customer_id = i % 3 == 0 ? "C-ROLLED-BACK" : i % 3 == 1 ? "C-LATE" : "C-NEW";
+        /* a third each: a value that exists, one added meanwhile, new ones */
+        snprintf(x->name[i], sizeof(x->name[i]), "C-NEW-%d", i);
+        a->customer_id = i % 3 == 0 ? "C-ROLLED-BACK" : i % 3 == 1 ? "C-LATE" : x->name[i];
         a->asset_id = "AS-9";
         a->reseller_id = "R-9";
         a->rule_id = "R-NEW";
@@ -590,11 +592,23 @@ static void test_bulk_assignment_values(void **state)
     }
     assert_int_equal(st->ops->tx(st, bulk_after_other_session, x), 0);
     assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments WHERE customer_id IN "
-                                        "('C-ROLLED-BACK', 'C-LATE', 'C-NEW')"), 3);
+                                        "('C-ROLLED-BACK', 'C-LATE') OR customer_id LIKE "
+                                        "'C-NEW-%'"), 2 + MANY / 3);
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM credit_view WHERE seq >= %llu AND "
              "status = 'ASSIGNED' AND customer_id = ELT(1 + (seq - %llu) %% 3, 'C-ROLLED-BACK', "
-             "'C-LATE', 'C-NEW')", (unsigned long long)x->first, (unsigned long long)x->first);
+             "'C-LATE', CONCAT('C-NEW-', seq - %llu))", (unsigned long long)x->first,
+             (unsigned long long)x->first, (unsigned long long)x->first);
     assert_int_equal(testdb_scalar(&db, sql), MANY);
+    /* the same values again, now all known: read from the cache */
+    snprintf(sql, sizeof(sql), "DELETE FROM credit_splits WHERE seq >= %llu",
+             (unsigned long long)x->first);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    snprintf(sql, sizeof(sql), "UPDATE credits SET status = 'PENDING_ASSIGN', version = 1 "
+             "WHERE seq >= %llu", (unsigned long long)x->first);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    assert_int_equal(st->ops->assign_apply(st, x->a, MANY, &alice), 0);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments WHERE customer_id LIKE "
+                                        "'C-NEW-%'"), MANY / 3);
     free(x);
 }
 
