@@ -204,8 +204,9 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
     [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))",
     [Q_LOCK_TRY] = "SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), 0)",
-    /* assignment, set-based: a batch goes into a temporary table, then one
-     * statement each writes the events, drops replaced lines and updates */
+    /* assignment, set-based: a batch goes into an in-memory table, one UPDATE
+     * moves its credits, then its events and lines are inserted (array
+     * binding) and the lines it replaces dropped */
     [Q_SPLITS_OF_DELETE] = "DELETE FROM credit_splits WHERE seq = ?",
     /* one chunk of an assignment: what each credit goes to, in memory */
     [Q_ATMP_CREATE] =

@@ -88,6 +88,19 @@ static void decode(const asg_entry *e, mdb_asg *v)
     v->unmapped = *p == '1';
 }
 
+/* Entry i into the first free slot of each table (slots is a power of two). */
+static void place(uint32_t *by_key, uint32_t *by_id, size_t slots, const asg_entry *e,
+                  size_t i)
+{
+    size_t a = e->hash & (slots - 1), b = id_hash(e->id) & (slots - 1);
+
+    while (by_key[a])
+        a = (a + 1) & (slots - 1);
+    while (by_id[b])
+        b = (b + 1) & (slots - 1);
+    by_key[a] = by_id[b] = (uint32_t)(i + 1);
+}
+
 static int rehash(struct mdb_asg_cache *c, size_t slots)
 {
     uint32_t *k = awc_calloc(slots, sizeof(*k)), *d = awc_calloc(slots, sizeof(*d));
@@ -97,14 +110,8 @@ static int rehash(struct mdb_asg_cache *c, size_t slots)
         awc_free(d);
         return awc_error_set(AWC_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < c->n; i++) {
-        size_t a = c->e[i].hash & (slots - 1), b = id_hash(c->e[i].id) & (slots - 1);
-        while (k[a])
-            a = (a + 1) & (slots - 1);
-        while (d[b])
-            b = (b + 1) & (slots - 1);
-        k[a] = d[b] = (uint32_t)(i + 1);
-    }
+    for (size_t i = 0; i < c->n; i++)
+        place(k, d, slots, &c->e[i], i);
     awc_free(c->by_key);
     awc_free(c->by_id);
     c->by_key = k;
@@ -143,46 +150,64 @@ static const asg_entry *find_id(const struct mdb_asg_cache *c, uint64_t id)
     return NULL;
 }
 
-static const asg_entry *remember(struct mdb_asg_cache *c, uint64_t id, const char *key,
-                                 size_t len)
+/* Learn that id is the value whose key is key[0..len); *out (may be NULL)
+ * is its entry.  0 or an error. */
+static int remember(struct mdb_asg_cache *c, uint64_t id, const char *key, size_t len,
+                    const asg_entry **out)
 {
     asg_entry *e;
+    int rc;
 
-    if (c->n == UINT32_MAX - 1) {
-        awc_error_set(AWC_EOVERFLOW, "too many assignment values");
-        return NULL;
-    }
+    if (c->n == UINT32_MAX - 1)
+        return awc_error_set(AWC_EOVERFLOW, "too many assignment values");
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         asg_entry *ne = awc_realloc(c->e, cap * sizeof(*ne));
-        if (!ne) {
-            awc_error_set(AWC_ENOMEM, "out of memory");
-            return NULL;
-        }
+        if (!ne)
+            return awc_error_set(AWC_ENOMEM, "out of memory");
         c->e = ne;
         c->cap = cap;
     }
-    if ((c->n + 1) * 2 > c->slots && rehash(c, c->slots ? c->slots * 2 : 512) != 0)
-        return NULL;
+    if ((c->n + 1) * 2 > c->slots && (rc = rehash(c, c->slots ? c->slots * 2 : 512)) != 0)
+        return rc;
     e = &c->e[c->n];
-    if (!(e->key = awc_malloc(len))) {
-        awc_error_set(AWC_ENOMEM, "out of memory");
-        return NULL;
-    }
+    if (!(e->key = awc_malloc(len)))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
     memcpy(e->key, key, len);
     e->len = len;
     e->id = id;
     e->hash = fnv(key, len);
-    c->n++;
-    {
-        size_t a = e->hash & (c->slots - 1), b = id_hash(id) & (c->slots - 1);
-        while (c->by_key[a])
-            a = (a + 1) & (c->slots - 1);
-        while (c->by_id[b])
-            b = (b + 1) & (c->slots - 1);
-        c->by_key[a] = c->by_id[b] = (uint32_t)c->n;
-    }
-    return e;
+    place(c->by_key, c->by_id, c->slots, e, c->n++);
+    if (out)
+        *out = e;
+    return 0;
+}
+
+/* Result buffers for one row of assignments read by id or in full. */
+typedef struct asg_row {
+    char f[FIELDS][AWC_CODE_MAX * 4 + 1];
+    int64_t unmapped;
+} asg_row;
+
+static void bind_row(mdb_result *r, asg_row *row)
+{
+    for (int i = 0; i < FIELDS; i++)
+        mdb_r_str(r, row->f[i], sizeof(row->f[i]));
+    mdb_r_i64(r, &row->unmapped);
+}
+
+/* Learn a row read from the table under its id. */
+static int remember_row(struct mdb_asg_cache *c, uint64_t id, const asg_row *row,
+                        const asg_entry **out)
+{
+    mdb_asg v = { row->f[0], row->f[1], row->f[2], row->f[3], row->f[4], row->unmapped != 0 };
+    char key[sizeof(row->f) + 2];
+    size_t len = encode(&v, key, sizeof(key));
+
+    if (!len)
+        return awc_error_set(AWC_EDB, "database: assignment %llu does not fit",
+                             (unsigned long long)id);
+    return remember(c, id, key, len, out);
 }
 
 static void bind_value(mdb_params *p, const mdb_asg *v, const int64_t *unmapped)
@@ -249,18 +274,15 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
         else if ((rc = lookup(st, Q_ASG_FIND_LOCKED, v, id)) <= 0)
             return rc < 0 ? rc : awc_error_set(AWC_EDB, "assignment value vanished");
     }
-    return remember(c, *id, key, len) ? 0 : AWC_ENOMEM;
+    return remember(c, *id, key, len, NULL);
 }
 
 int mdb_asg_preload(mdb *st)
 {
     struct mdb_asg_cache *c = cache(st);
-    char f[FIELDS][AWC_CODE_MAX * 4 + 1], key[sizeof(f) + 2];
-    int64_t unmapped = 0;
     uint64_t id = 0;
     mdb_result r;
-    mdb_asg v;
-    size_t len;
+    asg_row row;
     int rc;
 
     if (!c)
@@ -271,65 +293,57 @@ int mdb_asg_preload(mdb *st)
         return rc;
     mdb_r_init(&r);
     mdb_r_u64(&r, &id);
-    for (int i = 0; i < FIELDS; i++)
-        mdb_r_str(&r, f[i], sizeof(f[i]));
-    mdb_r_i64(&r, &unmapped);
+    bind_row(&r, &row);
     if ((rc = mdb_bind_result(st, Q_ASG_ALL, &r)) != 0)
         return rc;
-    while ((rc = mdb_fetch(st, Q_ASG_ALL, &r)) == 1) {
-        if (find_id(c, id))
-            continue;
-        v = (mdb_asg){ f[0], f[1], f[2], f[3], f[4], unmapped != 0 };
-        if (!(len = encode(&v, key, sizeof(key))) || !remember(c, id, key, len)) {
-            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    while ((rc = mdb_fetch(st, Q_ASG_ALL, &r)) == 1)
+        if (!find_id(c, id) && (rc = remember_row(c, id, &row, NULL)) != 0)
             break;
-        }
-    }
     mdb_done(st, Q_ASG_ALL);
     if (rc == 0)
         c->loaded = 1;
     return rc;
 }
 
+/* The row with id by statement q: 1 = found, 0 = not there, < 0 = error. */
+static int fetch(mdb *st, enum mdb_sql q, uint64_t id, asg_row *row)
+{
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_u64(&p, &id);
+    if ((rc = mdb_exec(st, q, &p)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    bind_row(&r, row);
+    if ((rc = mdb_bind_result(st, q, &r)) == 0)
+        rc = mdb_fetch(st, q, &r);
+    mdb_done(st, q);
+    return rc;
+}
+
 int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out)
 {
     struct mdb_asg_cache *c = cache(st);
-    char f[FIELDS][AWC_CODE_MAX * 4 + 1], key[sizeof(f) + 2];
-    int64_t unmapped = 0;
     const asg_entry *e;
-    mdb_params p;
-    mdb_result r;
-    mdb_asg v;
-    size_t len;
+    asg_row row;
     int rc;
 
     if (!c)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     if ((e = find_id(c, id)) == NULL) {
-        enum mdb_sql q = Q_ASG_GET;
-        mdb_p_init(&p);
-        mdb_p_u64(&p, &id);
-        mdb_r_init(&r);
-        for (int i = 0; i < FIELDS; i++)
-            mdb_r_str(&r, f[i], sizeof(f[i]));
-        mdb_r_i64(&r, &unmapped);
-        for (rc = 0; rc == 0; q = Q_ASG_GET_LOCKED) {
-            if ((rc = mdb_exec(st, q, &p)) != 0)
-                return rc;
-            if ((rc = mdb_bind_result(st, q, &r)) == 0)
-                rc = mdb_fetch(st, q, &r);
-            mdb_done(st, q);
-            if (rc != 0 || q == Q_ASG_GET_LOCKED)
-                break;
-        }
+        /* a value committed after this transaction's snapshot */
+        if ((rc = fetch(st, Q_ASG_GET, id, &row)) == 0)
+            rc = fetch(st, Q_ASG_GET_LOCKED, id, &row);
         if (rc < 0)
             return rc;
         if (rc == 0)
             return awc_error_set(AWC_EDB, "database: no assignment %llu",
                                  (unsigned long long)id);
-        v = (mdb_asg){ f[0], f[1], f[2], f[3], f[4], unmapped != 0 };
-        if (!(len = encode(&v, key, sizeof(key))) || !(e = remember(c, id, key, len)))
-            return awc_error_set(AWC_ENOMEM, "out of memory");
+        if ((rc = remember_row(c, id, &row, &e)) != 0)
+            return rc;
     }
     decode(e, out);
     return 0;
