@@ -1,6 +1,14 @@
 /* op_assign.c -- `assign --period P`: every PENDING_ASSIGN credit of P gets
  * its rule's split, or the default configuration, or stays pending flagged
- * unmapped when its account has no owner.  One unit of work, in chunks. */
+ * unmapped when its account has no owner.  One unit of work, in chunks.
+ *
+ * The chunks go through a two-stage pipeline: while the store writes chunk
+ * k, a helper thread works out chunk k+1 (rule, split lines, note, JSON).
+ * The helper touches only its own slot, the rules and the owners map (both
+ * read-only by then) and the counts (which nothing else reads until the
+ * end); every store call and every host callback stays on the calling
+ * thread. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +21,8 @@
 
 #define CHUNK 1000
 #define CURRENCIES 200            /* more than ISO 4217 has */
+#define TEXT_MAX (sizeof(((awc_pending *)0)->product_code) + \
+                  sizeof(((awc_pending *)0)->description))
 
 typedef struct item {
     awc_split_line lines[AWC_SPEC_MAX + 1];
@@ -20,6 +30,30 @@ typedef struct item {
     char note[160];
     char detail[4096];             /* up to 9 lines of JSON, each under 400 bytes */
 } item;
+
+/* A pending credit as read, its two long strings in the slot's text. */
+typedef struct input {
+    uint64_t seq;
+    int64_t version;
+    int unmapped;
+    char usage_account[AWC_ACCOUNT_LEN + 1], owner_account[AWC_ACCOUNT_LEN + 1];
+    char currency[4], credit_type[33];
+    awc_amount amount;
+    size_t product_at, desc_at;
+} input;
+
+/* One chunk: its inputs, then the assignments worked out from them. */
+typedef struct slot {
+    input in[CHUNK];
+    size_t nin;
+    char *text;                    /* CHUNK * TEXT_MAX bytes */
+    size_t text_at;
+    awc_assignment a[CHUNK];
+    item items[CHUNK];
+    size_t n;                      /* assignments to apply */
+    int rc;                        /* of working it out; err is its message */
+    char err[AWC_ERRMSG_MAX];
+} slot;
 
 typedef struct cur_total {
     char currency[4];
@@ -37,10 +71,11 @@ typedef struct run {
     awc_owners *owners;
     awc_split_spec def;
     int have_default;
-    awc_assignment *a;
-    item *items;
-    size_t n;
-    /* results, reset on every attempt */
+    slot *slots[2];
+    int fill;                      /* the slot taking inputs */
+    int ready;                     /* the other slot holds a chunk to apply */
+    size_t applied;                /* credits behind the applied chunks (progress) */
+    /* results, reset on every attempt; written by the chunk being worked out */
     size_t seen, by_rule, by_default, flagged, still_unmapped, no_rule;
     cur_total tot[CURRENCIES];
     size_t ntot;
@@ -48,9 +83,12 @@ typedef struct run {
 
 static void reset(run *r)
 {
-    r->n = 0;
     r->seen = r->by_rule = r->by_default = r->flagged = r->still_unmapped = r->no_rule = 0;
     r->ntot = 0;
+    r->fill = r->ready = 0;
+    r->applied = 0;
+    r->slots[0]->nin = r->slots[1]->nin = 0;
+    r->slots[0]->text_at = r->slots[1]->text_at = 0;
 }
 
 static void add_total(run *r, const char *currency, int e, const awc_split_line *l, size_t n)
@@ -76,27 +114,24 @@ static void add_total(run *r, const char *currency, int e, const awc_split_line 
     }
 }
 
-static int flush(run *r, awc_store *st)
+/* s (NUL-terminated, shorter than cap) into dst[cap]. */
+static void copy_in(char *dst, size_t cap, const char *s)
 {
-    int rc = st->ops->assign_apply(st, r->a, r->n, r->c->actor);
-    r->n = 0;
-    if (r->m->host.progress)
-        r->m->host.progress(r->m->host.ctx, "assign", r->seen, 0);
-    return rc;
+    size_t n = strnlen(s, cap - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
 }
 
-typedef struct pending_arg {
-    run *r;
-    awc_store *st;
-} pending_arg;
+/* ---- working a chunk out (the helper thread) ------------------------------------- */
 
-static int on_pending(void *arg, const awc_pending *p)
+/* The assignment of one pending credit into the slot, or none (left as it
+ * is: still unmapped, or no rule and no default). */
+static int work_out(run *r, slot *s, const input *p)
 {
-    pending_arg *pa = arg;
-    run *r = pa->r;
-    item *it = &r->items[r->n];
-    awc_assignment *a = &r->a[r->n];
-    const char *account = p->owner_account_id[0] ? p->owner_account_id : p->usage_account_id;
+    item *it = &s->items[s->n];
+    awc_assignment *a = &s->a[s->n];
+    const char *account = p->owner_account[0] ? p->owner_account : p->usage_account;
+    const char *description = s->text + p->desc_at;
     const awc_rule *rule = NULL;
     awc_split_spec spec;
     awc_owner owner;
@@ -106,7 +141,7 @@ static int on_pending(void *arg, const awc_pending *p)
 
     r->seen++;
     memset(a, 0, sizeof(*a));
-    memcpy(it->owner_account, p->owner_account_id, sizeof(it->owner_account));
+    memcpy(it->owner_account, p->owner_account, sizeof(it->owner_account));
     a->seq = p->seq;
     a->expect_version = p->version;
     a->from = AWC_PENDING_ASSIGN;
@@ -123,43 +158,133 @@ static int on_pending(void *arg, const awc_pending *p)
         a->unmapped = 1;
         a->note = it->note;
         r->flagged++;
-    } else {
-        awc_rule_input in = { p->description, r->period, owner.customer_id, owner.reseller_id,
-                              p->product_code, p->credit_type, account };
-        rule = r->rs ? awc_ruleset_choose(r->rs, &in) : NULL;
-        if (rule)
-            awc_splitspec_from_rule(&spec, rule);
-        else if (r->have_default)
-            spec = r->def;
-        else {
-            r->no_rule++;
-            return 0;
-        }
-        if ((rc = awc_invoiceable(&total, &e, p->amount, p->currency)) != 0 ||
-            (rc = awc_assign_lines(it->lines, AWC_SPEC_MAX + 1, &nlines, total, &spec, &owner)) != 0)
-            return awc_error_prefix(rc, "credit %llu", (unsigned long long)p->seq);
-        a->to = AWC_ASSIGNED;
-        a->kind = AWC_EV_ASSIGN;
-        a->customer_id = owner.customer_id;
-        a->asset_id = owner.asset_id;
-        a->reseller_id = owner.reseller_id;
-        a->rule_id = rule ? rule->id : "default";
-        a->lines = it->lines;
-        a->nlines = nlines;
-        snprintf(it->note, sizeof(it->note), rule ? "rule %s" : "default configuration %s",
-                 rule ? rule->id : r->m->cfg.assign.default_split);
-        a->note = it->note;
-        awc_lines_json(it->detail, sizeof(it->detail), it->lines, nlines);
-        a->detail = it->detail;
-        add_total(r, p->currency, e, it->lines, nlines);
-        if (rule)
-            r->by_rule++;
-        else
-            r->by_default++;
+        s->n++;
+        return 0;
     }
-    if (++r->n == CHUNK)
-        return flush(r, pa->st);
+    awc_rule_input in = { description, r->period, owner.customer_id, owner.reseller_id,
+                          s->text + p->product_at, p->credit_type, account };
+    rule = r->rs ? awc_ruleset_choose(r->rs, &in) : NULL;
+    if (rule)
+        awc_splitspec_from_rule(&spec, rule);
+    else if (r->have_default)
+        spec = r->def;
+    else {
+        r->no_rule++;
+        return 0;
+    }
+    if ((rc = awc_invoiceable(&total, &e, p->amount, p->currency)) != 0 ||
+        (rc = awc_assign_lines(it->lines, AWC_SPEC_MAX + 1, &nlines, total, &spec, &owner)) != 0)
+        return awc_error_prefix(rc, "credit %llu", (unsigned long long)p->seq);
+    a->to = AWC_ASSIGNED;
+    a->kind = AWC_EV_ASSIGN;
+    a->customer_id = owner.customer_id;
+    a->asset_id = owner.asset_id;
+    a->reseller_id = owner.reseller_id;
+    a->rule_id = rule ? rule->id : "default";
+    a->lines = it->lines;
+    a->nlines = nlines;
+    snprintf(it->note, sizeof(it->note), rule ? "rule %s" : "default configuration %s",
+             rule ? rule->id : r->m->cfg.assign.default_split);
+    a->note = it->note;
+    awc_lines_json(it->detail, sizeof(it->detail), it->lines, nlines);
+    a->detail = it->detail;
+    add_total(r, p->currency, e, it->lines, nlines);
+    if (rule)
+        r->by_rule++;
+    else
+        r->by_default++;
+    s->n++;
     return 0;
+}
+
+typedef struct job {
+    run *r;
+    slot *s;
+} job;
+
+/* Every input of the slot; the outcome and its message stay in the slot,
+ * since messages are per thread. */
+static void *work_chunk(void *arg)
+{
+    job *j = arg;
+    slot *s = j->s;
+
+    s->n = 0;
+    s->rc = 0;
+    for (size_t i = 0; i < s->nin && s->rc == 0; i++)
+        s->rc = work_out(j->r, s, &s->in[i]);
+    if (s->rc != 0)
+        awc_error_copy(s->rc, s->err, sizeof(s->err));
+    return NULL;
+}
+
+/* ---- the pipeline (the calling thread) ------------------------------------------ */
+
+static int apply(run *r, awc_store *st, slot *s)
+{
+    int rc = s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor) : 0;
+    r->applied += s->nin;
+    if (rc == 0 && r->m->host.progress)
+        r->m->host.progress(r->m->host.ctx, "assign", r->applied, 0);
+    return rc;
+}
+
+/* Work out the filled slot while the other one (if it holds a chunk) is
+ * applied; then the filled slot holds the chunk to apply next. */
+static int cycle(run *r, awc_store *st)
+{
+    slot *s = r->slots[r->fill], *other = r->slots[!r->fill];
+    job j = { r, s };
+    pthread_t t;
+    int threaded = r->ready && pthread_create(&t, NULL, work_chunk, &j) == 0;
+    int rc = 0;
+
+    if (!threaded)
+        work_chunk(&j); /* nothing to overlap with, or no thread to be had */
+    if (r->ready)
+        rc = apply(r, st, other);
+    if (threaded)
+        pthread_join(t, NULL);
+    if (rc == 0 && s->rc != 0)
+        rc = awc_error_set(s->rc, "%s", s->err);
+    r->ready = 1;
+    r->fill = !r->fill;
+    other->nin = 0;
+    other->text_at = 0;
+    return rc;
+}
+
+typedef struct pending_arg {
+    run *r;
+    awc_store *st;
+} pending_arg;
+
+static int on_pending(void *arg, const awc_pending *p)
+{
+    pending_arg *pa = arg;
+    run *r = pa->r;
+    slot *s = r->slots[r->fill];
+    input *in = &s->in[s->nin++];
+    size_t np = strnlen(p->product_code, sizeof(p->product_code) - 1);
+    size_t nd = strnlen(p->description, sizeof(p->description) - 1);
+
+    in->seq = p->seq;
+    in->version = p->version;
+    in->unmapped = p->unmapped;
+    in->amount = p->amount;
+    copy_in(in->usage_account, sizeof(in->usage_account), p->usage_account_id);
+    copy_in(in->owner_account, sizeof(in->owner_account), p->owner_account_id);
+    copy_in(in->currency, sizeof(in->currency), p->currency);
+    copy_in(in->credit_type, sizeof(in->credit_type), p->credit_type);
+    in->product_at = s->text_at;
+    memcpy(s->text + s->text_at, p->product_code, np);
+    s->text[s->text_at + np] = '\0';
+    s->text_at += np + 1;
+    in->desc_at = s->text_at;
+    memcpy(s->text + s->text_at, p->description, nd);
+    s->text[s->text_at + nd] = '\0';
+    s->text_at += nd + 1;
+    return s->nin == CHUNK ? cycle(r, pa->st) : 0;
 }
 
 static int assign_all(awc_store *st, void *arg)
@@ -171,7 +296,26 @@ static int assign_all(awc_store *st, void *arg)
     reset(r);
     if ((rc = st->ops->credits_pending(st, r->period, on_pending, &pa)) != 0)
         return rc;
-    return r->n ? flush(r, st) : 0;
+    if (r->slots[r->fill]->nin && (rc = cycle(r, st)) != 0)
+        return rc;
+    return r->ready ? apply(r, st, r->slots[!r->fill]) : 0;
+}
+
+static slot *slot_new(void)
+{
+    slot *s = awc_calloc(1, sizeof(*s));
+    if (s && !(s->text = awc_malloc(CHUNK * TEXT_MAX))) {
+        awc_free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+static void slot_free(slot *s)
+{
+    if (s)
+        awc_free(s->text);
+    awc_free(s);
 }
 
 static int report(run *r)
@@ -243,9 +387,9 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
             return awc_op_end(c, awc_error_prefix(AWC_ECONFIG, "assign.default"));
         r.have_default = 1;
     }
-    r.a = awc_calloc(CHUNK, sizeof(*r.a));
-    r.items = awc_calloc(CHUNK, sizeof(*r.items));
-    if (!r.a || !r.items)
+    r.slots[0] = slot_new();
+    r.slots[1] = slot_new();
+    if (!r.slots[0] || !r.slots[1])
         rc = awc_error_set(AWC_ENOMEM, "out of memory");
     if (rc == 0)
         rc = awc_mod_store(m, &st);
@@ -263,7 +407,7 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
         awc_error_prefix(rc, "assign %s: nothing was assigned", period);
     awc_ruleset_free(r.rs);
     awc_owners_free(r.owners);
-    awc_free(r.a);
-    awc_free(r.items);
+    slot_free(r.slots[0]);
+    slot_free(r.slots[1]);
     return awc_op_end(c, rc);
 }

@@ -1,0 +1,113 @@
+#!/bin/sh
+# test_assign_chunks.sh -- `assign` over several chunks on a real MariaDB:
+# while one chunk is written the next one is worked out on a second thread,
+# so these checks look for anything crossing chunks: every credit gets
+# exactly one event, whose detail, note and assignment match the split lines
+# and assignment the credit was given; a failure in a later chunk leaves
+# nothing assigned; a second run changes nothing.  Prints "ok N - ..." /
+# "not ok N - ..." per check; exits 1 if any check failed.
+set -u
+
+AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$AWC_TEST_ROOT/tests/support/tap.sh"
+DB=awc_chunks_$$
+P=2026-10
+N=3500 # four chunks of at most 1,000 credits
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_assign_chunks.XXXXXX") || exit 1
+OUT=$TMP/out
+ERR=$TMP/err
+
+sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
+cleanup() {
+    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+
+mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB CHARACTER SET utf8mb4" || exit 1
+{ db_ini "$DB"; printf '[assign]\ndefault = customer:100\n'; } > "$TMP/awscredit.ini"
+run migrate
+check "$rc = 0" "migrate"
+run rules import "$ROOT/docs/examples/rules.xml"
+check "$rc = 0" "rules import"
+
+# 100 accounts, one in ten without an owner; N pending credits over them in
+# USD and EUR (two decimals), of every credit type the example rules name.
+sql "INSERT INTO accounts (account_id, valid_from, customer_id, asset_id, reseller_id,
+                           customer_name, reseller_name)
+     SELECT LPAD(100000000000 + seq, 12, '0'), '2025-01-01', CONCAT('C-', seq % 30),
+            CONCAT('AS-', seq), ELT(1 + seq % 3, 'R-NORTH', 'R-SOUTH', 'R-WEST'),
+            CONCAT('Customer ', seq % 30), 'Reseller'
+     FROM seq_1_to_100 WHERE seq % 10 <> 0;
+     DO SETVAL(credit_seq, $((N + 1)));
+     INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credit_key,
+                          product_code, currency, description, credit_type, amount, status)
+     SELECT seq, '$P', '999999999999', LPAD(100000000000 + 1 + seq % 100, 12, '0'),
+            CONCAT('credit id: ', seq), ELT(1 + seq % 4, 'AmazonEC2', 'AmazonS3', 'AmazonRDS', 'AWSLambda'),
+            ELT(1 + seq % 2, 'USD', 'EUR'),
+            ELT(1 + seq % 6, 'AWS Migration Acceleration Program Credit_MPE1', 'EDP Commitment Credit',
+                'SLA credit for S3', 'AWS Activate Credits', 'Promotional credit', 'Goodwill Credits'),
+            ELT(1 + seq % 6, 'MAP', 'EDP', 'SLA', 'PROMOTIONAL', 'PROMOTIONAL', 'PROMOTIONAL'),
+            -(seq * 7919 % 100003) / 97 - 0.005, 'PENDING_ASSIGN'
+     FROM seq_1_to_$N"
+OWNED=$(sql "SELECT COUNT(*) FROM credits WHERE usage_account_id IN (SELECT account_id FROM accounts)")
+check "$OWNED -gt 0 -a $OWNED -lt $N" "setup: $N pending credits, $OWNED of them owned"
+
+# A credit the third chunk cannot work out: the run stops, nothing stays.
+sql "UPDATE credits SET currency = 'XXX' WHERE seq = 2600"
+run assign --period $P
+check "$rc -ne 0" "a credit in a later chunk that cannot be worked out: assign fails"
+grep -q "credit 2600" "$ERR" && grep -q "unknown currency" "$ERR" &&
+    grep -q "nothing was assigned" "$ERR"
+check "$? = 0" "the error names the credit and says nothing was assigned"
+check "$(sql "SELECT COUNT(*) FROM credits WHERE status <> 'PENDING_ASSIGN' OR version <> 1") = 0" \
+    "after the failure every credit is pending at its old version"
+check "$(sql "SELECT (SELECT COUNT(*) FROM credit_events) + (SELECT COUNT(*) FROM credit_splits)") = 0" \
+    "after the failure no event and no split line was written"
+
+sql "UPDATE credits SET currency = 'USD' WHERE seq = 2600"
+run assign --period $P
+check "$rc = 0" "assign over four chunks"
+UNOWNED=$((N - OWNED))
+grep -q "assign $P: $N pending: .* $UNOWNED unmapped ($UNOWNED newly flagged), 0 left pending" "$OUT"
+check "$? = 0" "the summary counts every credit once ($OWNED assigned, $UNOWNED flagged)"
+check "$(sql "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED' AND version = 2") = $OWNED" \
+    "every owned credit assigned, once"
+check "$(sql "SELECT COUNT(*) FROM credit_view WHERE status = 'PENDING_ASSIGN' AND unmapped = 1
+              AND version = 2") = $UNOWNED" "every unowned credit flagged unmapped, once"
+check "$(sql "SELECT COUNT(*) FROM (SELECT seq FROM credit_events GROUP BY seq HAVING COUNT(*) = 1) e") = $N" \
+    "exactly one event per credit"
+check "$(sql "SELECT COUNT(*) FROM credits c JOIN (SELECT seq, SUM(amount_minor) s FROM credit_splits
+              GROUP BY seq) l ON l.seq = c.seq WHERE l.s = ROUND(c.amount * 100)") = $OWNED" \
+    "every assigned credit's lines add up to its invoiceable amount"
+# the detail of each assign event is the JSON of the credit's own lines
+check "$(sql "SELECT COUNT(*) FROM credit_events e JOIN (
+              SELECT seq, CONCAT('[', GROUP_CONCAT(CONCAT('{\"target\":\"', target, '\"',
+                     IF(party_id IS NULL, '', CONCAT(',\"party_id\":\"', party_id, '\"')),
+                     ',\"percent_bp\":', IFNULL(percent_bp, -1), ',\"amount_minor\":', amount_minor, '}')
+                     ORDER BY line_no SEPARATOR ','), ']') j
+              FROM credit_splits GROUP BY seq) l ON l.seq = e.seq
+              WHERE e.kind = 'assign' AND e.detail = l.j") = $OWNED" \
+    "each assign event's detail is its credit's split lines"
+check "$(sql "SELECT COUNT(*) FROM credit_events e JOIN credit_view c ON c.seq = e.seq
+              WHERE e.assignment_id = c.assignment_id AND e.to_version = c.version
+              AND e.note = IF(c.unmapped = 1,
+                              CONCAT('no owner for account ', c.usage_account_id, ' on $P-01'),
+                              IF(c.rule_id = 'default', 'default configuration customer:100',
+                                 CONCAT('rule ', c.rule_id)))") = $N" \
+    "each event names the assignment, version and rule its credit was given"
+check "$(sql "SELECT COUNT(*) FROM credit_splits s JOIN credit_view c ON c.seq = s.seq
+              WHERE s.target <> 'retained' AND (s.customer_id <> c.customer_id
+                    OR s.reseller_id <> c.reseller_id OR s.asset_id <> c.asset_id)") = 0" \
+    "each split line names its own credit's owner"
+
+EVENTS=$(sql "SELECT COUNT(*) FROM credit_events")
+run assign --period $P
+check "$rc = 0" "assign again"
+grep -q "assign $P: $UNOWNED pending: 0 by rule, 0 by default, $UNOWNED unmapped (0 newly flagged)" "$OUT"
+check "$? = 0" "a second run finds only the unmapped credits and changes nothing"
+check "$(sql "SELECT COUNT(*) FROM credit_events") = $EVENTS" "a second run writes no event"
+
+tap_done
