@@ -219,10 +219,14 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_ATMP_INSERT] =
         "INSERT INTO assign_batch (seq, expect_version, from_state, to_state, assignment_id) "
         "VALUES (?, ?, ?, ?, ?)",
+    /* The SET reads no column of credits (the new version comes from the
+     * batch, equal by the join): a multi-table UPDATE that reads a column
+     * it writes first collects every row's position in a temporary table,
+     * then reads each row again (0.95 s instead of 0.69 s per 100,000). */
     [Q_ATMP_UPDATE] =
         "UPDATE credits c JOIN assign_batch t ON c.seq = t.seq "
         "AND c.version = t.expect_version AND c.status = t.from_state AND c.outbox_id IS NULL "
-        "SET c.status = t.to_state, c.version = c.version + 1, "
+        "SET c.status = t.to_state, c.version = t.expect_version + 1, "
         "c.assignment_id = t.assignment_id, c.updated_at = CURRENT_TIMESTAMP(6) "
         "WHERE c.seq BETWEEN ? AND ?",
     [Q_ATMP_SPLITS_DELETE] =
