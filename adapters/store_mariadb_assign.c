@@ -373,28 +373,21 @@ typedef struct assign_ctx {
     const awc_actor *actor;
 } assign_ctx;
 
+/* States and split targets go as numbers: awc_state and awc_split_kind
+ * count from 1 in the order of the ENUMs of sql/migrations (an ENUM column
+ * takes its value's position), which spares the server a look-up of the
+ * name for every row. */
 static const enum mdb_col batch_cols[] = {
-    MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_U64,
+    MDB_COL_U64, MDB_COL_I64, MDB_COL_I64, MDB_COL_I64, MDB_COL_U64,
 };
 static const enum mdb_col event_cols[] = {
     MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_I64,
     MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
 };
 static const enum mdb_col split_cols[] = {
-    MDB_COL_U64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_U64, MDB_COL_I64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR,
     MDB_COL_I64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
 };
-
-static const char *split_kind_name(awc_split_kind k)
-{
-    switch (k) {
-    case AWC_SPLIT_CUSTOMER: return "customer";
-    case AWC_SPLIT_RESELLER: return "reseller";
-    case AWC_SPLIT_PARTY: return "party";
-    case AWC_SPLIT_RETAINED: return "retained";
-    }
-    return "retained";
-}
 
 static const char *or_null(const char *s)
 {
@@ -407,7 +400,7 @@ static void add_lines(mdb_batch *b, const awc_assignment *a)
         const awc_split_line *l = &a->lines[i];
         mdb_batch_num(b, 0, (int64_t)a->seq);
         mdb_batch_num(b, 1, l->line_no);
-        mdb_batch_str(b, 2, split_kind_name(l->kind));
+        mdb_batch_num(b, 2, (int64_t)l->kind);
         mdb_batch_str(b, 3, or_null(l->party_id));
         mdb_batch_str(b, 4, l->target_name);
         if (l->bp >= 0)
@@ -467,8 +460,8 @@ static int add_assignment(mdb *st, chunk_bufs *cb, const awc_assignment *a,
         return rc;
     mdb_batch_num(&cb->credits, 0, (int64_t)a->seq);
     mdb_batch_num(&cb->credits, 1, a->expect_version);
-    mdb_batch_str(&cb->credits, 2, awc_state_name(a->from));
-    mdb_batch_str(&cb->credits, 3, awc_state_name(a->to));
+    mdb_batch_num(&cb->credits, 2, (int64_t)a->from);
+    mdb_batch_num(&cb->credits, 3, (int64_t)a->to);
     mdb_batch_num(&cb->credits, 4, (int64_t)id);
     mdb_batch_next_row(&cb->credits);
 
