@@ -87,6 +87,7 @@ enum mdb_sql {
     Q_ASG_FIND_LOCKED,
     Q_ASG_ADD,
     Q_ASG_ALL,
+    Q_ASG_SINCE,
     Q_ASG_GET,
     Q_ASG_GET_LOCKED,
     Q_INV_LOCK,
@@ -198,6 +199,11 @@ typedef struct mdb_asg {
 
 /* The id of value v, adding the value when it is new, in the current unit. */
 int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id);
+/* After a preload: add the values of v[0..n) the cache does not know with
+ * one statement and learn their ids, so that mdb_asg_id() finds them all.
+ * If another session added one meanwhile, nothing is added here and
+ * mdb_asg_id() adds each value alone.  0 or an error. */
+int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n);
 /* Read every value into the cache (before many look-ups): afterwards a value
  * the cache lacks is taken to be new and added without a look-up first. */
 int mdb_asg_preload(mdb *st);

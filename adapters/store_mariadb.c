@@ -249,6 +249,9 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_ASG_ALL] =
         "SELECT id, owner_account_id, customer_id, asset_id, reseller_id, rule_id, unmapped "
         "FROM assignments",
+    [Q_ASG_SINCE] =
+        "SELECT id, owner_account_id, customer_id, asset_id, reseller_id, rule_id, unmapped "
+        "FROM assignments WHERE id > ? ORDER BY id",
     [Q_ASG_GET] =
         "SELECT owner_account_id, customer_id, asset_id, reseller_id, rule_id, unmapped "
         "FROM assignments WHERE id = ?",

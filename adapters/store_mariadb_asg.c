@@ -34,6 +34,7 @@ struct mdb_asg_cache {
     size_t n, cap;
     uint32_t *by_key, *by_id; /* open addressing: entry index + 1, 0 = empty */
     size_t slots;             /* a power of two, at least twice n */
+    uint64_t max_id;          /* the largest id known */
     int loaded;               /* mdb_asg_preload() read the whole table */
 };
 
@@ -177,6 +178,7 @@ static int remember(struct mdb_asg_cache *c, uint64_t id, const char *key, size_
     e->len = len;
     e->id = id;
     e->hash = fnv(key, len);
+    c->max_id = id > c->max_id ? id : c->max_id;
     place(c->by_key, c->by_id, c->slots, e, c->n++);
     if (out)
         *out = e;
@@ -302,6 +304,103 @@ int mdb_asg_preload(mdb *st)
     mdb_done(st, Q_ASG_ALL);
     if (rc == 0)
         c->loaded = 1;
+    return rc;
+}
+
+static int same_value(const mdb_asg *a, const mdb_asg *b)
+{
+    return !a->unmapped == !b->unmapped &&
+           strcmp(field(a->owner_account_id), field(b->owner_account_id)) == 0 &&
+           strcmp(field(a->customer_id), field(b->customer_id)) == 0 &&
+           strcmp(field(a->asset_id), field(b->asset_id)) == 0 &&
+           strcmp(field(a->reseller_id), field(b->reseller_id)) == 0 &&
+           strcmp(field(a->rule_id), field(b->rule_id)) == 0;
+}
+
+/* Insert the values of b in one statement and learn the rows it added.
+ * When one of them is there already (another session added it after the
+ * snapshot), the statement is undone and nothing is learnt. */
+static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
+{
+    uint64_t since = c->max_id, id = 0;
+    mdb_params p;
+    mdb_result r;
+    asg_row row;
+    int rc;
+
+    if ((rc = mdb_query(st, "SAVEPOINT awc_asg_add")) != 0)
+        return rc;
+    if (mdb_batch_exec(st, Q_ASG_ADD, b) != 0)
+        return st->last_errno == ER_DUP_ENTRY ? mdb_query(st, "ROLLBACK TO SAVEPOINT awc_asg_add")
+                                               : AWC_EDB;
+    /* rows after the largest id known: this transaction's own (the
+     * snapshot shows no later rows of other sessions) */
+    mdb_p_init(&p);
+    mdb_p_u64(&p, &since);
+    if ((rc = mdb_exec(st, Q_ASG_SINCE, &p)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    mdb_r_u64(&r, &id);
+    bind_row(&r, &row);
+    if ((rc = mdb_bind_result(st, Q_ASG_SINCE, &r)) != 0)
+        return rc;
+    while ((rc = mdb_fetch(st, Q_ASG_SINCE, &r)) == 1)
+        if (!find_id(c, id) && (rc = remember_row(c, id, &row, NULL)) != 0)
+            break;
+    mdb_done(st, Q_ASG_SINCE);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n)
+{
+    static const enum mdb_col cols[] = {
+        MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64,
+    };
+    struct mdb_asg_cache *c = cache(st);
+    char key[(AWC_CODE_MAX * 4 + 1) * FIELDS + 2];
+    size_t slots = 16;
+    uint32_t *set;
+    mdb_batch b;
+    int rc;
+
+    if (!c)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if (!c->loaded || n == 0)
+        return 0;
+    while (slots < 2 * n)
+        slots *= 2;
+    if (!(set = awc_calloc(slots, sizeof(*set))))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if ((rc = mdb_batch_init(&b, (unsigned)n, 6, cols)) != 0) {
+        awc_free(set);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = encode(&v[i], key, sizeof(key)), k;
+        uint64_t h;
+
+        if (!len) /* too long: mdb_asg_id() says so */
+            continue;
+        h = fnv(key, len);
+        if (find_key(c, key, len, h))
+            continue;
+        for (k = h & (slots - 1); set[k]; k = (k + 1) & (slots - 1))
+            if (same_value(&v[set[k] - 1], &v[i]))
+                break;
+        if (set[k]) /* new, and met before in v */
+            continue;
+        set[k] = (uint32_t)(i + 1);
+        mdb_batch_str(&b, 0, field(v[i].owner_account_id));
+        mdb_batch_str(&b, 1, field(v[i].customer_id));
+        mdb_batch_str(&b, 2, field(v[i].asset_id));
+        mdb_batch_str(&b, 3, field(v[i].reseller_id));
+        mdb_batch_str(&b, 4, field(v[i].rule_id));
+        mdb_batch_num(&b, 5, v[i].unmapped ? 1 : 0);
+        mdb_batch_next_row(&b);
+    }
+    rc = b.n ? insert_new(st, c, &b) : 0;
+    mdb_batch_free(&b);
+    awc_free(set);
     return rc;
 }
 

@@ -442,14 +442,21 @@ int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n)
 
 typedef struct chunk_bufs {
     mdb_batch credits, events, lines;
+    mdb_asg values[BATCH_ROWS];
 } chunk_bufs;
+
+static mdb_asg value_of(const awc_assignment *a)
+{
+    mdb_asg v = { a->owner_account_id, a->customer_id, a->asset_id, a->reseller_id,
+                  a->rule_id, a->unmapped };
+    return v;
+}
 
 /* The rows of one assignment into the three batches. */
 static int add_assignment(mdb *st, chunk_bufs *cb, const awc_assignment *a,
                           const awc_actor *actor)
 {
-    mdb_asg v = { a->owner_account_id, a->customer_id, a->asset_id, a->reseller_id,
-                  a->rule_id, a->unmapped };
+    mdb_asg v = value_of(a);
     uint64_t id;
     int rc;
 
@@ -491,6 +498,11 @@ static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_act
     int replaces = 0, rc;
     mdb_params p;
 
+    /* the chunk's new values in one statement, not one each */
+    for (size_t i = 0; i < n; i++)
+        cb->values[i] = value_of(&a[i]);
+    if ((rc = mdb_asg_add_all(st, cb->values, n)) != 0)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         if ((rc = add_assignment(st, cb, &a[i], actor)) != 0)
             return rc;
