@@ -279,30 +279,39 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
     return remember(c, *id, key, len, NULL);
 }
 
-int mdb_asg_preload(mdb *st)
+/* Learn every row statement q (parameters p, may be NULL) reads: id and
+ * value, in that order.  0 or an error. */
+static int learn_rows(mdb *st, struct mdb_asg_cache *c, enum mdb_sql q, mdb_params *p)
 {
-    struct mdb_asg_cache *c = cache(st);
     uint64_t id = 0;
     mdb_result r;
     asg_row row;
+    int rc;
+
+    if ((rc = mdb_exec(st, q, p)) != 0)
+        return rc;
+    mdb_r_init(&r);
+    mdb_r_u64(&r, &id);
+    bind_row(&r, &row);
+    if ((rc = mdb_bind_result(st, q, &r)) != 0)
+        return rc;
+    while ((rc = mdb_fetch(st, q, &r)) == 1)
+        if (!find_id(c, id) && (rc = remember_row(c, id, &row, NULL)) != 0)
+            break;
+    mdb_done(st, q);
+    return rc;
+}
+
+int mdb_asg_preload(mdb *st)
+{
+    struct mdb_asg_cache *c = cache(st);
     int rc;
 
     if (!c)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     if (c->loaded)
         return 0;
-    if ((rc = mdb_exec(st, Q_ASG_ALL, NULL)) != 0)
-        return rc;
-    mdb_r_init(&r);
-    mdb_r_u64(&r, &id);
-    bind_row(&r, &row);
-    if ((rc = mdb_bind_result(st, Q_ASG_ALL, &r)) != 0)
-        return rc;
-    while ((rc = mdb_fetch(st, Q_ASG_ALL, &r)) == 1)
-        if (!find_id(c, id) && (rc = remember_row(c, id, &row, NULL)) != 0)
-            break;
-    mdb_done(st, Q_ASG_ALL);
-    if (rc == 0)
+    if ((rc = learn_rows(st, c, Q_ASG_ALL, NULL)) == 0)
         c->loaded = 1;
     return rc;
 }
@@ -322,10 +331,8 @@ static int same_value(const mdb_asg *a, const mdb_asg *b)
  * snapshot), the statement is undone and nothing is learnt. */
 static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
 {
-    uint64_t since = c->max_id, id = 0;
+    uint64_t since = c->max_id;
     mdb_params p;
-    mdb_result r;
-    asg_row row;
     int rc;
 
     if ((rc = mdb_query(st, "SAVEPOINT awc_asg_add")) != 0)
@@ -337,18 +344,7 @@ static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
      * snapshot shows no later rows of other sessions) */
     mdb_p_init(&p);
     mdb_p_u64(&p, &since);
-    if ((rc = mdb_exec(st, Q_ASG_SINCE, &p)) != 0)
-        return rc;
-    mdb_r_init(&r);
-    mdb_r_u64(&r, &id);
-    bind_row(&r, &row);
-    if ((rc = mdb_bind_result(st, Q_ASG_SINCE, &r)) != 0)
-        return rc;
-    while ((rc = mdb_fetch(st, Q_ASG_SINCE, &r)) == 1)
-        if (!find_id(c, id) && (rc = remember_row(c, id, &row, NULL)) != 0)
-            break;
-    mdb_done(st, Q_ASG_SINCE);
-    return rc < 0 ? rc : 0;
+    return learn_rows(st, c, Q_ASG_SINCE, &p);
 }
 
 int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n)
