@@ -110,4 +110,32 @@ grep -q "assign $P: $UNOWNED pending: 0 by rule, 0 by default, $UNOWNED unmapped
 check "$? = 0" "a second run finds only the unmapped credits and changes nothing"
 check "$(sql "SELECT COUNT(*) FROM credit_events") = $EVENTS" "a second run writes no event"
 
+# Edits go through the same store call, one credit at a time: a short
+# note, and one of 200 characters (most of them two bytes), are kept whole
+# with the actor, the versions and the splits before and after.
+ids=$("$HOST" --config "$TMP/awscredit.ini" --json list --period $P --status ASSIGNED 2>/dev/null |
+    python3 -c "
+import json, sys
+c = json.load(sys.stdin)['credits']
+print(c[0]['credit_id'], c[1]['credit_id'])")
+set -- $ids
+SHORT_ID=$1 LONG_ID=$2
+LONG_NOTE=$(python3 -c "print('Vertrag f\u00fcr ' + '\u00e9' * 188)")
+run edit "$SHORT_ID" --split customer:60,reseller:30 --note "per contract" --expect-version 2
+check "$rc = 0" "edit with a short note"
+run edit "$LONG_ID" --split customer:50,reseller:50 --note "$LONG_NOTE" --expect-version 2
+check "$rc = 0" "edit with a note of 200 characters"
+got=$(sql "SELECT CONCAT_WS(',', kind, from_state, to_state, from_version, to_version, actor_role,
+            actor_id, IFNULL(actor_reseller, '-'), note) FROM credit_events
+            WHERE kind = 'edit' ORDER BY id LIMIT 1")
+[ "$got" = "edit,ASSIGNED,ASSIGNED,2,3,distributor,tester,-,per contract" ]
+check "$? = 0" "the short note's edit event: kind, states, versions, actor, note"
+check "$(sql "SELECT note = '$LONG_NOTE' AND CHAR_LENGTH(note) = 200 FROM credit_events
+              WHERE kind = 'edit' ORDER BY id DESC LIMIT 1") = 1" \
+    "the long note's edit event keeps all 200 characters"
+check "$(sql "SELECT COUNT(*) FROM credit_events WHERE kind = 'edit' AND to_version = 3
+              AND detail LIKE '{\"splits\\_before\":[{%}],\"splits\\_after\":[{%}]}'
+              AND actor_role = 'distributor' AND actor_id = 'tester'") = 2" \
+    "both edit events carry the splits before and after, and the actor"
+
 tap_done
