@@ -7,9 +7,14 @@
 # Usage: sh bench/bench-assign.sh [CREDITS [ROUNDS]]   (from the repository
 # root, after `make release`; starts scripts/devdb when it is not running)
 #
-# Each round builds a fresh database, lets the server finish writing what
-# earlier rounds left (dirty pages, purge) so that neither measurement pays
-# for the other, then times assign and the peer.  The figure is the median
+# Each round builds a fresh database and times the peer, assign, and the
+# peer again, letting the server finish writing what came before (dirty
+# pages, purge) ahead of each, so that no measurement pays for another.
+# The round's ratio is assign over the mean of the two peer times: these
+# machines change speed by up to 2x for seconds at a time (a CPU-bound loop
+# shows it too), and a peer timed on one side of assign alone measured
+# another machine as often as not.  The peer's rows are the split lines a
+# first, untimed assign of the same data wrote.  The figure is the median
 # of the rounds' ratios; each round is printed too.
 set -eu
 
@@ -66,9 +71,9 @@ settle() {
     root -e "SET GLOBAL innodb_max_dirty_pages_pct = $DIRTY_PCT"
 }
 
-# round -- one fresh database, one assign, one peer; prints
-# "assign_ms load_ms split_rows assigned" and keeps assign's output.
-round() {
+# fresh -- a new database with 1,000 accounts (one in fifty unowned) and N
+# pending credits over them.
+fresh() {
     root -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
     printf '[db]\nsocket = %s\nuser = root\ndatabase = %s\n[assign]\ndefault = customer:100\n' \
         "$S" "$DB" > "$TMP/awscredit.ini"
@@ -76,7 +81,6 @@ round() {
     $BIN migrate >/dev/null
     $BIN rules import docs/examples/rules.xml >/dev/null
 
-    # 1,000 accounts (one in fifty unowned) and N pending credits over them.
     sql -e "
     INSERT INTO accounts (account_id, valid_from, customer_id, asset_id, reseller_id, customer_name, reseller_name)
     SELECT LPAD(100000000000 + seq, 12, '0'), '2025-01-01', CONCAT('C-', seq % 300), CONCAT('AS-', seq),
@@ -93,24 +97,43 @@ round() {
            ELT(1 + seq % 6, 'MAP', 'EDP', 'SLA', 'PROMOTIONAL', 'PROMOTIONAL', 'PROMOTIONAL'),
            -(seq % 100000) / 97 - 0.01, 'PENDING_ASSIGN', 1
     FROM seq_1_to_$N;"
+}
 
+# assign -- times `awscredit assign` (ms), keeping its output.
+assign() {
     settle
     t0=$(ms)
     /usr/bin/time -o "$TMP/time" -f "client: %U s user, %S s sys, %M KB" \
         $BIN assign --period $P > "$TMP/assign.out"
-    t1=$(ms)
+    echo $(($(ms) - t0))
+}
 
-    # The peer: the same split rows loaded into a table of the same shape.
-    sql -N -B -e "SELECT seq, line_no, target, IFNULL(party_id, '\\\\N'), target_name,
-                  IFNULL(percent_bp, '\\\\N'), amount_minor, IFNULL(customer_id, '\\\\N'),
-                  IFNULL(asset_id, '\\\\N'), IFNULL(reseller_id, '\\\\N'), '\\\\N'
-                  FROM credit_splits" > "$TMP/splits.tsv"
-    sql -e "CREATE TABLE splits_copy LIKE credit_splits"
+# peer -- times LOAD DATA LOCAL INFILE of the split rows into an empty
+# table of the same shape (ms).
+peer() {
+    sql -e "DROP TABLE IF EXISTS splits_copy; CREATE TABLE splits_copy LIKE credit_splits"
     settle
-    t2=$(ms)
+    t0=$(ms)
     sql --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/splits.tsv' INTO TABLE splits_copy"
-    t3=$(ms)
-    echo "$((t1 - t0)) $((t3 - t2)) $(wc -l < "$TMP/splits.tsv") \
+    echo $(($(ms) - t0))
+}
+
+# The peer's rows: the split lines of a first assign of the same data.
+fresh
+assign >/dev/null
+sql -N -B -e "SELECT seq, line_no, target, IFNULL(party_id, '\\\\N'), target_name,
+              IFNULL(percent_bp, '\\\\N'), amount_minor, IFNULL(customer_id, '\\\\N'),
+              IFNULL(asset_id, '\\\\N'), IFNULL(reseller_id, '\\\\N'), '\\\\N'
+              FROM credit_splits ORDER BY seq, line_no" > "$TMP/splits.tsv"
+
+# round -- one fresh database: peer, assign, peer; prints
+# "assign_ms peer_before_ms peer_after_ms split_rows assigned".
+round() {
+    fresh
+    before=$(peer)
+    a=$(assign)
+    after=$(peer)
+    echo "$a $before $after $(sql -N -B -e "SELECT COUNT(*) FROM credit_splits") \
 $(sql -N -B -e "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED'")"
 }
 
@@ -119,13 +142,14 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
     set -- $(round)
     echo "$@" >> "$TMP/rounds"
-    awk -v r=$r -v a="$1" -v l="$2" 'BEGIN {
-        printf "round %d: assign %.2f s, LOAD DATA %.2f s, ratio %.2f\n", r, a / 1000, l / 1000, a / (l ? l : 1) }'
+    awk -v r=$r -v a="$1" -v b="$2" -v f="$3" 'BEGIN { l = (b + f) / 2
+        printf "round %d: assign %.2f s, LOAD DATA %.2f s (%.2f before, %.2f after), ratio %.2f\n",
+               r, a / 1000, l / 1000, b / 1000, f / 1000, a / (l ? l : 1) }'
     r=$((r + 1))
 done
 sed 's/^/  /' "$TMP/assign.out"
 echo "  $(cat "$TMP/time")"
-awk -v n="$N" '{ a[NR] = $1; l[NR] = $2; q[NR] = $1 / ($2 ? $2 : 1); rows = $3; k = $4 }
+awk -v n="$N" '{ a[NR] = $1; l[NR] = ($2 + $3) / 2; q[NR] = a[NR] / (l[NR] ? l[NR] : 1); rows = $4; k = $5 }
 END {
     # median by ratio (insertion sort of at most a few rounds)
     for (i = 2; i <= NR; i++) for (j = i; j > 1 && q[j - 1] > q[j]; j--) {

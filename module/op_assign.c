@@ -9,6 +9,7 @@
  * end); every store call and every host callback stays on the calling
  * thread. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -235,9 +236,16 @@ static int cycle(run *r, awc_store *st)
 {
     slot *s = r->slots[r->fill], *other = r->slots[!r->fill];
     job j = { r, s };
+    sigset_t all, old;
     pthread_t t;
-    int threaded = r->ready && pthread_create(&t, NULL, work_chunk, &j) == 0;
-    int rc = 0;
+    int threaded = 0, rc = 0;
+
+    if (r->ready) { /* the helper takes no signal: they stay the host's thread's */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        threaded = pthread_create(&t, NULL, work_chunk, &j) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
 
     if (!threaded)
         work_chunk(&j); /* nothing to overlap with, or no thread to be had */
