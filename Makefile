@@ -2,7 +2,9 @@
 #
 #   make            release build: build/awscredit.so, build/awscredit
 #   make test       packages, sanitizer build (ASan+UBSan, -Werror), unit and
-#                   integration tests against a throwaway MariaDB
+#                   integration tests against a throwaway MariaDB; a
+#                   ThreadSanitizer build of host and module for the tests
+#                   of code that runs on two threads (assign)
 #   make demo       the whole monthly cycle on sample data
 #   make bench      benchmarks (bench/), figures as ratios to a peer
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -15,6 +17,7 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   := build
 SAN     := $(BUILD)/san
+TSAN    := $(BUILD)/tsan
 LIBDIR  := $(PREFIX)/lib/awscredit
 
 PKGS      := libcurl libxml-2.0 libmariadb jansson zlib
@@ -33,6 +36,8 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(INC)
 REL_CFLAGS := $(BASE_CFLAGS) -O2 -g -DNDEBUG
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -Werror $(SAN_FLAGS) -DAWC_TEST_BUILD
+TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -Werror $(TSAN_FLAGS) -DAWC_TEST_BUILD
 
 MODULE_SRC := $(wildcard module/*.c rules/*.c adapters/*.c)
 HOST_SRC   := $(wildcard host/*.c)
@@ -43,6 +48,8 @@ REL_MOD_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(MODULE_SRC)) $(BUILD)/obj/gen/
 REL_HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
 SAN_MOD_OBJ  := $(patsubst %.c,$(SAN)/obj/%.o,$(MODULE_SRC)) $(SAN)/obj/gen/migrations.o
 SAN_HOST_OBJ := $(patsubst %.c,$(SAN)/obj/%.o,$(HOST_SRC))
+TSAN_MOD_OBJ  := $(patsubst %.c,$(TSAN)/obj/%.o,$(MODULE_SRC)) $(TSAN)/obj/gen/migrations.o
+TSAN_HOST_OBJ := $(patsubst %.c,$(TSAN)/obj/%.o,$(HOST_SRC))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(SAN)/tests/unit/%,$(UNIT_SRC))
@@ -51,12 +58,13 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(SAN)/tests/integration/%,$(INTEG
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
 SAN_SUPPORT_OBJ  := $(patsubst %.c,$(SAN)/obj/%.o,$(TEST_SUPPORT_SRC))
 
-.PHONY: all release san test unit integration demo bench install uninstall clean deps check-money
+.PHONY: all release san tsan test unit integration demo bench install uninstall clean deps check-money
 .DEFAULT_GOAL := all
 
 all: release
 release: $(BUILD)/awscredit.so $(BUILD)/awscredit $(BUILD)/plugin.manifest
 san: $(SAN)/awscredit.so $(SAN)/awscredit $(SAN)/plugin.manifest $(SAN)/libawc.a
+tsan: $(TSAN)/awscredit.so $(TSAN)/awscredit $(TSAN)/plugin.manifest
 
 # --- generated: migrations embedded in the module --------------------------
 $(GEN_SRC): $(MIGRATIONS) scripts/embed-sql
@@ -92,6 +100,21 @@ $(SAN)/awscredit: $(SAN_HOST_OBJ)
 $(SAN)/plugin.manifest: plugin.manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+# --- ThreadSanitizer build (host and module only) ----------------------------
+$(TSAN)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) $(if $(filter host/%,$<),$(HOST_CFLAGS)) -MMD -MP -c $< -o $@
+$(TSAN)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -c $< -o $@
+$(TSAN)/awscredit.so: $(TSAN_MOD_OBJ)
+	$(CC) -shared $(TSAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
+$(TSAN)/awscredit: $(TSAN_HOST_OBJ)
+	$(CC) $(TSAN_FLAGS) -o $@ $^ $(HOST_LIBS) -ldl
+$(TSAN)/plugin.manifest: plugin.manifest
+	@mkdir -p $(dir $@)
+	cp $< $@
 $(SAN)/libawc.a: $(SAN_MOD_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(SAN)/tests/unit/%: tests/unit/%.c $(SAN)/libawc.a $(SAN_SUPPORT_OBJ)
@@ -113,14 +136,14 @@ check-money:
 	sh scripts/check-money
 
 test: deps
-	$(MAKE) -j2 release san $(UNIT_BIN) $(INTEG_BIN) $(TEST_MODULES)
+	$(MAKE) -j2 release san tsan $(UNIT_BIN) $(INTEG_BIN) $(TEST_MODULES)
 	$(MAKE) check-money
 	AWC_BUILD=$(BUILD) sh tests/run
 
 unit: san $(UNIT_BIN)
 	AWC_BUILD=$(BUILD) sh tests/run unit
 
-integration: san $(INTEG_BIN) $(TEST_MODULES)
+integration: san tsan $(INTEG_BIN) $(TEST_MODULES)
 	AWC_BUILD=$(BUILD) sh tests/run integration
 
 demo: deps

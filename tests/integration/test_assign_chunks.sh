@@ -4,8 +4,10 @@
 # so these checks look for anything crossing chunks: every credit gets
 # exactly one event, whose detail, note and assignment match the split lines
 # and assignment the credit was given; a failure in a later chunk leaves
-# nothing assigned; a second run changes nothing.  Prints "ok N - ..." /
-# "not ok N - ..." per check; exits 1 if any check failed.
+# nothing assigned; a second run changes nothing; edits keep their notes;
+# and, with a ThreadSanitizer build ($AWC_TEST_TSAN), the assignment runs
+# clean under it.  Prints "ok N - ..." / "not ok N - ..." per check; exits
+# 1 if any check failed.
 set -u
 
 AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -20,7 +22,8 @@ ERR=$TMP/err
 
 sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
 cleanup() {
-    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
+    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB;
+        DROP DATABASE IF EXISTS ${DB}_tsan" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -33,9 +36,12 @@ check "$rc = 0" "migrate"
 run rules import "$ROOT/docs/examples/rules.xml"
 check "$rc = 0" "rules import"
 
-# 100 accounts, one in ten without an owner; N pending credits over them in
-# USD and EUR (two decimals), of every credit type the example rules name.
-sql "INSERT INTO accounts (account_id, valid_from, customer_id, asset_id, reseller_id,
+# fill DB -- 100 accounts, one in ten without an owner; N pending credits
+# over them in USD and EUR (two decimals), of every credit type the example
+# rules name.
+fill() {
+    mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$1" -e "
+     INSERT INTO accounts (account_id, valid_from, customer_id, asset_id, reseller_id,
                            customer_name, reseller_name)
      SELECT LPAD(100000000000 + seq, 12, '0'), '2025-01-01', CONCAT('C-', seq % 30),
             CONCAT('AS-', seq), ELT(1 + seq % 3, 'R-NORTH', 'R-SOUTH', 'R-WEST'),
@@ -52,6 +58,8 @@ sql "INSERT INTO accounts (account_id, valid_from, customer_id, asset_id, resell
             ELT(1 + seq % 6, 'MAP', 'EDP', 'SLA', 'PROMOTIONAL', 'PROMOTIONAL', 'PROMOTIONAL'),
             -(seq * 7919 % 100003) / 97 - 0.005, 'PENDING_ASSIGN'
      FROM seq_1_to_$N"
+}
+fill "$DB"
 OWNED=$(sql "SELECT COUNT(*) FROM credits WHERE usage_account_id IN (SELECT account_id FROM accounts)")
 check "$OWNED -gt 0 -a $OWNED -lt $N" "setup: $N pending credits, $OWNED of them owned"
 
@@ -137,5 +145,26 @@ check "$(sql "SELECT COUNT(*) FROM credit_events WHERE kind = 'edit' AND to_vers
               AND detail LIKE '{\"splits\\_before\":[{%}],\"splits\\_after\":[{%}]}'
               AND actor_role = 'distributor' AND actor_id = 'tester'") = 2" \
     "both edit events carry the splits before and after, and the actor"
+
+# The same assignment in a build with ThreadSanitizer (make tsan), when the
+# test build has one: the helper thread and the calling thread share no
+# memory unguarded.
+TSAN_HOST=${AWC_TEST_TSAN:-}/awscredit
+if [ -x "$TSAN_HOST" ]; then
+    mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE ${DB}_tsan CHARACTER SET utf8mb4"
+    { db_ini "${DB}_tsan"; printf '[assign]\ndefault = customer:100\n'; } > "$TMP/tsan.ini"
+    trun() { "$TSAN_HOST" --config "$TMP/tsan.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+    trun migrate && trun rules import "$ROOT/docs/examples/rules.xml"
+    fill "${DB}_tsan"
+    trun assign --period $P
+    check "$rc = 0" "under ThreadSanitizer: assign over four chunks"
+    ! grep -q "ThreadSanitizer" "$ERR"
+    check "$? = 0" "under ThreadSanitizer: no report"
+    check "$(mariadb --no-defaults -S "$SOCKET" -uroot -N -B "${DB}_tsan" -e "SELECT COUNT(*)
+              FROM credit_events") = $N" "under ThreadSanitizer: one event per credit"
+    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE ${DB}_tsan"
+else
+    echo "# no ThreadSanitizer build at ${AWC_TEST_TSAN:-(AWC_TEST_TSAN not set)}: make tsan"
+fi
 
 tap_done
