@@ -337,11 +337,16 @@ static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
 
     if ((rc = mdb_query(st, "SAVEPOINT awc_asg_add")) != 0)
         return rc;
-    if (mdb_batch_exec(st, Q_ASG_ADD, b) != 0)
-        return st->last_errno == ER_DUP_ENTRY ? mdb_query(st, "ROLLBACK TO SAVEPOINT awc_asg_add")
-                                               : AWC_EDB;
-    /* rows after the largest id known: this transaction's own (the
-     * snapshot shows no later rows of other sessions) */
+    if (mdb_batch_exec(st, Q_ASG_ADD, b) != 0) {
+        if (st->last_errno != ER_DUP_ENTRY)
+            return AWC_EDB;
+        awc_error_clear(); /* handled: mdb_asg_id() takes them one by one */
+        return mdb_query(st, "ROLLBACK TO SAVEPOINT awc_asg_add");
+    }
+    /* rows after the largest id known: this transaction's own, since the
+     * snapshot (REPEATABLE READ, the server's default) shows no later rows
+     * of other sessions; under READ COMMITTED also rows others committed,
+     * which are values all the same */
     mdb_p_init(&p);
     mdb_p_u64(&p, &since);
     return learn_rows(st, c, Q_ASG_SINCE, &p);

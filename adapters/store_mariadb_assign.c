@@ -377,6 +377,10 @@ typedef struct assign_ctx {
  * count from 1 in the order of the ENUMs of sql/migrations (an ENUM column
  * takes its value's position), which spares the server a look-up of the
  * name for every row. */
+_Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING == 3 &&
+                   AWC_PROCESSED == 4, "awc_state must follow the states' ENUM");
+_Static_assert(AWC_SPLIT_CUSTOMER == 1 && AWC_SPLIT_RESELLER == 2 && AWC_SPLIT_PARTY == 3 &&
+                   AWC_SPLIT_RETAINED == 4, "awc_split_kind must follow credit_splits.target");
 static const enum mdb_col batch_cols[] = {
     MDB_COL_U64, MDB_COL_I64, MDB_COL_I64, MDB_COL_I64, MDB_COL_U64,
 };
@@ -442,7 +446,7 @@ int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n)
 
 typedef struct chunk_bufs {
     mdb_batch credits, events, lines;
-    mdb_asg values[BATCH_ROWS];
+    mdb_asg *values;               /* BATCH_ROWS */
 } chunk_bufs;
 
 static mdb_asg value_of(const awc_assignment *a)
@@ -550,6 +554,10 @@ static int do_assign(mdb *st, void *arg)
         (rc = mdb_batch_init(&cb.events, BATCH_ROWS, 12, event_cols)) != 0 ||
         (rc = mdb_batch_init(&cb.lines, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0)
         goto out;
+    if (!(cb.values = awc_calloc(BATCH_ROWS, sizeof(*cb.values)))) {
+        rc = awc_error_set(AWC_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t at = 0; at < x->n && rc == 0; at += BATCH_ROWS) {
         size_t k = x->n - at < BATCH_ROWS ? x->n - at : BATCH_ROWS;
         rc = apply_chunk(st, x->a + at, k, x->actor, &cb);
@@ -558,6 +566,7 @@ out:
     mdb_batch_free(&cb.credits);
     mdb_batch_free(&cb.events);
     mdb_batch_free(&cb.lines);
+    awc_free(cb.values);
     if (st->conn && mdb_query(st, "SET SESSION foreign_key_checks = 1") != 0 && rc == 0)
         rc = AWC_EDB;
     return rc;

@@ -58,7 +58,7 @@ int awc_assign_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total
                      const awc_split_spec *spec, const awc_owner *owner);
 
 /* JSON text of lines ("[{"target":"customer","amount_minor":-1234,...}]")
- * into buf; truncated safely when too small. */
+ * into buf; "[]" when buf is too small for all of it, "" when n < 3. */
 void awc_lines_json(char *buf, size_t n, const awc_split_line *lines, size_t count);
 
 #endif

@@ -241,7 +241,10 @@ static int cycle(run *r, awc_store *st)
     int threaded = 0, rc = 0;
 
     if (r->ready) { /* the helper takes no signal: they stay the host's thread's */
+        static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
         sigfillset(&all);
+        for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+            sigdelset(&all, faults[i]); /* but its own faults reach the host's handlers */
         pthread_sigmask(SIG_SETMASK, &all, &old);
         threaded = pthread_create(&t, NULL, work_chunk, &j) == 0;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
