@@ -245,6 +245,8 @@ static int node_is(xmlNodePtr n, const char *name)
 
 static int add_key(awc_s3_keys *out, size_t *cap, awc_s3 *s, const char *what, char *key)
 {
+    char **v;
+
     if (!is_cur_key(key)) {
         awc_free(key);
         return 0;
@@ -253,16 +255,11 @@ static int add_key(awc_s3_keys *out, size_t *cap, awc_s3 *s, const char *what, c
         awc_free(key);
         return awc_error_set(AWC_EIO, "%s: more than %zu CUR objects", what, s->max_keys);
     }
-    if (out->n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 64;
-        char **v = awc_realloc(out->v, ncap * sizeof(*v));
-        if (!v) {
-            awc_free(key);
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        }
-        out->v = v;
-        *cap = ncap;
+    if (!(v = awc_grow(out->v, cap, out->n, sizeof(*v), 64))) {
+        awc_free(key);
+        return AWC_ENOMEM;
     }
+    out->v = v;
     out->v[out->n++] = key;
     return 0;
 }

@@ -161,14 +161,9 @@ static int remember(struct mdb_asg_cache *c, uint64_t id, const char *key, size_
 
     if (c->n == UINT32_MAX - 1)
         return awc_error_set(AWC_EOVERFLOW, "too many assignment values");
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        asg_entry *ne = awc_realloc(c->e, cap * sizeof(*ne));
-        if (!ne)
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        c->e = ne;
-        c->cap = cap;
-    }
+    if (!(e = awc_grow(c->e, &c->cap, c->n, sizeof(*e), 256)))
+        return AWC_ENOMEM;
+    c->e = e;
     if ((c->n + 1) * 2 > c->slots && (rc = rehash(c, c->slots ? c->slots * 2 : 512)) != 0)
         return rc;
     e = &c->e[c->n];

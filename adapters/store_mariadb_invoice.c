@@ -217,7 +217,7 @@ typedef struct files_ctx {
 static int do_files(mdb *st, void *arg)
 {
     files_ctx *x = arg;
-    awc_outbox_file f;
+    awc_outbox_file f, *l;
     char status[16];
     mdb_params p;
     mdb_result r;
@@ -247,16 +247,11 @@ static int do_files(mdb *st, void *arg)
         f.status = (awc_outbox_status)ob_status_parse(status);
         if (!(x->mask & (1u << f.status)))
             continue;
-        if (x->n == x->cap) {
-            size_t cap = x->cap ? x->cap * 2 : 16;
-            awc_outbox_file *l = awc_realloc(x->list, cap * sizeof(*l));
-            if (!l) {
-                rc = awc_error_set(AWC_ENOMEM, "out of memory");
-                break;
-            }
-            x->list = l;
-            x->cap = cap;
+        if (!(l = awc_grow(x->list, &x->cap, x->n, sizeof(*l), 16))) {
+            rc = AWC_ENOMEM;
+            break;
         }
+        x->list = l;
         x->list[x->n++] = f;
     }
     mdb_done(st, Q_OB_FILES);

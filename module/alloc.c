@@ -75,6 +75,23 @@ void awc_free(void *p)
         free(p);
 }
 
+void *awc_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    size_t want;
+    void *p;
+
+    if (n < *cap)
+        return items;
+    want = *cap ? *cap * 2 : first;
+    if (want < *cap || (elem && want > SIZE_MAX / elem) ||
+        !(p = awc_realloc(items, want * elem))) {
+        awc_error_set(AWC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *cap = want;
+    return p;
+}
+
 char *awc_strndup(const char *s, size_t n)
 {
     char *d = awc_malloc(n + 1);

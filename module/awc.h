@@ -48,6 +48,12 @@ void *awc_malloc(size_t n);
 void *awc_calloc(size_t count, size_t n);   /* NULL on overflow too */
 void *awc_realloc(void *p, size_t n);
 void awc_free(void *p);
+/* The array items (n elements of elem bytes in use, *cap allocated) with
+ * room for one more: items itself when there is room, else items
+ * reallocated to twice *cap (first when *cap is 0) and *cap updated.  NULL
+ * when out of memory, with the message set; items and *cap are then
+ * unchanged and still valid. */
+void *awc_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first);
 char *awc_strdup(const char *s);
 char *awc_strndup(const char *s, size_t n);
 /* Tests: the (n+1)th allocation from now fails; -1 disables. */

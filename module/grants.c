@@ -34,14 +34,10 @@ static int on_credit(void *arg, const awc_billing_credit *c)
     size_t at = 0;
     awc_grant *g;
 
-    if (gs->n == gs->cap) {
-        size_t cap = gs->cap ? gs->cap * 2 : 64;
-        awc_grant *ng = awc_realloc(gs->g, cap * sizeof(*ng));
-        if (!ng)
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        gs->g = ng;
-        gs->cap = cap;
-    }
+    if (!(g = awc_grow(gs->g, &gs->cap, gs->n, sizeof(*g), 64)))
+        return AWC_ENOMEM;
+    gs->g = g;
+    g = &gs->g[gs->n];
     for (size_t i = 0; i < c->nproducts; i++) {
         int w = snprintf(products + at, sizeof(products) - at, "%s%s", i ? "," : "",
                          c->products[i]);
@@ -49,7 +45,6 @@ static int on_credit(void *arg, const awc_billing_credit *c)
             break;
         at += (size_t)w;
     }
-    g = &gs->g[gs->n];
     memset(g, 0, sizeof(*g));
     snprintf(g->credit_id, sizeof(g->credit_id), "%s", c->credit_id);
     snprintf(g->payer_account_id, sizeof(g->payer_account_id), "%s", gs->payer);

@@ -44,14 +44,11 @@ typedef struct group {
 
 static int push_line(group *g, const awc_invoice_line *l)
 {
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        awc_invoice_line *nl = awc_realloc(g->lines, cap * sizeof(*nl));
-        if (!nl)
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        g->lines = nl;
-        g->cap = cap;
-    }
+    awc_invoice_line *nl = awc_grow(g->lines, &g->cap, g->n, sizeof(*nl), 256);
+
+    if (!nl)
+        return AWC_ENOMEM;
+    g->lines = nl;
     g->lines[g->n] = *l;
     g->lines[g->n].reseller_id = g->lines[g->n].currency = NULL;
     g->lines[g->n].customer_id = g->lines[g->n].asset_id = NULL;
@@ -62,16 +59,13 @@ static int push_line(group *g, const awc_invoice_line *l)
 
 static int push_seq(group *g, uint64_t seq)
 {
+    uint64_t *ns;
+
     if (g->nseqs && g->seqs[g->nseqs - 1] == seq)
         return 0;
-    if (g->nseqs == g->seqcap) {
-        size_t cap = g->seqcap ? g->seqcap * 2 : 256;
-        uint64_t *ns = awc_realloc(g->seqs, cap * sizeof(*ns));
-        if (!ns)
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        g->seqs = ns;
-        g->seqcap = cap;
-    }
+    if (!(ns = awc_grow(g->seqs, &g->seqcap, g->nseqs, sizeof(*ns), 256)))
+        return AWC_ENOMEM;
+    g->seqs = ns;
     g->seqs[g->nseqs++] = seq;
     return 0;
 }

@@ -14,7 +14,7 @@ typedef struct loader {
 static int on_row(void *arg, const awc_rule_row *row)
 {
     loader *l = arg;
-    awc_rule *one = NULL;
+    awc_rule *one = NULL, *nr;
     size_t n = 0;
     char name[96];
     int rc;
@@ -26,16 +26,11 @@ static int on_row(void *arg, const awc_rule_row *row)
         awc_rules_free(one, n);
         return awc_error_set(AWC_EDB, "%s: expected one rule in its definition", name);
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        awc_rule *nr = awc_realloc(l->rules, cap * sizeof(*nr));
-        if (!nr) {
-            awc_rules_free(one, n);
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        }
-        l->rules = nr;
-        l->cap = cap;
+    if (!(nr = awc_grow(l->rules, &l->cap, l->n, sizeof(*nr), 64))) {
+        awc_rules_free(one, n);
+        return AWC_ENOMEM;
     }
+    l->rules = nr;
     l->rules[l->n++] = one[0]; /* take the contents; free only the array */
     awc_free(one);
     return 0;

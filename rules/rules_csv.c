@@ -67,13 +67,11 @@ static int bad(const reader *rd, long line, const char *col, const char *what)
 
 static int put(reader *rd, char c)
 {
-    if (rd->blen == rd->bcap) {
-        size_t cap = rd->bcap ? rd->bcap * 2 : 256;
-        char *b = awc_realloc(rd->buf, cap);
-        if (!b)
-            return awc_error_set(AWC_ENOMEM, "out of memory");
-        rd->buf = b, rd->bcap = cap;
-    }
+    char *b = awc_grow(rd->buf, &rd->bcap, rd->blen, 1, 256);
+
+    if (!b)
+        return AWC_ENOMEM;
+    rd->buf = b;
     rd->buf[rd->blen++] = c;
     return 0;
 }
