@@ -152,6 +152,9 @@ int mdb_bind_result(mdb *st, enum mdb_sql q, mdb_result *r);
 /* Next row: 1 = row, 0 = no more rows, < 0 = error.  Strings terminated;
  * a NULL column reads as "" or 0.  A truncated string is an error. */
 int mdb_fetch(mdb *st, enum mdb_sql q, mdb_result *r);
+/* Execute q with p (may be NULL) and fetch its first row into r, set up
+ * beforehand: 1 = a row, 0 = none, < 0 = error.  The rest is discarded. */
+int mdb_one_row(mdb *st, enum mdb_sql q, mdb_params *p, mdb_result *r);
 /* Discard any rest of q's result set. */
 void mdb_done(mdb *st, enum mdb_sql q);
 /* Rows changed by the last execution of q. */

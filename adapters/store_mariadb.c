@@ -493,6 +493,18 @@ int mdb_fetch(mdb *st, enum mdb_sql q, mdb_result *r)
     return 1;
 }
 
+int mdb_one_row(mdb *st, enum mdb_sql q, mdb_params *p, mdb_result *r)
+{
+    int rc;
+
+    if ((rc = mdb_exec(st, q, p)) != 0)
+        return rc;
+    if ((rc = mdb_bind_result(st, q, r)) == 0)
+        rc = mdb_fetch(st, q, r);
+    mdb_done(st, q);
+    return rc;
+}
+
 void mdb_done(mdb *st, enum mdb_sql q)
 {
     if (st->stmt[q])
@@ -573,14 +585,9 @@ static int lock_try(mdb *st, const char *name, int64_t *got)
     *got = 0;
     mdb_p_init(&p);
     mdb_p_str(&p, name);
-    if ((rc = mdb_exec(st, Q_LOCK_TRY, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_i64(&r, got);
-    if ((rc = mdb_bind_result(st, Q_LOCK_TRY, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_LOCK_TRY, &r);
-    mdb_done(st, Q_LOCK_TRY);
+    rc = mdb_one_row(st, Q_LOCK_TRY, &p, &r);
     return rc < 0 ? rc : 0;
 }
 

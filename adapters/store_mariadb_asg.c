@@ -225,17 +225,11 @@ static int lookup(mdb *st, enum mdb_sql q, const mdb_asg *v, uint64_t *id)
     int64_t unmapped = v->unmapped ? 1 : 0;
     mdb_params p;
     mdb_result r;
-    int rc;
 
     bind_value(&p, v, &unmapped);
-    if ((rc = mdb_exec(st, q, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_u64(&r, id);
-    if ((rc = mdb_bind_result(st, q, &r)) == 0)
-        rc = mdb_fetch(st, q, &r);
-    mdb_done(st, q);
-    return rc;
+    return mdb_one_row(st, q, &p, &r);
 }
 
 int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
@@ -405,18 +399,12 @@ static int fetch(mdb *st, enum mdb_sql q, uint64_t id, asg_row *row)
 {
     mdb_params p;
     mdb_result r;
-    int rc;
 
     mdb_p_init(&p);
     mdb_p_u64(&p, &id);
-    if ((rc = mdb_exec(st, q, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     bind_row(&r, row);
-    if ((rc = mdb_bind_result(st, q, &r)) == 0)
-        rc = mdb_fetch(st, q, &r);
-    mdb_done(st, q);
-    return rc;
+    return mdb_one_row(st, q, &p, &r);
 }
 
 int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out)

@@ -146,13 +146,8 @@ static int do_owner(mdb *st, void *arg)
     mdb_p_str(&p, x->account);
     mdb_p_str(&p, x->date);
     mdb_p_str(&p, x->date);
-    if ((rc = mdb_exec(st, Q_ACCOUNT_OWNER, &p)) != 0)
-        return rc;
     bind_account(&r, x->a);
-    if ((rc = mdb_bind_result(st, Q_ACCOUNT_OWNER, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_ACCOUNT_OWNER, &r);
-    mdb_done(st, Q_ACCOUNT_OWNER);
+    rc = mdb_one_row(st, Q_ACCOUNT_OWNER, &p, &r);
     if (rc < 0)
         return rc;
     x->found = rc;
@@ -667,15 +662,10 @@ static int do_period_get(mdb *st, void *arg)
 
     mdb_p_init(&p);
     mdb_p_str(&p, x->period);
-    if ((rc = mdb_exec(st, Q_PERIOD_GET, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_str(&r, x->by, x->bysz);
     mdb_r_str(&r, x->at, x->atsz);
-    if ((rc = mdb_bind_result(st, Q_PERIOD_GET, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_PERIOD_GET, &r);
-    mdb_done(st, Q_PERIOD_GET);
+    rc = mdb_one_row(st, Q_PERIOD_GET, &p, &r);
     if (rc < 0)
         return rc;
     *x->closed = rc;

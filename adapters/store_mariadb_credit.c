@@ -79,14 +79,9 @@ static int next_seq(mdb *st, uint64_t *out)
     int rc;
 
     *out = 0;
-    if ((rc = mdb_exec(st, Q_SEQ_NEXT, NULL)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_u64(&r, out);
-    if ((rc = mdb_bind_result(st, Q_SEQ_NEXT, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_SEQ_NEXT, &r);
-    mdb_done(st, Q_SEQ_NEXT);
+    rc = mdb_one_row(st, Q_SEQ_NEXT, NULL, &r);
     if (rc < 0)
         return rc;
     if (rc == 0 || *out == 0)
@@ -170,8 +165,6 @@ static int do_get(mdb *st, void *arg)
     memset(c, 0, sizeof(*c));
     mdb_p_init(&p);
     mdb_p_u64(&p, &x->seq);
-    if ((rc = mdb_exec(st, Q_CREDIT_GET, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_u64(&r, &c->seq);
     mdb_r_str(&r, c->period, sizeof(c->period));
@@ -205,10 +198,7 @@ static int do_get(mdb *st, void *arg)
     mdb_r_str(&r, c->updated_at, sizeof(c->updated_at));
     mdb_r_str(&r, c->owner_account_id, sizeof(c->owner_account_id));
     mdb_r_u64(&r, &c->outbox_id);
-    if ((rc = mdb_bind_result(st, Q_CREDIT_GET, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_CREDIT_GET, &r);
-    mdb_done(st, Q_CREDIT_GET);
+    rc = mdb_one_row(st, Q_CREDIT_GET, &p, &r);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -247,15 +237,10 @@ static int do_transition(mdb *st, void *arg)
 
     mdb_p_init(&p);
     mdb_p_u64(&p, &t->seq);
-    if ((rc = mdb_exec(st, Q_CREDIT_LOCK, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_str(&r, status, sizeof(status));
     mdb_r_i64(&r, &version);
-    if ((rc = mdb_bind_result(st, Q_CREDIT_LOCK, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_CREDIT_LOCK, &r);
-    mdb_done(st, Q_CREDIT_LOCK);
+    rc = mdb_one_row(st, Q_CREDIT_LOCK, &p, &r);
     if (rc < 0)
         return rc;
     if (rc == 0)

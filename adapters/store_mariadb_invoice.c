@@ -118,14 +118,9 @@ static int count_files(mdb *st, awc_outbox_file *f, int64_t *out)
     mdb_p_str(&p, f->period);
     mdb_p_str(&p, f->reseller_id);
     mdb_p_str(&p, f->currency);
-    if ((rc = mdb_exec(st, Q_OB_FILE_COUNT, &p)) != 0)
-        return rc;
     mdb_r_init(&r);
     mdb_r_i64(&r, out);
-    if ((rc = mdb_bind_result(st, Q_OB_FILE_COUNT, &r)) != 0)
-        return rc;
-    rc = mdb_fetch(st, Q_OB_FILE_COUNT, &r);
-    mdb_done(st, Q_OB_FILE_COUNT);
+    rc = mdb_one_row(st, Q_OB_FILE_COUNT, &p, &r);
     return rc < 0 ? rc : 0;
 }
 
