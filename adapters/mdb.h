@@ -202,11 +202,11 @@ typedef struct mdb_asg {
 
 /* The id of value v, adding the value when it is new, in the current unit. */
 int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id);
-/* After a preload: add the values of v[0..n) the cache does not know with
- * one statement and learn their ids, so that mdb_asg_id() finds them all.
- * If another session added one meanwhile, nothing is added here and
- * mdb_asg_id() adds each value alone.  0 or an error. */
-int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n);
+/* ids[i] = the id of v[i] for i < n, adding the new values.  After a
+ * preload the values the cache lacks go in with one statement; if another
+ * session added one of them meanwhile, or without a preload, each is
+ * looked up or added alone as by mdb_asg_id().  0 or an error. */
+int mdb_asg_ids(mdb *st, const mdb_asg *v, size_t n, uint64_t *ids);
 /* Read every value into the cache (before many look-ups): afterwards a value
  * the cache lacks is taken to be new and added without a look-up first. */
 int mdb_asg_preload(mdb *st);

@@ -341,7 +341,7 @@ static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
     return learn_rows(st, c, Q_ASG_SINCE, &p);
 }
 
-int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n)
+int mdb_asg_ids(mdb *st, const mdb_asg *v, size_t n, uint64_t *ids)
 {
     static const enum mdb_col cols[] = {
         MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64,
@@ -351,12 +351,13 @@ int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n)
     size_t slots = 16;
     uint32_t *set;
     mdb_batch b;
-    int rc;
+    int rc = 0;
 
     if (!c)
         return awc_error_set(AWC_ENOMEM, "out of memory");
+    memset(ids, 0, n * sizeof(*ids));
     if (!c->loaded || n == 0)
-        return 0;
+        goto each; /* without a preload a miss may be an old value */
     while (slots < 2 * n)
         slots *= 2;
     if (!(set = awc_calloc(slots, sizeof(*set))))
@@ -367,13 +368,16 @@ int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         size_t len = encode(&v[i], key, sizeof(key)), k;
+        const asg_entry *e;
         uint64_t h;
 
         if (!len) /* too long: mdb_asg_id() says so */
             continue;
         h = fnv(key, len);
-        if (find_key(c, key, len, h))
+        if ((e = find_key(c, key, len, h)) != NULL) {
+            ids[i] = e->id;
             continue;
+        }
         for (k = h & (slots - 1); set[k]; k = (k + 1) & (slots - 1))
             if (same_value(&v[set[k] - 1], &v[i]))
                 break;
@@ -391,6 +395,11 @@ int mdb_asg_add_all(mdb *st, const mdb_asg *v, size_t n)
     rc = b.n ? insert_new(st, c, &b) : 0;
     mdb_batch_free(&b);
     awc_free(set);
+each:
+    /* the rest: learnt just now, or left to be added one by one */
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (!ids[i])
+            rc = mdb_asg_id(st, &v[i], &ids[i]);
     return rc;
 }
 

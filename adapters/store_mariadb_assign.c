@@ -442,6 +442,7 @@ int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n)
 typedef struct chunk_bufs {
     mdb_batch credits, events, lines;
     mdb_asg *values;               /* BATCH_ROWS */
+    uint64_t *ids;                 /* BATCH_ROWS: the values' ids */
 } chunk_bufs;
 
 static mdb_asg value_of(const awc_assignment *a)
@@ -451,19 +452,10 @@ static mdb_asg value_of(const awc_assignment *a)
     return v;
 }
 
-/* The rows of one assignment into the three batches. */
-static int add_assignment(mdb *st, chunk_bufs *cb, const awc_assignment *a,
-                          const awc_actor *actor)
+/* The rows of one assignment, whose value has id, into the three batches. */
+static void add_assignment(chunk_bufs *cb, const awc_assignment *a, uint64_t id,
+                           const awc_actor *actor)
 {
-    mdb_asg v = value_of(a);
-    uint64_t id;
-    int rc;
-
-    if (a->nlines > MAX_LINES_PER_CREDIT)
-        return awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
-                             MAX_LINES_PER_CREDIT);
-    if ((rc = mdb_asg_id(st, &v, &id)) != 0)
-        return rc;
     mdb_batch_num(&cb->credits, 0, (int64_t)a->seq);
     mdb_batch_num(&cb->credits, 1, a->expect_version);
     mdb_batch_num(&cb->credits, 2, (int64_t)a->from);
@@ -486,7 +478,6 @@ static int add_assignment(mdb *st, chunk_bufs *cb, const awc_assignment *a,
     mdb_batch_next_row(&cb->events);
 
     add_lines(&cb->lines, a);
-    return 0;
 }
 
 /* One chunk of at most BATCH_ROWS assignments, set-based. */
@@ -497,14 +488,17 @@ static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_act
     int replaces = 0, rc;
     mdb_params p;
 
-    /* the chunk's new values in one statement, not one each */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].nlines > MAX_LINES_PER_CREDIT)
+            return awc_error_set(AWC_EBADINPUT, "at most %d split lines per credit",
+                                 MAX_LINES_PER_CREDIT);
         cb->values[i] = value_of(&a[i]);
-    if ((rc = mdb_asg_add_all(st, cb->values, n)) != 0)
+    }
+    /* the chunk's new values in one statement, not one each */
+    if ((rc = mdb_asg_ids(st, cb->values, n, cb->ids)) != 0)
         return rc;
     for (size_t i = 0; i < n; i++) {
-        if ((rc = add_assignment(st, cb, &a[i], actor)) != 0)
-            return rc;
+        add_assignment(cb, &a[i], cb->ids[i], actor);
         replaces |= a[i].from != AWC_PENDING_ASSIGN;
         lo = a[i].seq < lo ? a[i].seq : lo;
         hi = a[i].seq > hi ? a[i].seq : hi;
@@ -549,7 +543,8 @@ static int do_assign(mdb *st, void *arg)
         (rc = mdb_batch_init(&cb.events, BATCH_ROWS, 12, event_cols)) != 0 ||
         (rc = mdb_batch_init(&cb.lines, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols)) != 0)
         goto out;
-    if (!(cb.values = awc_calloc(BATCH_ROWS, sizeof(*cb.values)))) {
+    if (!(cb.values = awc_calloc(BATCH_ROWS, sizeof(*cb.values))) ||
+        !(cb.ids = awc_calloc(BATCH_ROWS, sizeof(*cb.ids)))) {
         rc = awc_error_set(AWC_ENOMEM, "out of memory");
         goto out;
     }
@@ -562,6 +557,7 @@ out:
     mdb_batch_free(&cb.events);
     mdb_batch_free(&cb.lines);
     awc_free(cb.values);
+    awc_free(cb.ids);
     if (st->conn && mdb_query(st, "SET SESSION foreign_key_checks = 1") != 0 && rc == 0)
         rc = AWC_EDB;
     return rc;
