@@ -44,9 +44,9 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE credits SET status = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
         "WHERE seq = ? AND version = ?",
     [Q_EVENT_INSERT] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
         "actor_role, actor_id, actor_reseller, note, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (NEXTVAL(credit_event_seq), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_EVENTS_OF] =
         "SELECT id, seq, at, kind, from_state, to_state, from_version, to_version, actor_role, "
         "actor_id, actor_reseller, note, detail FROM credit_events WHERE seq = ? ORDER BY id",
@@ -64,9 +64,10 @@ static const char *const sql_text[Q_COUNT] = {
         "status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING_ASSIGN')",
     [Q_BATCH_EVENT_CREATE] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
         "actor_role, actor_id, actor_reseller, note, detail) "
-        "VALUES (?, 'create', 'NONE', 'PENDING_ASSIGN', 0, 1, ?, ?, ?, ?, ?)",
+        "VALUES (NEXTVAL(credit_event_seq), ?, 'create', 'NONE', 'PENDING_ASSIGN', 0, 1, "
+        "?, ?, ?, ?, ?)",
     [Q_CREDIT_RESTATE] =
         "UPDATE credits SET amount = ?, description = ?, credit_type = ?, billing_entity = ?, "
         "legal_entity = ?, invoice_id = ?, first_usage = ?, last_usage = ?, issue_date = ?, "
@@ -154,18 +155,22 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE credit_splits s JOIN usage_records r ON r.seq = s.seq AND r.line_no = s.line_no "
         "SET s.record_id = r.record_id WHERE r.local_id = ?",
     [Q_OB_COLLECT_EVENTS] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
         "actor_role, actor_id, actor_reseller, note) "
-        "SELECT seq, 'collect', 'ASSIGNED', 'PROCESSING', version, version + 1, ?, ?, ?, ? "
+        "SELECT NEXTVAL(credit_event_seq), seq, 'collect', 'ASSIGNED', 'PROCESSING', "
+        "version, version + 1, "
+        "?, ?, ?, ? "
         "FROM credits WHERE outbox_id = ? AND status = 'ASSIGNED' ORDER BY seq",
     [Q_OB_COLLECT] =
         "UPDATE credits SET status = 'PROCESSING', version = version + 1, usage_file_id = ?, "
         "processing_date = UTC_DATE(), outbox_id = NULL, updated_at = CURRENT_TIMESTAMP(6) "
         "WHERE outbox_id = ? AND status = 'ASSIGNED'",
     [Q_OB_CLOSE_EVENTS] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
         "actor_role, actor_id, actor_reseller, note) "
-        "SELECT seq, 'invoiced', 'PROCESSING', 'PROCESSED', version, version + 1, ?, ?, ?, ? "
+        "SELECT NEXTVAL(credit_event_seq), seq, 'invoiced', 'PROCESSING', 'PROCESSED', "
+        "version, version + 1, "
+        "?, ?, ?, ? "
         "FROM credits WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
         "ORDER BY seq",
@@ -174,9 +179,11 @@ static const char *const sql_text[Q_COUNT] = {
         "updated_at = CURRENT_TIMESTAMP(6) WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
     [Q_OB_REJECT_EVENTS] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
         "actor_role, actor_id, actor_reseller, note) "
-        "SELECT seq, 'reject', 'PROCESSING', 'ASSIGNED', version, version + 1, ?, ?, ?, ? "
+        "SELECT NEXTVAL(credit_event_seq), seq, 'reject', 'PROCESSING', 'ASSIGNED', "
+        "version, version + 1, "
+        "?, ?, ?, ? "
         "FROM credits WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
         "ORDER BY seq",
@@ -233,9 +240,9 @@ static const char *const sql_text[Q_COUNT] = {
         "DELETE s FROM credit_splits s JOIN assign_batch t ON s.seq = t.seq "
         "WHERE t.from_state <> 'PENDING_ASSIGN'",
     [Q_ASSIGN_EVENT] =
-        "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version, "
+        "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
         "assignment_id, actor_role, actor_id, actor_reseller, note, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (NEXTVAL(credit_event_seq), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_ASG_FIND] =
         "SELECT id FROM assignments WHERE owner_account_id = ? AND customer_id = ? "
         "AND asset_id = ? AND reseller_id = ? AND rule_id = ? AND unmapped = ?",

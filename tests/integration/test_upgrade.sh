@@ -65,6 +65,14 @@ sql "INSERT INTO credits (seq, period, payer_account_id, usage_account_id, credi
       1, NULL, NULL, NULL, NULL, NULL),
      (5, '2026-10', '111111111111', '222222222222', 'k5', 'AmazonEC2', 'EUR', -50, 'PENDING_ASSIGN', 1,
       0, NULL, NULL, NULL, NULL, NULL)"
+# Their history, with ids from the old AUTO_INCREMENT (migration 008
+# moves events to a sequence and clusters them by credit).
+sql "INSERT INTO credit_events (seq, kind, from_state, to_state, from_version, to_version,
+        actor_role, actor_id) VALUES
+     (5, 'create', 'NONE', 'PENDING_ASSIGN', 0, 1, 'distributor', 'op'),
+     (1, 'create', 'NONE', 'PENDING_ASSIGN', 0, 1, 'distributor', 'op'),
+     (1, 'assign', 'PENDING_ASSIGN', 'ASSIGNED', 1, 2, 'distributor', 'op')"
+sql "SELECT id, seq, kind FROM credit_events ORDER BY id" > "$TMP/events_before"
 sql "SELECT seq, status, version, unmapped, IFNULL(customer_id,''), IFNULL(asset_id,''),
             IFNULL(reseller_id,''), IFNULL(rule_id,''), IFNULL(owner_account_id,'')
      FROM credits ORDER BY seq" > "$TMP/before"
@@ -74,7 +82,13 @@ mariadb --no-defaults -S "$SOCKET" -uroot "$DB" < "$ROOT/sql/migrations/006_assi
     fail "006 by hand"
 run migrate
 check "$rc = 0" "migrate upgrades the old schema"
-check "$(sql "SELECT MAX(version) FROM schema_migrations") = 7" "recorded up to 007"
+check "$(sql "SELECT MAX(version) FROM schema_migrations") = 8" "recorded up to 008"
+sql "SELECT id, seq, kind FROM credit_events ORDER BY id" > "$TMP/events_after"
+check "$(cmp -s "$TMP/events_before" "$TMP/events_after" && echo same || echo differ) = same" \
+    "every event keeps its id"
+check "$(sql "SELECT GROUP_CONCAT(index_name) FROM information_schema.statistics WHERE
+              table_schema='$DB' AND table_name='credit_events' AND seq_in_index = 1") = PRIMARY" \
+    "credit_events has one index, its primary key"
 sql "SELECT seq, status, version, unmapped, customer_id, asset_id, reseller_id, rule_id,
             owner_account_id FROM credit_view ORDER BY seq" > "$TMP/after"
 if cmp -s "$TMP/before" "$TMP/after"; then
@@ -108,6 +122,8 @@ run assign --period 2026-10
 check "$rc = 0" "assign after the upgrade"
 check "$(sql "SELECT CONCAT(status, '/', customer_id, '/', rule_id) FROM credit_view WHERE seq=5") = \
 ASSIGNED/C-1/default" "the pending credit is assigned by the default"
+check "$(sql "SELECT GROUP_CONCAT(kind ORDER BY id) FROM credit_events WHERE seq=5") = create,assign" \
+    "its new event sorts after the one written before the upgrade"
 run list --period 2026-09 --customer C-2
 check "$rc = 0 -a $(grep -c . "$OUT") -ge 2" "list by customer finds the processed credit"
 run list --period 2026-09 --unmapped
