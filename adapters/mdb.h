@@ -109,6 +109,7 @@ typedef struct mdb {
     int force_row_at_a_time;       /* tests: use the fallback for batches */
     unsigned rng;                  /* jitter state */
     struct mdb_asg_cache *asg;     /* assignment values seen (store_mariadb_asg.c) */
+    struct mdb_chunk_bufs *chunks; /* assignment's batches (store_mariadb_assign.c) */
 } mdb;
 
 /* Parameter bindings for one execution. */
@@ -215,6 +216,7 @@ int mdb_asg_get(mdb *st, uint64_t id, mdb_asg *out);
 /* Forget the cache (after a unit of work that did not commit); free it. */
 void mdb_asg_forget(mdb *st);
 void mdb_asg_free(mdb *st);
+void mdb_chunk_bufs_free(mdb *st);
 
 /* The store's operations (store_mariadb_credit.c, store_mariadb_migrate.c,
  * store_mariadb_pull.c). */

@@ -754,6 +754,7 @@ static void mdb_close(awc_store *s)
         return;
     disconnect(st);
     mdb_asg_free(st);
+    mdb_chunk_bufs_free(st);
     if (st->password) {
         explicit_bzero(st->password, strlen(st->password));
         awc_free(st->password);
