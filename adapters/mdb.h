@@ -190,6 +190,7 @@ void mdb_batch_free(mdb_batch *b);
 void mdb_batch_str(mdb_batch *b, unsigned col, const char *s); /* NULL = SQL NULL */
 void mdb_batch_num(mdb_batch *b, unsigned col, int64_t v);
 void mdb_batch_null(mdb_batch *b, unsigned col);
+void mdb_batch_set_num(mdb_batch *b, unsigned row, unsigned col, int64_t v); /* a complete row */
 void mdb_batch_next_row(mdb_batch *b); /* the row being set is complete */
 /* Execute q over the b->n complete rows, then empty the batch. */
 int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b);
@@ -234,7 +235,12 @@ int mdb_rules_replace(awc_store *s, const awc_rule_row *rows, size_t n, const aw
 int mdb_rules_each(awc_store *s, int (*fn)(void *, const awc_rule_row *), void *arg);
 int mdb_credits_pending(awc_store *s, const char *period,
                         int (*fn)(void *, const awc_pending *), void *arg);
-int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor);
+int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor,
+                     awc_stage *stage);
+awc_stage *mdb_stage_new(awc_store *s);
+void mdb_stage_free(awc_store *s, awc_stage *g);
+void mdb_assign_stage(awc_store *s, awc_stage *g, const awc_assignment *a, size_t n,
+                      const awc_actor *actor);
 int mdb_period_get(awc_store *s, const char *period, int *closed, char *by, size_t bysz,
                    char *at, size_t atsz);
 int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor);

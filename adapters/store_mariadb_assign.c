@@ -366,6 +366,7 @@ typedef struct assign_ctx {
     const awc_assignment *a;
     size_t n;
     const awc_actor *actor;
+    awc_stage *stage;              /* NULL, or what assign_stage made of a[0..n) */
 } assign_ctx;
 
 /* States and split targets go as numbers: awc_state and awc_split_kind
@@ -393,23 +394,51 @@ static const char *or_null(const char *s)
     return (s && *s) ? s : NULL;
 }
 
-static void add_lines(mdb_batch *b, const awc_assignment *a)
+/* Where a stage copies the strings of its rows, so that the thread that
+ * sends them reads them packed together (the caller's lines keep each
+ * string in a fixed array of its own). */
+typedef struct arena {
+    char *p;
+    size_t len, cap;
+    int full;                      /* a string did not fit */
+} arena;
+
+/* s, or its copy in t when there is a t; NULL stays NULL. */
+static const char *keep(arena *t, const char *s)
+{
+    size_t n;
+    char *d;
+
+    if (!t || !s)
+        return s;
+    n = strlen(s) + 1;
+    if (t->cap - t->len < n) {
+        t->full = 1;
+        return s;
+    }
+    d = t->p + t->len;
+    memcpy(d, s, n);
+    t->len += n;
+    return d;
+}
+
+static void add_lines(mdb_batch *b, const awc_assignment *a, arena *t)
 {
     for (size_t i = 0; i < a->nlines; i++) {
         const awc_split_line *l = &a->lines[i];
         mdb_batch_num(b, 0, (int64_t)a->seq);
         mdb_batch_num(b, 1, l->line_no);
         mdb_batch_num(b, 2, (int64_t)l->kind);
-        mdb_batch_str(b, 3, or_null(l->party_id));
-        mdb_batch_str(b, 4, l->target_name);
+        mdb_batch_str(b, 3, keep(t, or_null(l->party_id)));
+        mdb_batch_str(b, 4, keep(t, l->target_name));
         if (l->bp >= 0)
             mdb_batch_num(b, 5, l->bp);
         else
             mdb_batch_null(b, 5);
         mdb_batch_num(b, 6, l->amount_minor);
-        mdb_batch_str(b, 7, or_null(l->customer_id));
-        mdb_batch_str(b, 8, or_null(l->asset_id));
-        mdb_batch_str(b, 9, or_null(l->reseller_id));
+        mdb_batch_str(b, 7, keep(t, or_null(l->customer_id)));
+        mdb_batch_str(b, 8, keep(t, or_null(l->asset_id)));
+        mdb_batch_str(b, 9, keep(t, or_null(l->reseller_id)));
         mdb_batch_next_row(b);
     }
 }
@@ -433,7 +462,7 @@ int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n)
     a.seq = seq;
     a.lines = l;
     a.nlines = n;
-    add_lines(&b, &a);
+    add_lines(&b, &a, NULL);
     rc = mdb_batch_exec(st, Q_SPLITS_INSERT, &b);
     mdb_batch_free(&b);
     return rc;
@@ -457,37 +486,112 @@ static mdb_asg value_of(const awc_assignment *a)
     return v;
 }
 
-/* The rows of one assignment, whose value has id, into the three batches. */
-static void add_assignment(chunk_bufs *cb, const awc_assignment *a, uint64_t id,
-                           const awc_actor *actor)
+static void add_credit(mdb_batch *b, const awc_assignment *a, uint64_t id)
 {
-    mdb_batch_num(&cb->credits, 0, (int64_t)a->seq);
-    mdb_batch_num(&cb->credits, 1, a->expect_version);
-    mdb_batch_num(&cb->credits, 2, (int64_t)a->from);
-    mdb_batch_num(&cb->credits, 3, (int64_t)a->to);
-    mdb_batch_num(&cb->credits, 4, (int64_t)id);
-    mdb_batch_next_row(&cb->credits);
-
-    mdb_batch_num(&cb->events, 0, (int64_t)a->seq);
-    mdb_batch_str(&cb->events, 1, awc_event_name(a->kind));
-    mdb_batch_str(&cb->events, 2, awc_state_name(a->from));
-    mdb_batch_str(&cb->events, 3, awc_state_name(a->to));
-    mdb_batch_num(&cb->events, 4, a->expect_version);
-    mdb_batch_num(&cb->events, 5, a->expect_version + 1);
-    mdb_batch_num(&cb->events, 6, (int64_t)id);
-    mdb_batch_str(&cb->events, 7, mdb_role_name(actor->role));
-    mdb_batch_str(&cb->events, 8, actor->id ? actor->id : "");
-    mdb_batch_str(&cb->events, 9, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
-    mdb_batch_str(&cb->events, 10, or_null(a->note));
-    mdb_batch_str(&cb->events, 11, or_null(a->detail));
-    mdb_batch_next_row(&cb->events);
-
-    add_lines(&cb->lines, a);
+    mdb_batch_num(b, 0, (int64_t)a->seq);
+    mdb_batch_num(b, 1, a->expect_version);
+    mdb_batch_num(b, 2, (int64_t)a->from);
+    mdb_batch_num(b, 3, (int64_t)a->to);
+    mdb_batch_num(b, 4, (int64_t)id);
+    mdb_batch_next_row(b);
 }
 
-/* One chunk of at most BATCH_ROWS assignments, set-based. */
+#define EVENT_ASG_COL 6
+
+/* The event of one assignment, whose value has id (a stage sets it later). */
+static void add_event(mdb_batch *b, const awc_assignment *a, uint64_t id,
+                      const awc_actor *actor, arena *t)
+{
+    mdb_batch_num(b, 0, (int64_t)a->seq);
+    mdb_batch_str(b, 1, awc_event_name(a->kind));
+    mdb_batch_str(b, 2, awc_state_name(a->from));
+    mdb_batch_str(b, 3, awc_state_name(a->to));
+    mdb_batch_num(b, 4, a->expect_version);
+    mdb_batch_num(b, 5, a->expect_version + 1);
+    mdb_batch_num(b, EVENT_ASG_COL, (int64_t)id);
+    mdb_batch_str(b, 7, mdb_role_name(actor->role));
+    mdb_batch_str(b, 8, actor->id ? actor->id : "");
+    mdb_batch_str(b, 9, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
+    mdb_batch_str(b, 10, keep(t, or_null(a->note)));
+    mdb_batch_str(b, 11, keep(t, or_null(a->detail)));
+    mdb_batch_next_row(b);
+}
+
+/* ---- stages ---------------------------------------------------------------------- */
+
+/* A chunk's events and split lines, bound ahead on the caller's other
+ * thread, so that the thread that sends them has Connector/C pack them and
+ * nothing more (store.h, assign_stage).  Each event's assignment id is set
+ * when the chunk is applied, since a new value gets its id then. */
+#define STAGE_TEXT (2u << 20) /* a chunk of the benchmark needs 0.3 MB */
+struct awc_stage {
+    mdb_batch events, lines;
+    arena text;                    /* the strings they point to */
+    size_t n;                      /* assignments staged */
+    int ok;                        /* the batches stand for a[0..n) */
+};
+
+awc_stage *mdb_stage_new(awc_store *s)
+{
+    awc_stage *g = awc_calloc(1, sizeof(*g));
+
+    if (!g)
+        return NULL;
+    if (mdb_batch_init(&g->events, BATCH_ROWS, 12, event_cols) != 0 ||
+        mdb_batch_init(&g->lines, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols) != 0 ||
+        !(g->text.p = awc_malloc(STAGE_TEXT))) {
+        mdb_stage_free(s, g);
+        return NULL;
+    }
+    g->text.cap = STAGE_TEXT;
+    return g;
+}
+
+void mdb_stage_free(awc_store *s, awc_stage *g)
+{
+    (void)s;
+    if (!g)
+        return;
+    mdb_batch_free(&g->events);
+    mdb_batch_free(&g->lines);
+    awc_free(g->text.p);
+    awc_free(g);
+}
+
+/* Reads nothing of s and allocates nothing (store.h). */
+void mdb_assign_stage(awc_store *s, awc_stage *g, const awc_assignment *a, size_t n,
+                      const awc_actor *actor)
+{
+    (void)s;
+    g->ok = 0;
+    g->n = n;
+    g->events.n = g->lines.n = 0;
+    g->text.len = 0;
+    g->text.full = 0;
+    if (n > BATCH_ROWS)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].nlines > MAX_LINES_PER_CREDIT)
+            return; /* apply_chunk refuses it */
+        add_event(&g->events, &a[i], 0, actor, &g->text);
+        add_lines(&g->lines, &a[i], &g->text);
+    }
+    g->ok = !g->text.full;
+}
+
+/* A stage's batch is sent again by a retried attempt: its rows stay. */
+static int exec_kept(mdb *st, enum mdb_sql q, mdb_batch *b)
+{
+    unsigned n = b->n;
+    int rc = mdb_batch_exec(st, q, b);
+    b->n = n;
+    return rc;
+}
+
+/* One chunk of at most BATCH_ROWS assignments, set-based; g, when not
+ * NULL, holds its events and lines. */
 static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_actor *actor,
-                       chunk_bufs *cb)
+                       chunk_bufs *cb, awc_stage *g)
 {
     uint64_t lo = UINT64_MAX, hi = 0;
     int replaces = 0, rc;
@@ -503,7 +607,13 @@ static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_act
     if ((rc = mdb_asg_ids(st, cb->values, n, cb->ids)) != 0)
         return rc;
     for (size_t i = 0; i < n; i++) {
-        add_assignment(cb, &a[i], cb->ids[i], actor);
+        add_credit(&cb->credits, &a[i], cb->ids[i]);
+        if (g) {
+            mdb_batch_set_num(&g->events, (unsigned)i, EVENT_ASG_COL, (int64_t)cb->ids[i]);
+        } else {
+            add_event(&cb->events, &a[i], cb->ids[i], actor, NULL);
+            add_lines(&cb->lines, &a[i], NULL);
+        }
         replaces |= a[i].from != AWC_PENDING_ASSIGN;
         lo = a[i].seq < lo ? a[i].seq : lo;
         hi = a[i].seq > hi ? a[i].seq : hi;
@@ -520,10 +630,13 @@ static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_act
     if (mdb_affected(st, Q_ATMP_UPDATE) != n)
         return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
                                             "nothing was assigned, run it again");
-    if ((rc = mdb_batch_exec(st, Q_ASSIGN_EVENT, &cb->events)) != 0)
+    if ((rc = g ? exec_kept(st, Q_ASSIGN_EVENT, &g->events)
+                : mdb_batch_exec(st, Q_ASSIGN_EVENT, &cb->events)) != 0)
         return rc;
     if (replaces && (rc = mdb_exec(st, Q_ATMP_SPLITS_DELETE, NULL)) != 0)
         return rc;
+    if (g)
+        return g->lines.n ? exec_kept(st, Q_SPLITS_INSERT, &g->lines) : 0;
     return cb->lines.n ? mdb_batch_exec(st, Q_SPLITS_INSERT, &cb->lines) : 0;
 }
 
@@ -565,6 +678,7 @@ void mdb_chunk_bufs_free(mdb *st)
 static int do_assign(mdb *st, void *arg)
 {
     assign_ctx *x = arg;
+    awc_stage *g;
     chunk_bufs *cb;
     int rc;
 
@@ -585,9 +699,11 @@ static int do_assign(mdb *st, void *arg)
     }
     /* a retried attempt starts from empty batches */
     cb->credits.n = cb->events.n = cb->lines.n = 0;
+    /* a stage holds one chunk at most (mdb_assign_stage) */
+    g = x->stage && x->stage->ok && x->stage->n == x->n ? x->stage : NULL;
     for (size_t at = 0; at < x->n && rc == 0; at += BATCH_ROWS) {
         size_t k = x->n - at < BATCH_ROWS ? x->n - at : BATCH_ROWS;
-        rc = apply_chunk(st, x->a + at, k, x->actor, cb);
+        rc = apply_chunk(st, x->a + at, k, x->actor, cb, g);
     }
 out:
     if (st->conn && mdb_query(st, "SET SESSION foreign_key_checks = 1") != 0 && rc == 0)
@@ -595,9 +711,10 @@ out:
     return rc;
 }
 
-int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor)
+int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor,
+                     awc_stage *stage)
 {
-    assign_ctx x = { a, n, actor };
+    assign_ctx x = { a, n, actor, stage };
     return n ? mdb_tx((mdb *)s, do_assign, &x) : 0;
 }
 

@@ -62,6 +62,12 @@ void mdb_batch_num(mdb_batch *b, unsigned col, int64_t v)
     b->ind[col][b->n] = STMT_INDICATOR_NONE;
 }
 
+void mdb_batch_set_num(mdb_batch *b, unsigned row, unsigned col, int64_t v)
+{
+    b->num[col][row] = v;
+    b->ind[col][row] = STMT_INDICATOR_NONE;
+}
+
 void mdb_batch_null(mdb_batch *b, unsigned col)
 {
     b->ind[col][b->n] = STMT_INDICATOR_NULL;

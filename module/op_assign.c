@@ -3,11 +3,12 @@
  * unmapped when its account has no owner.  One unit of work, in chunks.
  *
  * The chunks go through a two-stage pipeline: while the store writes chunk
- * k, a helper thread works out chunk k+1 (rule, split lines, note, JSON).
- * The helper touches only its own slot, the rules and the owners map (both
- * read-only by then) and the counts (which nothing else reads until the
- * end); every store call and every host callback stays on the calling
- * thread. */
+ * k, a helper thread works out chunk k+1 (rule, split lines, note, JSON)
+ * and has the store write its rows in the store's own form (assign_stage,
+ * which reads nothing of the store's).  The helper touches only its own
+ * slot, the rules and the owners map (both read-only by then) and the
+ * counts (which nothing else reads until the end); every other store call
+ * and every host callback stays on the calling thread. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ typedef struct slot {
     awc_assignment a[CHUNK];
     item items[CHUNK];
     size_t n;                      /* assignments to apply */
+    awc_stage *stage;              /* NULL, or the store's rows of a[0..n) */
     int rc;                        /* of working it out; err is its message */
     char err[AWC_ERRMSG_MAX];
 } slot;
@@ -67,6 +69,7 @@ typedef struct run {
     awc_module *m;
     const awc_call *c;
     const char *period;
+    awc_store *st;
     char first_day[11];
     awc_ruleset *rs;
     awc_owners *owners;
@@ -216,6 +219,8 @@ static void *work_chunk(void *arg)
         s->rc = work_out(j->r, s, &s->in[i]);
     if (s->rc != 0)
         awc_error_copy(s->rc, s->err, sizeof(s->err));
+    else if (s->stage) /* the store's rows too, off the thread that sends them */
+        j->r->st->ops->assign_stage(j->r->st, s->stage, s->a, s->n, j->r->c->actor);
     return NULL;
 }
 
@@ -223,7 +228,7 @@ static void *work_chunk(void *arg)
 
 static int apply(run *r, awc_store *st, slot *s)
 {
-    int rc = s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor) : 0;
+    int rc = s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor, s->stage) : 0;
     r->applied += s->nin;
     if (rc == 0 && r->m->host.progress)
         r->m->host.progress(r->m->host.ctx, "assign", r->applied, 0);
@@ -314,20 +319,28 @@ static int assign_all(awc_store *st, void *arg)
 
 /* Not zeroed: 19 MB of line buffers that are written before they are read
  * (the counts are set by reset() and work_chunk()). */
-static slot *slot_new(void)
+static slot *slot_new(awc_store *st)
 {
     slot *s = awc_malloc(sizeof(*s));
-    if (s && !(s->text = awc_malloc(CHUNK * TEXT_MAX))) {
+    if (!s)
+        return NULL;
+    s->stage = NULL;
+    if (!(s->text = awc_malloc(CHUNK * TEXT_MAX)) ||
+        (st->ops->stage_new && !(s->stage = st->ops->stage_new(st)))) {
+        awc_free(s->text);
         awc_free(s);
-        s = NULL;
+        return NULL;
     }
     return s;
 }
 
-static void slot_free(slot *s)
+static void slot_free(awc_store *st, slot *s)
 {
-    if (s)
-        awc_free(s->text);
+    if (!s)
+        return;
+    if (s->stage)
+        st->ops->stage_free(st, s->stage);
+    awc_free(s->text);
     awc_free(s);
 }
 
@@ -400,12 +413,13 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
             return awc_op_end(c, awc_error_prefix(AWC_ECONFIG, "assign.default"));
         r.have_default = 1;
     }
-    r.slots[0] = slot_new();
-    r.slots[1] = slot_new();
-    if (!r.slots[0] || !r.slots[1])
-        rc = awc_error_set(AWC_ENOMEM, "out of memory");
-    if (rc == 0)
-        rc = awc_mod_store(m, &st);
+    if ((rc = awc_mod_store(m, &st)) == 0) {
+        r.st = st;
+        r.slots[0] = slot_new(st);
+        r.slots[1] = slot_new(st);
+        if (!r.slots[0] || !r.slots[1])
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    }
     if (rc == 0)
         rc = awc_mod_period_open(m, st, period, "assign");
     if (rc == 0)
@@ -420,7 +434,7 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
         awc_error_prefix(rc, "assign %s: nothing was assigned", period);
     awc_ruleset_free(r.rs);
     awc_owners_free(r.owners);
-    slot_free(r.slots[0]);
-    slot_free(r.slots[1]);
+    slot_free(r.st, r.slots[0]);
+    slot_free(r.st, r.slots[1]);
     return awc_op_end(c, rc);
 }

@@ -248,7 +248,7 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
     as.nlines = s->after.n;
     as.note = a->note;
     as.detail = s->detail;
-    rc = st->ops->assign_apply(st, &as, 1, c->actor);
+    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
     if (rc == AWC_ECONFLICT)
         return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
                              "again", s->id);
@@ -297,7 +297,7 @@ static int do_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a,
     as.owner_account_id = s->cr.owner_account_id;
     as.note = a->note;
     as.detail = s->detail;
-    rc = st->ops->assign_apply(st, &as, 1, c->actor);
+    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
     if (rc == AWC_ECONFLICT)
         return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
                              "again", s->id);

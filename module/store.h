@@ -290,6 +290,8 @@ typedef struct awc_db_params {
 } awc_db_params;
 
 typedef struct awc_store awc_store;
+/* The rows of a chunk of assignments in the store's own form (opaque). */
+typedef struct awc_stage awc_stage;
 
 typedef struct awc_store_ops {
     void (*close)(awc_store *st);
@@ -340,9 +342,21 @@ typedef struct awc_store_ops {
     int (*credits_pending)(awc_store *st, const char *period,
                            int (*fn)(void *arg, const awc_pending *p), void *arg);
     /* Apply n assignments in batches, each with its event.  AWC_ECONFLICT
-     * (nothing applied) when any credit is no longer at its version. */
+     * (nothing applied) when any credit is no longer at its version.
+     * stage: NULL, or what assign_stage made of the same a[0..n) and actor. */
     int (*assign_apply)(awc_store *st, const awc_assignment *a, size_t n,
-                        const awc_actor *actor);
+                        const awc_actor *actor, awc_stage *stage);
+    /* Optional (all three NULL, or none).  assign_stage writes the rows of
+     * a[0..n) into stage ahead of assign_apply, so that a caller can do
+     * that work on another thread: it reads nothing of st, allocates
+     * nothing and calls no host callback, so it may run on any thread
+     * while other store calls run.  A chunk that does not fit is marked so
+     * and applied without the stage.  stage_new and stage_free belong to
+     * the calling thread. */
+    awc_stage *(*stage_new)(awc_store *st);
+    void (*stage_free)(awc_store *st, awc_stage *stage);
+    void (*assign_stage)(awc_store *st, awc_stage *stage, const awc_assignment *a, size_t n,
+                         const awc_actor *actor);
     /* The split lines of one credit, in line order. */
     int (*splits_of)(awc_store *st, uint64_t seq,
                      int (*fn)(void *arg, const awc_split_line *l), void *arg);

@@ -445,7 +445,7 @@ static int assign_to(uint64_t seq, int64_t version, const char *cust)
     a.lines = &line;
     a.nlines = 1;
     a.note = "rule R-NEW";
-    return st->ops->assign_apply(st, &a, 1, &alice);
+    return st->ops->assign_apply(st, &a, 1, &alice, NULL);
 }
 
 /* A value added in a unit of work that rolled back is gone: the store must
@@ -555,7 +555,7 @@ static int bulk_after_other_session(awc_store *s, void *arg)
         testdb_exec(&db, "INSERT INTO assignments (customer_id, asset_id, reseller_id, rule_id) "
                          "VALUES ('C-LATE', 'AS-9', 'R-9', 'R-NEW')") != 0)
         return -1;
-    return s->ops->assign_apply(s, x->a, MANY, &alice);
+    return s->ops->assign_apply(s, x->a, MANY, &alice, NULL);
 }
 
 static void test_bulk_assignment_values(void **state)
@@ -606,7 +606,7 @@ static void test_bulk_assignment_values(void **state)
     snprintf(sql, sizeof(sql), "UPDATE credits SET status = 'PENDING_ASSIGN', version = 1 "
              "WHERE seq >= %llu", (unsigned long long)x->first);
     assert_int_equal(testdb_exec(&db, sql), 0);
-    assert_int_equal(st->ops->assign_apply(st, x->a, MANY, &alice), 0);
+    assert_int_equal(st->ops->assign_apply(st, x->a, MANY, &alice, NULL), 0);
     assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM assignments WHERE customer_id LIKE "
                                         "'C-NEW-%'"), MANY / 3);
     free(x);
