@@ -109,30 +109,43 @@ assign() {
 }
 
 # peer -- times LOAD DATA LOCAL INFILE of the split rows into an empty
-# table of the same shape (ms).
+# table of the same shape (ms), and checks that every row went in as it
+# was: with LOCAL, MariaDB turns a row it cannot write (a duplicate key, a
+# bad value) into a warning and goes on, and a peer that skips rows times
+# something else.
 peer() {
     sql -e "DROP TABLE IF EXISTS splits_copy; CREATE TABLE splits_copy LIKE credit_splits"
     settle
     t0=$(ms)
-    sql --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/splits.tsv' INTO TABLE splits_copy"
-    echo $(($(ms) - t0))
+    w=$(sql -N -B --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/splits.tsv'
+                                       INTO TABLE splits_copy; SELECT @@warning_count")
+    t=$(($(ms) - t0))
+    n=$(sql -N -B -e "SELECT COUNT(*) FROM splits_copy")
+    if [ "$w" != 0 ] || [ "$n" != "$(wc -l < "$TMP/splits.tsv")" ]; then
+        echo "bench-assign: the peer loaded $n rows of $(wc -l < "$TMP/splits.tsv")" \
+             "with $w warnings" >&2
+        exit 1
+    fi
+    echo $t
 }
 
-# The peer's rows: the split lines of a first assign of the same data.
+# The peer's rows: the split lines of a first assign of the same data, as
+# LOAD DATA reads them (raw output: NULL is \N, which the SQL below writes;
+# the benchmark's strings hold no tab, newline or backslash).
 fresh
 assign >/dev/null
-sql -N -B -e "SELECT seq, line_no, target, IFNULL(party_id, '\\\\N'), target_name,
-              IFNULL(percent_bp, '\\\\N'), amount_minor, IFNULL(customer_id, '\\\\N'),
-              IFNULL(asset_id, '\\\\N'), IFNULL(reseller_id, '\\\\N'), '\\\\N'
-              FROM credit_splits ORDER BY seq, line_no" > "$TMP/splits.tsv"
+sql -r -N -B -e "SELECT seq, line_no, target, IFNULL(party_id, '\\\\N'), target_name,
+                 IFNULL(percent_bp, '\\\\N'), amount_minor, IFNULL(customer_id, '\\\\N'),
+                 IFNULL(asset_id, '\\\\N'), IFNULL(reseller_id, '\\\\N'), '\\\\N'
+                 FROM credit_splits ORDER BY seq, line_no" > "$TMP/splits.tsv"
 
 # round -- one fresh database: peer, assign, peer; prints
 # "assign_ms peer_before_ms peer_after_ms split_rows assigned".
 round() {
     fresh
-    before=$(peer)
+    before=$(peer) || exit 1
     a=$(assign)
-    after=$(peer)
+    after=$(peer) || exit 1
     echo "$a $before $after $(sql -N -B -e "SELECT COUNT(*) FROM credit_splits") \
 $(sql -N -B -e "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED'")"
 }
@@ -140,7 +153,8 @@ $(sql -N -B -e "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED'")"
 r=1
 : > "$TMP/rounds"
 while [ $r -le "$ROUNDS" ]; do
-    set -- $(round)
+    out=$(round) || exit 1
+    set -- $out
     echo "$@" >> "$TMP/rounds"
     awk -v r=$r -v a="$1" -v b="$2" -v f="$3" 'BEGIN { l = (b + f) / 2
         printf "round %d: assign %.2f s, LOAD DATA %.2f s (%.2f before, %.2f after), ratio %.2f\n",
