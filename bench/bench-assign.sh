@@ -15,7 +15,9 @@
 # shows it too), and a peer timed on one side of assign alone measured
 # another machine as often as not.  The peer's rows are the split lines a
 # first, untimed assign of the same data wrote.  The figure is the median
-# of the rounds' ratios; each round is printed too.
+# of the rounds' ratios; each round is printed too.  For comparison, not as
+# the target, each round also loads that assign's events, and the last line
+# sets assign against loading everything it writes (split rows and events).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -108,46 +110,61 @@ assign() {
     echo $(($(ms) - t0))
 }
 
-# peer -- times LOAD DATA LOCAL INFILE of the split rows into an empty
-# table of the same shape (ms), and checks that every row went in as it
-# was: with LOCAL, MariaDB turns a row it cannot write (a duplicate key, a
-# bad value) into a warning and goes on, and a peer that skips rows times
-# something else.
-peer() {
-    sql -e "DROP TABLE IF EXISTS splits_copy; CREATE TABLE splits_copy LIKE credit_splits"
+# load FILE TABLE SOURCE [COLUMNS] -- times LOAD DATA LOCAL INFILE of
+# $TMP/FILE into TABLE, a new empty copy of SOURCE (ms), and checks that
+# every row went in as it was: with LOCAL, MariaDB turns a row it cannot
+# write (a duplicate key, a bad value) into a warning and goes on, and a
+# load that skips rows times something else.
+load() {
+    sql -e "DROP TABLE IF EXISTS $2; CREATE TABLE $2 LIKE $3"
     settle
     t0=$(ms)
-    w=$(sql -N -B --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/splits.tsv'
-                                       INTO TABLE splits_copy; SELECT @@warning_count")
+    w=$(sql -N -B --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/$1'
+                                       INTO TABLE $2 ${4:-}; SELECT @@warning_count")
     t=$(($(ms) - t0))
-    n=$(sql -N -B -e "SELECT COUNT(*) FROM splits_copy")
-    if [ "$w" != 0 ] || [ "$n" != "$(wc -l < "$TMP/splits.tsv")" ]; then
-        echo "bench-assign: the peer loaded $n rows of $(wc -l < "$TMP/splits.tsv")" \
-             "with $w warnings" >&2
+    n=$(sql -N -B -e "SELECT COUNT(*) FROM $2")
+    if [ "$w" != 0 ] || [ "$n" != "$(wc -l < "$TMP/$1")" ]; then
+        echo "bench-assign: $1 loaded $n rows of $(wc -l < "$TMP/$1") with $w warnings" >&2
         exit 1
     fi
     echo $t
 }
 
-# The peer's rows: the split lines of a first assign of the same data, as
-# LOAD DATA reads them (raw output: NULL is \N, which the SQL below writes;
-# the benchmark's strings hold no tab, newline or backslash).
+# peer -- the split rows into a table of the same shape.
+peer() { load splits.tsv splits_copy credit_splits; }
+
+# events -- the events into a table of the same shape: with the split rows,
+# everything assign writes (printed for comparison, not the target's peer).
+events() {
+    load events.tsv events_copy credit_events "(seq, kind, from_state, to_state,
+        from_version, to_version, assignment_id, actor_role, actor_id, actor_reseller, note,
+        detail) SET id = NEXTVAL(credit_event_seq)"
+}
+
+# The loads' rows: the split lines and events of a first assign of the same
+# data, as LOAD DATA reads them (raw output: NULL is \N, which the SQL below
+# writes; the benchmark's strings hold no tab, newline or backslash).
 fresh
 assign >/dev/null
 sql -r -N -B -e "SELECT seq, line_no, target, IFNULL(party_id, '\\\\N'), target_name,
                  IFNULL(percent_bp, '\\\\N'), amount_minor, IFNULL(customer_id, '\\\\N'),
                  IFNULL(asset_id, '\\\\N'), IFNULL(reseller_id, '\\\\N'), '\\\\N'
                  FROM credit_splits ORDER BY seq, line_no" > "$TMP/splits.tsv"
+sql -r -N -B -e "SELECT seq, kind, from_state, to_state, from_version, to_version,
+                 IFNULL(assignment_id, '\\\\N'), actor_role, actor_id,
+                 IFNULL(actor_reseller, '\\\\N'), IFNULL(note, '\\\\N'),
+                 IFNULL(detail, '\\\\N') FROM credit_events ORDER BY seq, id" > "$TMP/events.tsv"
 
-# round -- one fresh database: peer, assign, peer; prints
-# "assign_ms peer_before_ms peer_after_ms split_rows assigned".
+# round -- one fresh database: peer, assign, peer, events; prints
+# "assign_ms peer_before_ms peer_after_ms split_rows assigned events_ms".
 round() {
     fresh
     before=$(peer) || exit 1
     a=$(assign)
     after=$(peer) || exit 1
+    ev=$(events) || exit 1
     echo "$a $before $after $(sql -N -B -e "SELECT COUNT(*) FROM credit_splits") \
-$(sql -N -B -e "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED'")"
+$(sql -N -B -e "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED'") $ev"
 }
 
 r=1
@@ -163,8 +180,15 @@ while [ $r -le "$ROUNDS" ]; do
 done
 sed 's/^/  /' "$TMP/assign.out"
 echo "  $(cat "$TMP/time")"
-awk -v n="$N" '{ a[NR] = $1; l[NR] = ($2 + $3) / 2; q[NR] = a[NR] / (l[NR] ? l[NR] : 1); rows = $4; k = $5 }
+awk -v n="$N" '{ a[NR] = $1; l[NR] = ($2 + $3) / 2; q[NR] = a[NR] / (l[NR] ? l[NR] : 1); rows = $4; k = $5
+     w[NR] = a[NR] / (l[NR] + $6); ev[NR] = $6 }
 END {
+    # the same for assign over everything it writes, loaded (for comparison)
+    for (i = 2; i <= NR; i++) for (j = i; j > 1 && w[j - 1] > w[j]; j--) {
+        t = w[j]; w[j] = w[j - 1]; w[j - 1] = t
+        t = ev[j]; ev[j] = ev[j - 1]; ev[j - 1] = t
+    }
+    mw = int((NR + 1) / 2); wm = w[mw]; em = ev[mw]; wlo = w[1]; whi = w[NR]
     # median by ratio (insertion sort of at most a few rounds)
     for (i = 2; i <= NR; i++) for (j = i; j > 1 && q[j - 1] > q[j]; j--) {
         t = q[j]; q[j] = q[j - 1]; q[j - 1] = t
@@ -175,4 +199,5 @@ END {
     printf "assign: %d credits (%d assigned, %d split rows): %.2f s, %d credits/s (median round)\n", n, k, rows, a[m] / 1000, n * 1000 / (a[m] ? a[m] : 1)
     printf "LOAD DATA LOCAL INFILE of the same %d split rows: %.2f s\n", rows, l[m] / 1000
     printf "ratio assign / LOAD DATA: %.2f, median of %d rounds (%.2f to %.2f) (target <= 2.00)\n", q[m], NR, q[1], q[NR]
+    printf "for comparison, LOAD DATA of the split rows and the events (everything assign writes): ratio %.2f (%.2f to %.2f; events %.2f s)\n", wm, wlo, whi, em / 1000
 }' "$TMP/rounds"
