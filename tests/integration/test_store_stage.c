@@ -7,14 +7,17 @@
  * strings do not fit its stage, and a stage made of other assignments,
  * are applied without it; a staged chunk replaces earlier lines; a staged
  * chunk refused on a stale version writes nothing and goes in once staged
- * again.
+ * again; a unit retried after a lock wait sends the stage's rows again.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -45,6 +48,7 @@ static int teardown(void **state)
     (void)state;
     if (st)
         st->ops->close(st);
+    testdb_exec(&db, "SET GLOBAL innodb_lock_wait_timeout = 50"); /* if a test stopped early */
     testdb_drop(&db);
     return 0;
 }
@@ -312,6 +316,80 @@ static void test_staged_conflict(void **state)
     free(c);
 }
 
+/* Holds a gap lock over the split lines of seqs [first, first + N) for
+ * 1.5 s: an insert there waits, and with a 1 s lock wait it fails. */
+typedef struct holder {
+    uint64_t first;
+    pthread_barrier_t *locked;
+} holder;
+
+static void *hold_gap(void *arg)
+{
+    holder *h = arg;
+    MYSQL *c = mysql_init(NULL);
+    char sql[160];
+
+    mysql_real_connect(c, NULL, "root", NULL, db.name, 0, db.socket, 0);
+    mysql_query(c, "START TRANSACTION");
+    snprintf(sql, sizeof(sql), "SELECT seq FROM credit_splits WHERE seq >= %llu AND "
+             "seq < %llu FOR UPDATE", (unsigned long long)h->first,
+             (unsigned long long)h->first + N);
+    mysql_query(c, sql);
+    mysql_free_result(mysql_store_result(c));
+    pthread_barrier_wait(h->locked);
+    usleep(1500 * 1000);
+    mysql_query(c, "ROLLBACK");
+    mysql_close(c);
+    return NULL;
+}
+
+/* The split lines wait for a lock until the attempt fails after its
+ * events went in; the unit is rolled back and run again with the same
+ * stage, which still holds every row: each credit ends with one event and
+ * its lines, none lost, none twice. */
+static void test_staged_retry(void **state)
+{
+    chunk *c = calloc(1, sizeof(*c));
+    pthread_barrier_t locked;
+    holder h = { 80000, &locked };
+    awc_store *s2;
+    awc_stage *g;
+    pthread_t t;
+    struct timespec t0, t1;
+    long long lines = 0;
+
+    (void)state;
+    assert_non_null(c);
+    fill(c, 80000);
+    for (int i = 0; i < N; i++)
+        lines += (long long)c->a[i].nlines;
+    assert_int_equal(testdb_exec(&db, "SET GLOBAL innodb_lock_wait_timeout = 1"), 0);
+    assert_int_equal(testdb_store(&db, &s2, 0), 0); /* sessions with the short wait */
+    g = s2->ops->stage_new(s2);
+    assert_non_null(g);
+    s2->ops->assign_stage(s2, g, c->a, N, &bob_r1);
+    pthread_barrier_init(&locked, NULL, 2);
+    pthread_create(&t, NULL, hold_gap, &h);
+    pthread_barrier_wait(&locked);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(s2->ops->assign_apply(s2, c->a, N, &bob_r1, g), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(testdb_exec(&db, "SET GLOBAL innodb_lock_wait_timeout = 50"), 0);
+    /* it waited out the lock: the rows went in on a later attempt */
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 900);
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&locked);
+    s2->ops->stage_free(s2, g);
+    s2->ops->close(s2);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM credit_events WHERE seq >= 80000 "
+                                        "AND seq < 80300"), N);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(DISTINCT seq) FROM credit_events WHERE "
+                                        "seq >= 80000 AND seq < 80300"), N);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM credit_splits WHERE seq >= 80000 "
+                                        "AND seq < 80300"), lines);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_staged_replaces_lines),
         cmocka_unit_test(test_stage_is_what_is_sent),
         cmocka_unit_test(test_staged_conflict),
+        cmocka_unit_test(test_staged_retry),
     };
     return cmocka_run_group_tests_name("store_stage", tests, setup, teardown);
 }
