@@ -93,6 +93,9 @@ enum mdb_sql {
     Q_INV_LOCK,
     Q_GRANT_UPSERT,
     Q_GRANTS,
+    Q_MARK_ADD,
+    Q_MARK_FIND,
+    Q_MARK_PRUNE,
     Q_COUNT
 };
 
@@ -107,6 +110,10 @@ typedef struct mdb {
     char locks[4][64];             /* named locks held (re-taken after a reconnect) */
     int in_tx;                     /* inside mdb_tx: nested units join it */
     int force_row_at_a_time;       /* tests: use the fallback for batches */
+    int wrote;                     /* the unit of work ran a write statement */
+    int no_markers;                /* commit_markers is missing (migration 009) */
+    int lose_commit;               /* tests: 1 lose the connection after COMMIT, 2 before */
+    unsigned commits;              /* commits with a marker, for pruning now and then */
     unsigned rng;                  /* jitter state */
     struct mdb_asg_cache *asg;     /* assignment values seen (store_mariadb_asg.c) */
     struct mdb_chunk_bufs *chunks; /* assignment's batches (store_mariadb_assign.c) */
@@ -132,6 +139,7 @@ typedef struct mdb_result {
 } mdb_result;
 
 void mdb_p_init(mdb_params *p);
+void mdb_p_bytes(mdb_params *p, const void *v, size_t n);
 void mdb_p_str(mdb_params *p, const char *s);       /* NULL binds SQL NULL */
 void mdb_p_str_or_null(mdb_params *p, const char *s); /* "" binds NULL too */
 void mdb_p_i64(mdb_params *p, const int64_t *v);
@@ -160,6 +168,9 @@ int mdb_one_row(mdb *st, enum mdb_sql q, mdb_params *p, mdb_result *r);
 void mdb_done(mdb *st, enum mdb_sql q);
 /* Rows changed by the last execution of q. */
 uint64_t mdb_affected(mdb *st, enum mdb_sql q);
+
+/* Does q change rows? */
+int mdb_writes(enum mdb_sql q);
 
 /* Record a failure of the connection / a statement as AWC_EDB. */
 int mdb_fail(mdb *st, const char *what);

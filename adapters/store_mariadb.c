@@ -53,6 +53,12 @@ static const char *const sql_text[Q_COUNT] = {
     /* one round trip hands out a block of IDs (the SEQUENCE engine's
      * seq_1_to_N table); unused ones are gaps, never reused */
     [Q_SEQ_BLOCK] = "SELECT NEXTVAL(credit_seq) FROM seq_1_to_1000",
+    [Q_MARK_ADD] = "INSERT INTO commit_markers (token) VALUES (?)",
+    [Q_MARK_FIND] = "SELECT COUNT(*) FROM commit_markers WHERE token = ?",
+    /* outside any unit, and never waiting long on another session's pruning */
+    [Q_MARK_PRUNE] =
+        "SET STATEMENT innodb_lock_wait_timeout = 1 FOR DELETE FROM commit_markers "
+        "WHERE at < CURRENT_TIMESTAMP(6) - INTERVAL 1 DAY LIMIT 1000",
     [Q_PERIOD_HEADS] =
         "SELECT seq, payer_account_id, usage_account_id, credit_key, product_code, currency, "
         "revision, adjusts, amount, status, version, outbox_id IS NOT NULL FROM credits "
@@ -303,6 +309,18 @@ static MYSQL_BIND *p_next(mdb_params *p)
     return b;
 }
 
+void mdb_p_bytes(mdb_params *p, const void *v, size_t n)
+{
+    unsigned i = p->n;
+    MYSQL_BIND *b = p_next(p);
+
+    p->len[i] = (unsigned long)n;
+    b->buffer_type = MYSQL_TYPE_BLOB;
+    b->buffer = (void *)v;
+    b->buffer_length = p->len[i];
+    b->length = &p->len[i];
+}
+
 void mdb_p_str(mdb_params *p, const char *s)
 {
     unsigned i = p->n;
@@ -447,12 +465,21 @@ MYSQL_STMT *mdb_stmt(mdb *st, enum mdb_sql q)
     return s;
 }
 
+/* Does q change rows?  (Every write goes through a prepared statement.) */
+int mdb_writes(enum mdb_sql q)
+{
+    const char *t = sql_text[q];
+    return strncmp(t, "INSERT", 6) == 0 || strncmp(t, "UPDATE", 6) == 0 ||
+           strncmp(t, "DELETE", 6) == 0 || strncmp(t, "REPLACE", 7) == 0;
+}
+
 int mdb_exec(mdb *st, enum mdb_sql q, mdb_params *p)
 {
     MYSQL_STMT *s = mdb_stmt(st, q);
 
     if (!s)
         return AWC_EDB;
+    st->wrote |= mdb_writes(q);
     if (p && p->n != mysql_stmt_param_count(s))
         abort(); /* programming error: parameter count differs from the SQL */
     if (p && p->n && mysql_stmt_bind_param(s, p->b))
@@ -688,6 +715,97 @@ static void backoff(mdb *st, int attempt)
         ;
 }
 
+static int lost(unsigned e)
+{
+    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST;
+}
+
+/* The token of a unit that wrote, in commit_markers until its COMMIT: 1
+ * when added, 0 when the table is missing (a schema before migration 009:
+ * commit without it), or AWC_EDB. */
+static int mark(mdb *st, unsigned char token[16])
+{
+    mdb_params p;
+    int rc;
+
+    if (st->no_markers)
+        return 0;
+    if (getentropy(token, 16) != 0)
+        return awc_error_set(AWC_EDB, "database: no random bytes for the commit marker");
+    mdb_p_init(&p);
+    mdb_p_bytes(&p, token, 16);
+    if ((rc = mdb_exec(st, Q_MARK_ADD, &p)) == 0)
+        return 1;
+    if (st->last_errno == ER_NO_SUCH_TABLE) {
+        st->no_markers = 1;
+        awc_error_clear();
+        return 0;
+    }
+    return rc;
+}
+
+/* Was the unit with this token committed?  Asked on a new connection after
+ * the old one was lost during COMMIT.  1, 0, or AWC_EDB / AWC_ELOCKED. */
+static int committed(mdb *st, const unsigned char token[16])
+{
+    int64_t n = 0;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    disconnect(st);
+    if ((rc = mdb_ensure(st)) != 0)
+        return rc;
+    mdb_p_init(&p);
+    mdb_p_bytes(&p, token, 16);
+    mdb_r_init(&r);
+    mdb_r_i64(&r, &n);
+    rc = mdb_one_row(st, Q_MARK_FIND, &p, &r);
+    return rc < 0 ? rc : n > 0;
+}
+
+/* COMMIT the unit fn ran.  When the connection is lost on the way the
+ * server may or may not have committed: a unit that wrote carries a
+ * marker, and its outcome is looked up rather than guessed. */
+static int commit(mdb *st)
+{
+    unsigned char token[16];
+    int marked = st->wrote ? mark(st, token) : 0;
+    int rc;
+
+    if (marked < 0)
+        return marked;
+    if (st->wrote && st->lose_commit) { /* tests */
+        if (st->lose_commit == 1) /* the COMMIT happens, its answer is lost */
+            mysql_commit(st->conn);
+        st->lose_commit = 0;
+        disconnect(st);
+    }
+    if (st->conn && !mysql_commit(st->conn)) {
+        /* now and then, the markers older than a day go; nothing hangs on it */
+        if (marked && (++st->commits & 63) == 1 && mdb_exec(st, Q_MARK_PRUNE, NULL) != 0)
+            awc_error_clear();
+        return 0;
+    }
+    rc = mdb_fail(st, "commit");
+    if (!marked || !lost(st->last_errno))
+        return rc;
+    switch (committed(st, token)) {
+    case 1:
+        awc_error_clear();
+        return 0;
+    case 0: /* rolled back: the caller runs the unit again */
+        st->last_errno = CR_SERVER_LOST;
+        return awc_error_set(AWC_EDB, "database: the connection was lost before COMMIT");
+    default: /* not run again blindly: the message says what to do */
+        st->last_errno = 0;
+        return awc_error_set(AWC_EDB, "database: the connection was lost during COMMIT and "
+                                      "whether the work was saved could not be checked: "
+                                      "run the command again (a re-run finishes it without "
+                                      "doing anything twice)");
+    }
+}
+
 int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
 {
     int rc = AWC_EDB;
@@ -714,20 +832,20 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
         }
         if ((rc = mdb_query(st, "START TRANSACTION")) == 0) {
             st->in_tx = 1;
+            st->wrote = 0;
             rc = fn(st, arg);
             st->in_tx = 0;
-            if (rc == 0 && mysql_commit(st->conn))
-                rc = mdb_fail(st, "commit");
+            if (rc == 0)
+                rc = commit(st);
         }
         if (rc == 0)
             return 0;
         mdb_asg_forget(st); /* it may name rows the rollback removed */
-        if (st->conn && !(st->last_errno == CR_SERVER_GONE_ERROR ||
-                          st->last_errno == CR_SERVER_LOST))
+        if (st->conn && !lost(st->last_errno))
             mysql_rollback(st->conn);
         if (rc != AWC_EDB || !retryable(st->last_errno))
             return rc;
-        if (st->last_errno == CR_SERVER_GONE_ERROR || st->last_errno == CR_SERVER_LOST)
+        if (lost(st->last_errno))
             disconnect(st);
     }
     return awc_error_prefix(rc, "gave up after %d attempts", MDB_ATTEMPTS);
@@ -742,6 +860,11 @@ unsigned long awc_store_mariadb_thread_id(awc_store *s)
 void awc_store_mariadb_force_rows(awc_store *s, int on)
 {
     ((mdb *)s)->force_row_at_a_time = on;
+}
+
+void awc_store_mariadb_lose_commit(awc_store *s, int when)
+{
+    ((mdb *)s)->lose_commit = when;
 }
 
 /* ---- open / close ------------------------------------------------------------ */

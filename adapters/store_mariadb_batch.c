@@ -114,6 +114,7 @@ int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b)
         abort(); /* programming error: parameter count differs from the SQL */
     if (b->n == 0)
         return 0;
+    st->wrote |= mdb_writes(q);
     if (st->bulk && !st->force_row_at_a_time) {
         size = b->n;
         for (unsigned c = 0; c < b->ncols; c++)

@@ -434,5 +434,8 @@ unsigned long awc_store_mariadb_thread_id(awc_store *s);
 /* Tests only: 1 = send batches row at a time, as for a server without
  * bulk support. */
 void awc_store_mariadb_force_rows(awc_store *s, int on);
+/* Tests only: lose the connection at the next COMMIT of a unit that wrote,
+ * 1 = after the server committed, 2 = before. */
+void awc_store_mariadb_lose_commit(awc_store *s, int when);
 
 #endif /* AWC_STORE_H */

@@ -4,7 +4,8 @@
  * Every allowed transition succeeds and leaves one event; every other pair
  * is refused and changes nothing; PROCESSING/PROCESSED refuse edits; two
  * connections at the same version: exactly one wins; lost connections and
- * lock waits are retried; events cannot be updated or deleted.
+ * lock waits are retried; a unit whose COMMIT lost its answer ends done
+ * exactly once; events cannot be updated or deleted.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -359,6 +360,64 @@ static void test_lock_wait_retried(void **state)
     assert_int_equal(c.version, 3);
 }
 
+/* A COMMIT whose answer is lost, after the server committed (1) or before
+ * (2): the unit ends done exactly once either way.  Found by its marker,
+ * it is not run again (which would refuse the edit as made on a stale
+ * version); not found, it is run again. */
+static void lost_commit(int when)
+{
+    uint64_t seq = credit_in(AWC_ASSIGNED);
+    long long events, markers;
+    awc_credit c;
+
+    get(seq, &c);
+    events = events_of(seq);
+    awc_store_mariadb_lose_commit(st, when);
+    assert_int_equal(awc_credit_step(st, &alice, seq, AWC_EV_EDIT, c.version, NULL, NULL, NULL),
+                     0);
+    assert_int_equal(events_of(seq), events + 1);
+    markers = testdb_scalar(&db, "SELECT COUNT(*) FROM commit_markers");
+    get(seq, &c); /* reads leave no marker */
+    assert_int_equal(c.version, 3);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM commit_markers"), markers);
+}
+
+static void test_lost_commit_after(void **state)
+{
+    (void)state;
+    lost_commit(1);
+}
+
+static void test_lost_commit_before(void **state)
+{
+    (void)state;
+    lost_commit(2);
+}
+
+/* Markers older than a day go, at the first commit of a session that
+ * wrote (and every 64th after). */
+static void test_old_markers_pruned(void **state)
+{
+    uint64_t seq = credit_in(AWC_ASSIGNED);
+    awc_store *s2;
+    awc_credit c;
+
+    (void)state;
+    assert_int_equal(testdb_exec(&db, "INSERT INTO commit_markers (token, at) VALUES "
+                                      "(UNHEX(MD5('old')), CURRENT_TIMESTAMP(6) - INTERVAL 2 DAY), "
+                                      "(UNHEX(MD5('new')), CURRENT_TIMESTAMP(6) - INTERVAL 1 HOUR)"),
+                     0);
+    assert_int_equal(testdb_store(&db, &s2, 0), 0);
+    get(seq, &c);
+    assert_int_equal(awc_credit_step(s2, &alice, seq, AWC_EV_EDIT, c.version, NULL, NULL, NULL),
+                     0);
+    s2->ops->close(s2);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM commit_markers WHERE "
+                                        "token = UNHEX(MD5('old'))"), 0);
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM commit_markers WHERE "
+                                        "token = UNHEX(MD5('new'))"), 1);
+}
+
 static void test_scope(void **state)
 {
     uint64_t seq = credit_in(AWC_ASSIGNED);
@@ -637,6 +696,9 @@ int main(void)
         cmocka_unit_test(test_events_append_only),
         cmocka_unit_test(test_reconnect_after_kill),
         cmocka_unit_test(test_lock_wait_retried),
+        cmocka_unit_test(test_lost_commit_after),
+        cmocka_unit_test(test_lost_commit_before),
+        cmocka_unit_test(test_old_markers_pruned),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_lock_across_reconnects),
         cmocka_unit_test(test_assignment_value_after_rollback),
