@@ -205,6 +205,11 @@ int awc_aws_query(char **out, const awc_aws_param *params, size_t n);
 void awc_aws_error_parse(char *code, size_t codesz, char *msg, size_t msgsz,
                          const char *body, size_t len, const char *errtype);
 
+/* Does an XML body declare a DTD or an entity?  Such an answer is refused
+ * before it is parsed: no AWS API sends one, and an entity is how an XXE or
+ * a "billion laughs" would come in. */
+int awc_xml_has_dtd(const char *body, size_t len);
+
 /* --- for adapters that drive libcurl themselves (s3.c streams GetObject) ------ */
 
 /* State of one transfer prepared by awc_aws_xfer_setup(). */

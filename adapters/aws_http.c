@@ -373,6 +373,11 @@ static void xml_text(char *dst, size_t dstsz, xmlNodePtr n)
     }
 }
 
+int awc_xml_has_dtd(const char *body, size_t len)
+{
+    return memmem(body, len, "<!DOCTYPE", 9) != NULL || memmem(body, len, "<!ENTITY", 8) != NULL;
+}
+
 static int parse_xml_error(char *code, size_t codesz, char *msg, size_t msgsz,
                            const char *body, size_t len)
 {
@@ -380,15 +385,15 @@ static int parse_xml_error(char *code, size_t codesz, char *msg, size_t msgsz,
     xmlNodePtr root, err;
     int found = 0;
 
-    if (len > INT32_MAX)
-        return 0;
+    if (len > INT32_MAX || awc_xml_has_dtd(body, len))
+        return 0; /* not read */
     awc_aws_global_init();
     doc = xmlReadMemory(body, (int)len, "error.xml", NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return 0;
     root = xmlDocGetRootElement(doc);
-    if (!doc->intSubset && root) {
+    if (!doc->intSubset && !doc->extSubset && root) {
         err = strcmp((const char *)root->name, "Error") == 0 ? root : xml_child(root, "Error");
         if (err) {
             xml_text(code, codesz, xml_child(err, "Code"));

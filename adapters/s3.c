@@ -275,15 +275,17 @@ static int parse_listing(awc_s3_keys *out, size_t *cap, list_page *pg, awc_s3 *s
     pg->next = NULL;
     if (len > (size_t)INT32_MAX)
         return awc_error_set(AWC_EBADINPUT, "%s: listing too large", what);
+    if (awc_xml_has_dtd(body, len))
+        return awc_error_set(AWC_EBADINPUT, "%s: the answer carries a DTD (refused unread)",
+                             what);
     doc = xmlReadMemory(body, (int)len, "ListObjectsV2.xml", NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return awc_error_set(AWC_EBADINPUT, "%s: the answer is not XML", what);
     root = xmlDocGetRootElement(doc);
-    if (doc->intSubset || !root || !node_is(root, "ListBucketResult")) {
+    if (doc->intSubset || doc->extSubset || !root || !node_is(root, "ListBucketResult")) {
         xmlFreeDoc(doc);
-        return awc_error_set(AWC_EBADINPUT, "%s: the answer is not a ListBucketResult%s", what,
-                             doc->intSubset ? " (it has a DTD)" : "");
+        return awc_error_set(AWC_EBADINPUT, "%s: the answer is not a ListBucketResult", what);
     }
     for (n = root->children; n; n = n->next)
         if (node_is(n, "EncodingType")) {

@@ -35,6 +35,8 @@ Routes:
        {"polls_to_finish": N}          GetQueryExecution calls before SUCCEEDED
        {"page_size": N}                Athena result rows per page (with MaxResults)
        {"s3_page_size": N}             S3 keys per ListObjectsV2 page
+       {"s3_listing_dtd": true}        the next ListObjectsV2 answer declares a DTD with
+                                       an entity (a hostile or broken endpoint)
        {"billing_page_size": N}        GetCredits credits per page (nextToken)
        {"session_token": "T" | null}   the token requests must carry
        {"delay_next": SECONDS}         the next AWS request waits before answering
@@ -88,6 +90,7 @@ class State:
         self.polls_to_finish = 2
         self.page_size = 1000
         self.s3_page_size = 1000
+        self.s3_listing_dtd = False
         self.billing_page_size = 0
         self.delay_next = 0.0
         self.athena_rows = None    # replaces the fixture's rows when set
@@ -276,6 +279,8 @@ class Handler(BaseHTTPRequestHandler):
             for key in ("polls_to_finish", "page_size", "s3_page_size", "billing_page_size"):
                 if key in cmd:
                     setattr(st, key, int(cmd[key]))
+            if "s3_listing_dtd" in cmd:
+                st.s3_listing_dtd = bool(cmd["s3_listing_dtd"])
             if "session_token" in cmd:
                 st.session_token = cmd["session_token"]
             if "delay_next" in cmd:
@@ -526,13 +531,16 @@ class Handler(BaseHTTPRequestHandler):
                            "integer range", {"ArgumentName": "max-keys"})
         with st.lock:
             n = max(0, min(maxk, 1000, st.s3_page_size))
+            dtd, st.s3_listing_dtd = st.s3_listing_dtd, False
         page, more = keys[:n], len(keys) > n
         url = params.get("encoding-type") == "url"
 
         def enc(k):
             return urllib.parse.quote(k, safe="/") if url else k
 
-        out = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="%s">' % S3_NS,
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n',
+               '<!DOCTYPE ListBucketResult [<!ENTITY x "boom">]>' if dtd else "",
+               '<ListBucketResult xmlns="%s">' % S3_NS,
                "<Name>%s</Name><Prefix>%s</Prefix>" % (escape(bucket), escape(enc(prefix))),
                "<KeyCount>%d</KeyCount><MaxKeys>%d</MaxKeys>" % (len(page), maxk)]
         if url:

@@ -851,6 +851,14 @@ static void test_s3_list_many_pages(void **state)
     awc_s3_keys_free(&keys);
     assert_int_equal(state_calls("s3.ListObjectsV2"), 5); /* 10 objects, 2 a page */
 
+    /* an answer that declares a DTD (XXE, entity expansion) is refused unread */
+    control_do("{\"s3_listing_dtd\": true}");
+    assert_int_equal(awc_s3_list(&keys, s, "cur-bucket", ""), AWC_EBADINPUT);
+    assert_non_null(strstr(awc_error_last(), "DTD"));
+    assert_int_equal(awc_s3_list(&keys, s, "cur-bucket", ""), 0); /* the next one is plain */
+    assert_int_equal(keys.n, 8);
+    awc_s3_keys_free(&keys);
+
     assert_int_equal(awc_s3_list(&keys, s, "cur-bucket", "nothing-here/"), AWC_ENOTFOUND);
     assert_int_equal(awc_s3_list(&keys, s, "no-such-bucket", ""), AWC_ENET);
     assert_non_null(strstr(awc_error_last(), "HTTP 404 NoSuchBucket"));
