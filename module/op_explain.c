@@ -1,6 +1,9 @@
 /* op_explain.c -- `explain ID`: every candidate rule, whether it matched,
  * and at which precedence step it won or lost; the default and unmapped
- * cases explained too (SPEC 7). */
+ * cases explained too (SPEC 7).  A reseller admin sees the rules that can
+ * apply to its own customers: a rule whose reseller context leaves its
+ * reseller out can match none of its credits, and is counted, not shown
+ * (rules are the distributor's, and such a rule is about someone else). */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +19,9 @@ typedef struct explain_ctx {
     json_t *rules;
     int rc;
     size_t matched;
+    const char *reseller;          /* a reseller admin's reseller: other rules hidden */
+    int counting;                  /* only count the rules shown and hidden */
+    size_t shown, hidden;
 } explain_ctx;
 
 static int on_verdict(void *arg, const awc_rule_verdict *v)
@@ -23,6 +29,15 @@ static int on_verdict(void *arg, const awc_rule_verdict *v)
     explain_ctx *x = arg;
     const char *outcome;
     char why[160];
+
+    if (x->reseller && !awc_ctx_admits(&v->rule->resellers, x->reseller)) {
+        x->hidden += x->counting;
+        return 0;
+    }
+    if (x->counting) {
+        x->shown++;
+        return 0;
+    }
 
     if (!v->matched)
         outcome = "no match";
@@ -68,7 +83,7 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
 {
     awc_ruleset *rs = NULL;
     const awc_rule *win = NULL;
-    explain_ctx x = { c, NULL, 0, 0 };
+    explain_ctx x = { c, NULL, 0, 0, NULL, 0, 0, 0 };
     char first_day[11], outcome[256];
     const char *account;
     awc_store *st;
@@ -102,6 +117,15 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
                           s->cr.credit_type, account };
     if (rs)
         win = awc_ruleset_choose(rs, &in);
+    if (c->actor->role == AWC_ROLE_RESELLER)
+        x.reseller = c->actor->reseller_id ? c->actor->reseller_id : "";
+    if (rs) { /* how many are shown, and how many are not */
+        x.counting = 1;
+        rc = awc_ruleset_explain(rs, &in, on_verdict, &x);
+        x.counting = 0;
+        if (rc != 0)
+            goto out;
+    }
     if (!have_owner)
         snprintf(outcome, sizeof(outcome), "unmapped: account %s has no owner on %s, so the "
                  "credit stays PENDING_ASSIGN until the accounts map covers it", account,
@@ -134,7 +158,8 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
                                                : json_null()) |
                   awc_json_set(doc, "unmapped", json_boolean(!have_owner)) |
                   awc_json_set(doc, "outcome", json_string(outcome)) |
-                  awc_json_set(doc, "candidates", x.rules);
+                  awc_json_set(doc, "candidates", x.rules) |
+                  awc_json_set(doc, "rules_not_shown", json_integer((json_int_t)x.hidden));
         if (rc == 0)
             rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
         json_decref(doc);
@@ -148,17 +173,20 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
         if (rc == 0)
             rc = awc_out_printf(c, "Candidates (%zu rule%s, precedence: description, customer, "
                                 "reseller, service, newest created, smallest id)\n",
-                                rs ? awc_ruleset_count(rs) : 0,
-                                rs && awc_ruleset_count(rs) == 1 ? "" : "s");
+                                x.shown, x.shown == 1 ? "" : "s");
         if (rc == 0 && rs)
             rc = awc_ruleset_explain(rs, &in, on_verdict, &x);
         if (rc == 0)
             rc = x.rc;
+        if (rc == 0 && x.hidden)
+            rc = awc_out_printf(c, "  (%zu rule%s for other resellers not shown)\n", x.hidden,
+                                x.hidden == 1 ? "" : "s");
         if (rc == 0)
             rc = awc_out_printf(c, "Outcome: %s\n", outcome);
         if (rc == 0 && s->cr.state != AWC_PENDING_ASSIGN && s->cr.rule_id[0])
             rc = awc_out_printf(c, "Recorded assignment: %s\n", s->cr.rule_id);
     }
+out:
     awc_ruleset_free(rs);
     return rc;
 }

@@ -1076,6 +1076,11 @@ static int in_list(char *const *items, size_t n, const char *s)
     return 0;
 }
 
+int awc_ctx_admits(const awc_ctx *c, const char *v)
+{
+    return c->mode == AWC_CTX_ALL || (c->mode == AWC_CTX_ONLY) == in_list(c->items, c->n, v);
+}
+
 static const char *shown(const char *s)
 {
     return *s ? s : "(none)";

@@ -130,6 +130,9 @@ typedef struct awc_rule_verdict {
 int awc_ruleset_explain(const awc_ruleset *rs, const awc_rule_input *in,
                         int (*fn)(void *arg, const awc_rule_verdict *v), void *arg);
 
+/* Does context c let value v in (ALL; ONLY and v listed; EXCEPT and v not)? */
+int awc_ctx_admits(const awc_ctx *c, const char *v);
+
 /* The same answer as awc_ruleset_choose(), found without the index: every
  * rule is checked the way explain checks it and the best is kept by
  * awc_rule_precedence().  For tests and the benchmark's baseline. */

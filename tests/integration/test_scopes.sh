@@ -66,7 +66,21 @@ identity_line_item_id,bill_billing_period_start_date,bill_payer_account_id,line_
 2,2026-10-01T00:00:00Z,111111111111,222222222222,Credit,2026-10-03T00:00:00Z,AmazonS3,USD,-20,"Promo, credit id: 30000000002",AWS,AWS Inc,
 3,2026-10-01T00:00:00Z,111111111111,333333333333,Credit,2026-10-03T00:00:00Z,AmazonEC2,USD,-30,"Promo, credit id: 30000000003",AWS,AWS Inc,
 EOF
-printf '<rules xmlns="urn:awscredit:rules:1"/>\n' > "$TMP/rules.xml"
+# Two rules that match no credit here: one for every reseller, one for R-2
+# only (which R-1's explain counts but does not show).
+cat > "$TMP/rules.xml" <<'EOF'
+<rules xmlns="urn:awscredit:rules:1">
+  <rule id="R-EVERYONE" name="every reseller" created="2026-01-01T00:00:00Z">
+    <description match="contains">zz never matches</description>
+    <split customer="100"/>
+  </rule>
+  <rule id="R-SOUTH-DEAL" name="South's own deal" created="2026-01-01T00:00:00Z">
+    <description match="contains">zz never matches</description>
+    <resellers mode="only">R-2</resellers>
+    <split customer="100"/>
+  </rule>
+</rules>
+EOF
 
 D="--as distributor:dana"
 R1="--as reseller:R-1:alice"
@@ -119,6 +133,16 @@ expect 66 "reseller: show another reseller's credit: not found" $R1 show "$OTHER
 grep -q 'not found' "$ERR"; ok "$? = 0" "reseller: the answer does not reveal the credit exists"
 expect 0 "viewer: show any credit" $V show "$OTHER"
 expect 0 "reseller: explain own credit" $R1 explain "$OWN"
+ok "$(grep -c 'R-EVERYONE' "$OUT") = 1 -a $(grep -c 'R-SOUTH-DEAL' "$OUT") = 0" \
+    "reseller: explain lists the rules for every reseller, not another reseller's"
+grep -q '(1 rule for other resellers not shown)' "$OUT"
+ok "$? = 0" "reseller: explain says one rule is not shown"
+run $R1 --json explain "$OWN"
+hidden=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rules_not_shown'])" \
+         "$OUT" 2>/dev/null)
+ok "$rc = 0 -a ${hidden:-x} = 1" "reseller: explain --json counts it"
+expect 0 "distributor: explain shows every rule" $D explain "$OWN"
+ok "$(grep -c 'R-SOUTH-DEAL' "$OUT") = 1" "distributor: R-2's rule is listed"
 expect 66 "reseller: explain another's credit: not found" $R1 explain "$OTHER"
 expect 0 "viewer: explain" $V explain "$OWN"
 expect 0 "reseller: edit own credit" $R1 edit "$OWN" --split customer:80,reseller:20
