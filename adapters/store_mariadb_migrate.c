@@ -182,6 +182,8 @@ int mdb_migrate(awc_store *s, int *count)
                              "migrate: another process is migrating this database");
     rc = migrate_locked(st, count);
     lock_query(st, "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.awscredit.migrate'))", &ignored);
+    if (*count)
+        st->no_markers = 0; /* commit_markers may exist now (migration 009) */
     return rc;
 }
 
