@@ -207,7 +207,10 @@ void awc_aws_error_parse(char *code, size_t codesz, char *msg, size_t msgsz,
 
 /* Does an XML body declare a DTD or an entity?  Such an answer is refused
  * before it is parsed: no AWS API sends one, and an entity is how an XXE or
- * a "billion laughs" would come in. */
+ * a "billion laughs" would come in.  The bytes are searched as ASCII, so
+ * bodies are then parsed as UTF-8 whatever they declare (a UTF-16 or UTF-7
+ * body would hide a DOCTYPE from this search: it fails to parse instead),
+ * and the parsed document is checked for a DTD once more. */
 int awc_xml_has_dtd(const char *body, size_t len);
 
 /* --- for adapters that drive libcurl themselves (s3.c streams GetObject) ------ */

@@ -388,7 +388,7 @@ static int parse_xml_error(char *code, size_t codesz, char *msg, size_t msgsz,
     if (len > INT32_MAX || awc_xml_has_dtd(body, len))
         return 0; /* not read */
     awc_aws_global_init();
-    doc = xmlReadMemory(body, (int)len, "error.xml", NULL,
+    doc = xmlReadMemory(body, (int)len, "error.xml", "UTF-8",
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return 0;

@@ -114,6 +114,7 @@ typedef struct mdb {
     int no_markers;                /* commit_markers is missing (migration 009) */
     int lose_commit;               /* tests: 1 lose the connection after COMMIT, 2 before */
     unsigned commits;              /* commits with a marker, for pruning now and then */
+    int rerun;                     /* the unit was rolled back, the connection is fine */
     unsigned rng;                  /* jitter state */
     struct mdb_asg_cache *asg;     /* assignment values seen (store_mariadb_asg.c) */
     struct mdb_chunk_bufs *chunks; /* assignment's batches (store_mariadb_assign.c) */

@@ -278,7 +278,7 @@ static int parse_listing(awc_s3_keys *out, size_t *cap, list_page *pg, awc_s3 *s
     if (awc_xml_has_dtd(body, len))
         return awc_error_set(AWC_EBADINPUT, "%s: the answer carries a DTD (refused unread)",
                              what);
-    doc = xmlReadMemory(body, (int)len, "ListObjectsV2.xml", NULL,
+    doc = xmlReadMemory(body, (int)len, "ListObjectsV2.xml", "UTF-8",
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return awc_error_set(AWC_EBADINPUT, "%s: the answer is not XML", what);

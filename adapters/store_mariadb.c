@@ -54,11 +54,14 @@ static const char *const sql_text[Q_COUNT] = {
      * seq_1_to_N table); unused ones are gaps, never reused */
     [Q_SEQ_BLOCK] = "SELECT NEXTVAL(credit_seq) FROM seq_1_to_1000",
     [Q_MARK_ADD] = "INSERT INTO commit_markers (token) VALUES (?)",
-    [Q_MARK_FIND] = "SELECT COUNT(*) FROM commit_markers WHERE token = ?",
+    /* a locking read: while the lost session's transaction is still
+     * committing (or being rolled back) it holds the marker row, and this
+     * waits for its outcome instead of reading the snapshot before it */
+    [Q_MARK_FIND] = "SELECT COUNT(*) FROM commit_markers WHERE token = ? LOCK IN SHARE MODE",
     /* outside any unit, and never waiting long on another session's pruning */
     [Q_MARK_PRUNE] =
         "SET STATEMENT innodb_lock_wait_timeout = 1 FOR DELETE FROM commit_markers "
-        "WHERE at < CURRENT_TIMESTAMP(6) - INTERVAL 1 DAY LIMIT 1000",
+        "WHERE at < CURRENT_TIMESTAMP(6) - INTERVAL 1 DAY ORDER BY at LIMIT 1000",
     [Q_PERIOD_HEADS] =
         "SELECT seq, payer_account_id, usage_account_id, credit_key, product_code, currency, "
         "revision, adjusts, amount, status, version, outbox_id IS NOT NULL FROM credits "
@@ -744,24 +747,37 @@ static int mark(mdb *st, unsigned char token[16])
     return rc;
 }
 
-/* Was the unit with this token committed?  Asked on a new connection after
- * the old one was lost during COMMIT.  1, 0, or AWC_EDB / AWC_ELOCKED. */
+/* Was the unit with this token committed?  Asked on new connections after
+ * the old one was lost during COMMIT, with the same back-off and number of
+ * attempts as mdb_tx (a lost COMMIT is often a server restarting), and
+ * before the named locks are taken again (the question needs none).
+ * 1, 0, or AWC_EDB when it could not be answered. */
 static int committed(mdb *st, const unsigned char token[16])
 {
-    int64_t n = 0;
-    mdb_params p;
-    mdb_result r;
-    int rc;
+    int rc = AWC_EDB;
 
-    disconnect(st);
-    if ((rc = mdb_ensure(st)) != 0)
-        return rc;
-    mdb_p_init(&p);
-    mdb_p_bytes(&p, token, 16);
-    mdb_r_init(&r);
-    mdb_r_i64(&r, &n);
-    rc = mdb_one_row(st, Q_MARK_FIND, &p, &r);
-    return rc < 0 ? rc : n > 0;
+    for (int attempt = 0; attempt < MDB_ATTEMPTS; attempt++) {
+        int64_t n = 0;
+        mdb_params p;
+        mdb_result r;
+
+        if (attempt)
+            backoff(st, attempt);
+        disconnect(st);
+        if ((rc = connect_db(st)) != 0)
+            continue;
+        mdb_p_init(&p);
+        mdb_p_bytes(&p, token, 16);
+        mdb_r_init(&r);
+        mdb_r_i64(&r, &n);
+        if ((rc = mdb_one_row(st, Q_MARK_FIND, &p, &r)) < 0) {
+            mysql_rollback(st->conn);
+            continue; /* lost again, or the old transaction still holds the marker */
+        }
+        mysql_rollback(st->conn); /* end the locking read's transaction */
+        return n > 0;
+    }
+    return rc;
 }
 
 /* COMMIT the unit fn ran.  When the connection is lost on the way the
@@ -791,18 +807,26 @@ static int commit(mdb *st)
     if (!marked || !lost(st->last_errno))
         return rc;
     switch (committed(st, token)) {
-    case 1:
+    case 1: /* done: the session takes its named locks again, as after any reconnect */
         awc_error_clear();
-        return 0;
-    case 0: /* rolled back: the caller runs the unit again */
-        st->last_errno = CR_SERVER_LOST;
+        if ((rc = relock(st)) != 0)
+            disconnect(st);
+        return rc;
+    case 0: /* rolled back: the caller runs the unit again, on this connection */
+        st->last_errno = 0;
+        st->rerun = 1;
+        if ((rc = relock(st)) != 0) {
+            disconnect(st);
+            st->rerun = 0;
+            return rc;
+        }
         return awc_error_set(AWC_EDB, "database: the connection was lost before COMMIT");
     default: /* not run again blindly: the message says what to do */
         st->last_errno = 0;
         return awc_error_set(AWC_EDB, "database: the connection was lost during COMMIT and "
-                                      "whether the work was saved could not be checked: "
-                                      "run the command again (a re-run finishes it without "
-                                      "doing anything twice)");
+                                      "whether the change was saved could not be checked: "
+                                      "look at the credits concerned (show, list) before "
+                                      "running the command again");
     }
 }
 
@@ -817,6 +841,7 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
         if (attempt)
             backoff(st, attempt);
         st->last_errno = 0;
+        st->rerun = 0;
         if (!st->conn) {
             if ((rc = connect_db(st)) != 0) {
                 if (retryable(st->last_errno) || st->last_errno == CR_CONNECTION_ERROR ||
@@ -843,7 +868,7 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
         mdb_asg_forget(st); /* it may name rows the rollback removed */
         if (st->conn && !lost(st->last_errno))
             mysql_rollback(st->conn);
-        if (rc != AWC_EDB || !retryable(st->last_errno))
+        if (rc != AWC_EDB || !(retryable(st->last_errno) || st->rerun))
             return rc;
         if (lost(st->last_errno))
             disconnect(st);

@@ -528,6 +528,8 @@ struct awc_stage {
     mdb_batch events, lines;
     arena text;                    /* the strings they point to */
     size_t n;                      /* assignments staged */
+    uint64_t first, last;          /* their first and last credit */
+    const awc_actor *actor;
     int ok;                        /* the batches stand for a[0..n) */
 };
 
@@ -565,6 +567,9 @@ void mdb_assign_stage(awc_store *s, awc_stage *g, const awc_assignment *a, size_
     (void)s;
     g->ok = 0;
     g->n = n;
+    g->first = n ? a[0].seq : 0;
+    g->last = n ? a[n - 1].seq : 0;
+    g->actor = actor;
     g->events.n = g->lines.n = 0;
     g->text.len = 0;
     g->text.full = 0;
@@ -699,8 +704,12 @@ static int do_assign(mdb *st, void *arg)
     }
     /* a retried attempt starts from empty batches */
     cb->credits.n = cb->events.n = cb->lines.n = 0;
-    /* a stage holds one chunk at most (mdb_assign_stage) */
-    g = x->stage && x->stage->ok && x->stage->n == x->n ? x->stage : NULL;
+    /* a stage holds one chunk at most (mdb_assign_stage), and must be of
+     * these assignments: else they are bound here */
+    g = x->stage;
+    if (g && !(g->ok && g->n == x->n && g->first == x->a[0].seq &&
+               g->last == x->a[x->n - 1].seq && g->actor == x->actor))
+        g = NULL;
     for (size_t at = 0; at < x->n && rc == 0; at += BATCH_ROWS) {
         size_t k = x->n - at < BATCH_ROWS ? x->n - at : BATCH_ROWS;
         rc = apply_chunk(st, x->a + at, k, x->actor, cb, g);

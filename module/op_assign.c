@@ -21,7 +21,7 @@
 #include "owners.h"
 #include "ruleload.h"
 
-#define CHUNK 1000
+#define CHUNK 1000                /* no more than the store stages at once (1,000) */
 #define CURRENCIES 200            /* more than ISO 4217 has */
 #define TEXT_MAX (sizeof(((awc_pending *)0)->product_code) + \
                   sizeof(((awc_pending *)0)->description))
@@ -324,13 +324,12 @@ static slot *slot_new(awc_store *st)
     slot *s = awc_malloc(sizeof(*s));
     if (!s)
         return NULL;
-    s->stage = NULL;
-    if (!(s->text = awc_malloc(CHUNK * TEXT_MAX)) ||
-        (st->ops->stage_new && !(s->stage = st->ops->stage_new(st)))) {
-        awc_free(s->text);
+    if (!(s->text = awc_malloc(CHUNK * TEXT_MAX))) {
         awc_free(s);
         return NULL;
     }
+    /* optional: without it the store binds each chunk itself */
+    s->stage = st->ops->stage_new ? st->ops->stage_new(st) : NULL;
     return s;
 }
 

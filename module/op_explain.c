@@ -1,9 +1,11 @@
 /* op_explain.c -- `explain ID`: every candidate rule, whether it matched,
  * and at which precedence step it won or lost; the default and unmapped
  * cases explained too (SPEC 7).  A reseller admin sees the rules that can
- * apply to its own customers: a rule whose reseller context leaves its
- * reseller out can match none of its credits, and is counted, not shown
- * (rules are the distributor's, and such a rule is about someone else). */
+ * apply to its own customers: a rule that does not match and whose
+ * reseller context leaves its reseller out is counted, not shown (rules
+ * are the distributor's, and such a rule is about someone else).  A rule
+ * that matches is always shown: it is about this credit (whose owner may
+ * have moved to another reseller since it was assigned). */
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +32,7 @@ static int on_verdict(void *arg, const awc_rule_verdict *v)
     const char *outcome;
     char why[160];
 
-    if (x->reseller && !awc_ctx_admits(&v->rule->resellers, x->reseller)) {
+    if (x->reseller && !v->matched && !awc_ctx_admits(&v->rule->resellers, x->reseller)) {
         x->hidden += x->counting;
         return 0;
     }

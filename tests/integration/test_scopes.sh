@@ -170,4 +170,20 @@ expect 0 "distributor: close" $D close --period $P
 ok "$(sql "SELECT COUNT(*) FROM credit_events WHERE actor_role='reseller' AND actor_id='alice' AND actor_reseller='R-1'") = 3" \
     "every change records its actor (alice's 3 events)"
 
+# R-1's credit whose account has moved to R-2 since: a rule for R-2 only
+# now matches it, and R-1's explain shows that rule (it is about the credit).
+cat > "$TMP/accounts2.csv" <<'EOF'
+account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to
+222222222222,C-1,AS-1,R-2,Acme,South,2026-01-01,
+333333333333,C-2,AS-2,R-2,Beta,South,2026-01-01,
+EOF
+sed 's/zz never matches/credit id: 30000000001/' "$TMP/rules.xml" > "$TMP/rules2.xml"
+# shellcheck disable=SC2086
+{
+expect 0 "distributor: the account moves to R-2" $D accounts import "$TMP/accounts2.csv"
+expect 0 "distributor: rules that match the moved credit" $D rules import "$TMP/rules2.xml"
+expect 0 "reseller: explain the credit that moved" $R1 explain "$OWN"
+}
+ok "$(grep -c 'WINS *R-SOUTH-DEAL' "$OUT") = 1" "reseller: a matching rule for R-2 is shown"
+
 tap_done

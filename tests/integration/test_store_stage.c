@@ -229,6 +229,23 @@ static void test_staged_equals_batches(void **state)
     free(c->big);
     c->big = NULL;
 
+    /* a stage made of other assignments (the same number, other credits)
+     * is not used */
+    {
+        chunk *other = calloc(1, sizeof(*other));
+        assert_non_null(other);
+        fill(other, 46000);
+        fill(c, 47000);
+        g = st->ops->stage_new(st);
+        assert_non_null(g);
+        st->ops->assign_stage(st, g, other->a, N, &bob_r1);
+        assert_int_equal(st->ops->assign_apply(st, c->a, N, &bob_r1, g), 0);
+        st->ops->stage_free(st, g);
+        written(47000, got, OUT_CAP);
+        assert_string_equal(got, want);
+        free(other);
+    }
+
     /* a stage made of other assignments (fewer of them) is not used */
     fill(c, 40000);
     g = st->ops->stage_new(st);
