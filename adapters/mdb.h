@@ -295,6 +295,10 @@ int mdb_credits_query(awc_store *s, const awc_query *q,
 
 /* Shared by the credit statements. */
 const char *mdb_role_name(int role);
+/* An event's three actor columns (role, id, reseller), as parameters or
+ * as batch columns col..col+2. */
+void mdb_p_actor(mdb_params *p, const awc_actor *a);
+void mdb_batch_actor(mdb_batch *b, unsigned col, const awc_actor *a);
 int mdb_event_insert(mdb *st, uint64_t seq, awc_event_kind kind, awc_state from, awc_state to,
                      int64_t from_version, int64_t to_version, const awc_actor *actor,
                      const char *note, const char *detail);

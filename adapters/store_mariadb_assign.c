@@ -509,9 +509,7 @@ static void add_event(mdb_batch *b, const awc_assignment *a, uint64_t id,
     mdb_batch_num(b, 4, a->expect_version);
     mdb_batch_num(b, 5, a->expect_version + 1);
     mdb_batch_num(b, EVENT_ASG_COL, (int64_t)id);
-    mdb_batch_str(b, 7, mdb_role_name(actor->role));
-    mdb_batch_str(b, 8, actor->id ? actor->id : "");
-    mdb_batch_str(b, 9, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
+    mdb_batch_actor(b, 7, actor);
     mdb_batch_str(b, 10, keep(t, or_null(a->note)));
     mdb_batch_str(b, 11, keep(t, or_null(a->detail)));
     mdb_batch_next_row(b);

@@ -22,6 +22,32 @@ const char *mdb_role_name(int role)
     return "unknown";
 }
 
+/* An event's actor_role, actor_id and actor_reseller (the reseller only
+ * for a reseller admin). */
+static const char *actor_id(const awc_actor *a)
+{
+    return a->id ? a->id : "";
+}
+
+static const char *actor_reseller(const awc_actor *a)
+{
+    return a->role == AWC_ROLE_RESELLER ? a->reseller_id : NULL;
+}
+
+void mdb_p_actor(mdb_params *p, const awc_actor *a)
+{
+    mdb_p_str(p, mdb_role_name(a->role));
+    mdb_p_str(p, actor_id(a));
+    mdb_p_str(p, actor_reseller(a));
+}
+
+void mdb_batch_actor(mdb_batch *b, unsigned col, const awc_actor *a)
+{
+    mdb_batch_str(b, col, mdb_role_name(a->role));
+    mdb_batch_str(b, col + 1, actor_id(a));
+    mdb_batch_str(b, col + 2, actor_reseller(a));
+}
+
 static int role_parse(const char *s)
 {
     if (strcmp(s, "distributor") == 0)
@@ -57,9 +83,7 @@ int mdb_event_insert(mdb *st, uint64_t seq, awc_event_kind kind, awc_state from,
     mdb_p_str(&p, awc_state_name(to));
     mdb_p_i64(&p, &from_version);
     mdb_p_i64(&p, &to_version);
-    mdb_p_str(&p, mdb_role_name(actor->role));
-    mdb_p_str(&p, actor->id ? actor->id : "");
-    mdb_p_str(&p, actor->role == AWC_ROLE_RESELLER ? actor->reseller_id : NULL);
+    mdb_p_actor(&p, actor);
     mdb_p_str(&p, note);
     mdb_p_str(&p, detail);
     return mdb_exec(st, Q_EVENT_INSERT, &p);

@@ -362,9 +362,7 @@ static const enum mdb_col setid_cols[] = { MDB_COL_STR, MDB_COL_U64, MDB_COL_I64
 
 static void bind_actor_note(mdb_params *p, const awc_actor *a, const char *note)
 {
-    mdb_p_str(p, mdb_role_name(a->role));
-    mdb_p_str(p, a->id ? a->id : "");
-    mdb_p_str(p, a->role == AWC_ROLE_RESELLER ? a->reseller_id : NULL);
+    mdb_p_actor(p, a);
     mdb_p_str(p, note);
 }
 

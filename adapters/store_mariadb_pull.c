@@ -219,9 +219,7 @@ static int do_insert_batch(mdb *st, void *arg)
             }
             add_credit_row(&cb, &d[i], amounts[i]);
             mdb_batch_num(&eb, 0, (int64_t)d[i].seq);
-            mdb_batch_str(&eb, 1, mdb_role_name(a->role));
-            mdb_batch_str(&eb, 2, a->id ? a->id : "");
-            mdb_batch_str(&eb, 3, a->role == AWC_ROLE_RESELLER ? a->reseller_id : NULL);
+            mdb_batch_actor(&eb, 1, a);
             mdb_batch_str(&eb, 4, d[i].adjusts ? "adjustment of a processed credit" : NULL);
             mdb_batch_str(&eb, 5, NULL);
             mdb_batch_next_row(&eb);
