@@ -644,6 +644,16 @@ static int relock(mdb *st)
     return 0;
 }
 
+/* A new session holds no named lock: take ours again, or drop the session
+ * (never work on without the lock). */
+static int relock_or_drop(mdb *st)
+{
+    int rc = relock(st);
+    if (rc != 0)
+        disconnect(st);
+    return rc;
+}
+
 int mdb_ensure(mdb *st)
 {
     int rc;
@@ -651,9 +661,7 @@ int mdb_ensure(mdb *st)
         return 0;
     if ((rc = connect_db(st)) != 0)
         return rc;
-    if ((rc = relock(st)) != 0)
-        disconnect(st);
-    return rc;
+    return relock_or_drop(st);
 }
 
 int mdb_lock(awc_store *s, const char *name)
@@ -770,11 +778,9 @@ static int committed(mdb *st, const unsigned char token[16])
         mdb_p_bytes(&p, token, 16);
         mdb_r_init(&r);
         mdb_r_i64(&r, &n);
-        if ((rc = mdb_one_row(st, Q_MARK_FIND, &p, &r)) < 0) {
-            mysql_rollback(st->conn);
+        /* autocommit: the locking read is a transaction of its own */
+        if ((rc = mdb_one_row(st, Q_MARK_FIND, &p, &r)) < 0)
             continue; /* lost again, or the old transaction still holds the marker */
-        }
-        mysql_rollback(st->conn); /* end the locking read's transaction */
         return n > 0;
     }
     return rc;
@@ -787,7 +793,7 @@ static int commit(mdb *st)
 {
     unsigned char token[16];
     int marked = st->wrote ? mark(st, token) : 0;
-    int rc;
+    int outcome, rc;
 
     if (marked < 0)
         return marked;
@@ -806,28 +812,23 @@ static int commit(mdb *st)
     rc = mdb_fail(st, "commit");
     if (!marked || !lost(st->last_errno))
         return rc;
-    switch (committed(st, token)) {
-    case 1: /* done: the session takes its named locks again, as after any reconnect */
-        awc_error_clear();
-        if ((rc = relock(st)) != 0)
-            disconnect(st);
-        return rc;
-    case 0: /* rolled back: the caller runs the unit again, on this connection */
-        st->last_errno = 0;
-        st->rerun = 1;
-        if ((rc = relock(st)) != 0) {
-            disconnect(st);
-            st->rerun = 0;
-            return rc;
-        }
-        return awc_error_set(AWC_EDB, "database: the connection was lost before COMMIT");
-    default: /* not run again blindly: the message says what to do */
+    if ((outcome = committed(st, token)) < 0) { /* not run again blindly: the message says */
         st->last_errno = 0;
         return awc_error_set(AWC_EDB, "database: the connection was lost during COMMIT and "
                                       "whether the change was saved could not be checked: "
                                       "look at the credits concerned (show, list) before "
                                       "running the command again");
     }
+    /* either way the new session takes the named locks again */
+    if ((rc = relock_or_drop(st)) != 0)
+        return rc;
+    if (outcome == 1) { /* done */
+        awc_error_clear();
+        return 0;
+    }
+    st->last_errno = 0; /* rolled back: the caller runs the unit again, on this connection */
+    st->rerun = 1;
+    return awc_error_set(AWC_EDB, "database: the connection was lost before COMMIT");
 }
 
 int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
@@ -849,11 +850,8 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
                     continue;
                 return rc;
             }
-            /* a new session holds no named lock: take ours again, or stop */
-            if ((rc = relock(st)) != 0) {
-                disconnect(st); /* and try again next time, never without the lock */
-                return rc;
-            }
+            if ((rc = relock_or_drop(st)) != 0)
+                return rc; /* a later call connects again, never without the lock */
         }
         if ((rc = mdb_query(st, "START TRANSACTION")) == 0) {
             st->in_tx = 1;
