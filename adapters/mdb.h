@@ -47,6 +47,8 @@ enum mdb_sql {
     Q_RULES_INSERT,
     Q_RULES_ALL,
     Q_PENDING,
+    Q_PENDING_LOCKED,
+    Q_CREDITS_SPAN,
     Q_SPLITS_INSERT,
     Q_SPLITS_OF,
     Q_PERIOD_GET,
@@ -88,6 +90,7 @@ enum mdb_sql {
     Q_ASG_ADD,
     Q_ASG_ALL,
     Q_ASG_SINCE,
+    Q_ASG_SINCE_LOCKED,
     Q_ASG_GET,
     Q_ASG_GET_LOCKED,
     Q_INV_LOCK,
@@ -245,7 +248,8 @@ int mdb_account_owner(awc_store *s, const char *account, const char *date,
                       awc_account_row *out, char *buf, size_t bufsz);
 int mdb_rules_replace(awc_store *s, const awc_rule_row *rows, size_t n, const awc_actor *actor);
 int mdb_rules_each(awc_store *s, int (*fn)(void *, const awc_rule_row *), void *arg);
-int mdb_credits_pending(awc_store *s, const char *period,
+int mdb_credits_span(awc_store *s, const char *period, uint64_t *first, uint64_t *last);
+int mdb_credits_pending(awc_store *s, const awc_pending_range *q,
                         int (*fn)(void *, const awc_pending *), void *arg);
 int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor,
                      awc_stage *stage);

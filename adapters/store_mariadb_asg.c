@@ -317,20 +317,27 @@ static int same_value(const mdb_asg *a, const mdb_asg *b)
 
 /* Insert the values of b in one statement and learn the rows it added.
  * When one of them is there already (another session added it after the
- * snapshot), the statement is undone and nothing is learnt. */
-static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
+ * snapshot), the statement is undone, *dup set, and what other sessions
+ * committed since is learnt instead (a locking read, which sees it). */
+static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b, int *dup)
 {
     uint64_t since = c->max_id;
     mdb_params p;
     int rc;
 
+    *dup = 0;
     if ((rc = mdb_query(st, "SAVEPOINT awc_asg_add")) != 0)
         return rc;
     if (mdb_batch_exec(st, Q_ASG_ADD, b) != 0) {
         if (st->last_errno != ER_DUP_ENTRY)
             return AWC_EDB;
-        awc_error_clear(); /* handled: mdb_asg_id() takes them one by one */
-        return mdb_query(st, "ROLLBACK TO SAVEPOINT awc_asg_add");
+        awc_error_clear(); /* handled: by the caller */
+        *dup = 1;
+        if ((rc = mdb_query(st, "ROLLBACK TO SAVEPOINT awc_asg_add")) != 0)
+            return rc;
+        mdb_p_init(&p);
+        mdb_p_u64(&p, &since);
+        return learn_rows(st, c, Q_ASG_SINCE_LOCKED, &p);
     }
     /* rows after the largest id known: this transaction's own, since the
      * snapshot (REPEATABLE READ, the server's default) shows no later rows
@@ -341,31 +348,13 @@ static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b)
     return learn_rows(st, c, Q_ASG_SINCE, &p);
 }
 
-int mdb_asg_ids(mdb *st, const mdb_asg *v, size_t n, uint64_t *ids)
+/* Into b, the values of v[0..n) the cache lacks, each once (set: a table
+ * of slots entries, zeroed); ids[i] = the id of those it has. */
+static void batch_missing(struct mdb_asg_cache *c, const mdb_asg *v, size_t n, uint64_t *ids,
+                          uint32_t *set, size_t slots, mdb_batch *b)
 {
-    static const enum mdb_col cols[] = {
-        MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64,
-    };
-    struct mdb_asg_cache *c = cache(st);
     char key[(AWC_CODE_MAX * 4 + 1) * FIELDS + 2];
-    size_t slots = 16;
-    uint32_t *set;
-    mdb_batch b;
-    int rc = 0;
 
-    if (!c)
-        return awc_error_set(AWC_ENOMEM, "out of memory");
-    memset(ids, 0, n * sizeof(*ids));
-    if (!c->loaded || n == 0)
-        goto each; /* without a preload a miss may be an old value */
-    while (slots < 2 * n)
-        slots *= 2;
-    if (!(set = awc_calloc(slots, sizeof(*set))))
-        return awc_error_set(AWC_ENOMEM, "out of memory");
-    if ((rc = mdb_batch_init(&b, (unsigned)n, 6, cols)) != 0) {
-        awc_free(set);
-        return rc;
-    }
     for (size_t i = 0; i < n; i++) {
         size_t len = encode(&v[i], key, sizeof(key)), k;
         const asg_entry *e;
@@ -384,15 +373,52 @@ int mdb_asg_ids(mdb *st, const mdb_asg *v, size_t n, uint64_t *ids)
         if (set[k]) /* new, and met before in v */
             continue;
         set[k] = (uint32_t)(i + 1);
-        mdb_batch_str(&b, 0, field(v[i].owner_account_id));
-        mdb_batch_str(&b, 1, field(v[i].customer_id));
-        mdb_batch_str(&b, 2, field(v[i].asset_id));
-        mdb_batch_str(&b, 3, field(v[i].reseller_id));
-        mdb_batch_str(&b, 4, field(v[i].rule_id));
-        mdb_batch_num(&b, 5, v[i].unmapped ? 1 : 0);
-        mdb_batch_next_row(&b);
+        mdb_batch_str(b, 0, field(v[i].owner_account_id));
+        mdb_batch_str(b, 1, field(v[i].customer_id));
+        mdb_batch_str(b, 2, field(v[i].asset_id));
+        mdb_batch_str(b, 3, field(v[i].reseller_id));
+        mdb_batch_str(b, 4, field(v[i].rule_id));
+        mdb_batch_num(b, 5, v[i].unmapped ? 1 : 0);
+        mdb_batch_next_row(b);
     }
-    rc = b.n ? insert_new(st, c, &b) : 0;
+}
+
+int mdb_asg_ids(mdb *st, const mdb_asg *v, size_t n, uint64_t *ids)
+{
+    static const enum mdb_col cols[] = {
+        MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64,
+    };
+    struct mdb_asg_cache *c = cache(st);
+    size_t slots = 16;
+    uint32_t *set;
+    mdb_batch b;
+    int rc = 0;
+
+    if (!c)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    memset(ids, 0, n * sizeof(*ids));
+    if (!c->loaded || n == 0)
+        goto each; /* without a preload a miss may be an old value */
+    while (slots < 2 * n)
+        slots *= 2;
+    if (!(set = awc_calloc(slots, sizeof(*set))))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if ((rc = mdb_batch_init(&b, (unsigned)n, 6, cols)) != 0) {
+        awc_free(set);
+        return rc;
+    }
+    /* twice at most: when another session added some of them meanwhile,
+     * the second round inserts the rest */
+    for (int round = 0; round < 2 && rc == 0; round++) {
+        int dup = 0;
+        memset(set, 0, slots * sizeof(*set));
+        batch_missing(c, v, n, ids, set, slots, &b);
+        if (b.n)
+            rc = insert_new(st, c, &b, &dup);
+        b.n = 0;
+        if (!dup)
+            break;
+    }
     mdb_batch_free(&b);
     awc_free(set);
 each:

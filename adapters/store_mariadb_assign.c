@@ -294,7 +294,7 @@ int mdb_rules_each(awc_store *s, int (*fn)(void *, const awc_rule_row *), void *
 /* ---- pending credits --------------------------------------------------------- */
 
 typedef struct pending_ctx {
-    const char *period;
+    const awc_pending_range *q;
     int (*fn)(void *, const awc_pending *);
     void *arg;
 } pending_ctx;
@@ -302,6 +302,9 @@ typedef struct pending_ctx {
 static int do_pending(mdb *st, void *arg)
 {
     pending_ctx *x = arg;
+    enum mdb_sql q = x->q->lock ? Q_PENDING_LOCKED : Q_PENDING;
+    uint64_t upto = x->q->upto ? x->q->upto : UINT64_MAX;
+    uint64_t limit = x->q->limit ? x->q->limit : UINT64_MAX;
     awc_pending *p = awc_malloc(sizeof(*p));
     char amount[64];
     uint64_t asg = 0;
@@ -314,8 +317,11 @@ static int do_pending(mdb *st, void *arg)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     memset(p, 0, sizeof(*p));
     mdb_p_init(&prm);
-    mdb_p_str(&prm, x->period);
-    if ((rc = mdb_exec(st, Q_PENDING, &prm)) == 0) {
+    mdb_p_str(&prm, x->q->period);
+    mdb_p_u64(&prm, &x->q->after);
+    mdb_p_u64(&prm, &upto);
+    mdb_p_u64(&prm, &limit);
+    if ((rc = mdb_exec(st, q, &prm)) == 0) {
         mdb_r_init(&r);
         mdb_r_u64(&r, &p->seq);
         mdb_r_i64(&r, &p->version);
@@ -326,13 +332,13 @@ static int do_pending(mdb *st, void *arg)
         mdb_r_str(&r, p->product_code, sizeof(p->product_code));
         mdb_r_str(&r, p->description, sizeof(p->description));
         mdb_r_str(&r, amount, sizeof(amount));
-        rc = mdb_bind_result(st, Q_PENDING, &r);
+        rc = mdb_bind_result(st, q, &r);
     }
     /* the whole set first: the callback, and the look-up of assignment
      * values, may run statements while the rows are read */
-    if (rc == 0 && mysql_stmt_store_result(st->stmt[Q_PENDING]))
-        rc = mdb_stmt_fail(st, st->stmt[Q_PENDING], "store result");
-    while (rc == 0 && (rc = mdb_fetch(st, Q_PENDING, &r)) == 1) {
+    if (rc == 0 && mysql_stmt_store_result(st->stmt[q]))
+        rc = mdb_stmt_fail(st, st->stmt[q], "store result");
+    while (rc == 0 && (rc = mdb_fetch(st, q, &r)) == 1) {
         if ((rc = mdb_asg_get(st, asg, &v)) != 0)
             break;
         snprintf(p->owner_account_id, sizeof(p->owner_account_id), "%s", v.owner_account_id);
@@ -344,16 +350,44 @@ static int do_pending(mdb *st, void *arg)
         if ((rc = x->fn(x->arg, p)) != 0)
             break;
     }
-    mdb_done(st, Q_PENDING);
+    mdb_done(st, q);
     awc_free(p);
     return rc < 0 ? rc : 0;
 }
 
-int mdb_credits_pending(awc_store *s, const char *period,
+int mdb_credits_pending(awc_store *s, const awc_pending_range *q,
                         int (*fn)(void *, const awc_pending *), void *arg)
 {
-    pending_ctx x = { period, fn, arg };
+    pending_ctx x = { q, fn, arg };
     return mdb_tx((mdb *)s, do_pending, &x);
+}
+
+typedef struct span_ctx {
+    const char *period;
+    uint64_t *first, *last;
+} span_ctx;
+
+static int do_span(mdb *st, void *arg)
+{
+    span_ctx *x = arg;
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->period);
+    mdb_r_init(&r);
+    mdb_r_u64(&r, x->first);
+    mdb_r_u64(&r, x->last);
+    rc = mdb_one_row(st, Q_CREDITS_SPAN, &p, &r);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_credits_span(awc_store *s, const char *period, uint64_t *first, uint64_t *last)
+{
+    span_ctx x = { period, first, last };
+    *first = *last = 0;
+    return mdb_tx((mdb *)s, do_span, &x);
 }
 
 /* ---- assignment ------------------------------------------------------------------ */
@@ -718,11 +752,43 @@ out:
     return rc;
 }
 
+/* The ids of the assignments' values, new values added: a unit of its own
+ * ahead of a large assignment's.  The new values are then committed within
+ * milliseconds, so that another connection assigning at the same time,
+ * which needs some of the same values, waits for this short unit rather
+ * than for the assignment's.  A value whose credits then fail to be
+ * written stays unused: values never change. */
+static int do_values(mdb *st, void *arg)
+{
+    assign_ctx *x = arg;
+    chunk_bufs *cb = chunk_bufs_get(st);
+    int rc;
+
+    if (!cb)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if ((rc = mdb_asg_preload(st)) != 0)
+        return rc;
+    for (size_t at = 0; at < x->n && rc == 0; at += BATCH_ROWS) {
+        size_t k = x->n - at < BATCH_ROWS ? x->n - at : BATCH_ROWS;
+        for (size_t i = 0; i < k; i++)
+            cb->values[i] = value_of(&x->a[at + i]);
+        rc = mdb_asg_ids(st, cb->values, k, cb->ids);
+    }
+    return rc;
+}
+
 int mdb_assign_apply(awc_store *s, const awc_assignment *a, size_t n, const awc_actor *actor,
                      awc_stage *stage)
 {
+    mdb *st = (mdb *)s;
     assign_ctx x = { a, n, actor, stage };
-    return n ? mdb_tx((mdb *)s, do_assign, &x) : 0;
+    int rc;
+
+    if (!n)
+        return 0;
+    if (!st->in_tx && n >= PRELOAD_MIN && (rc = mdb_tx(st, do_values, &x)) != 0)
+        return rc;
+    return mdb_tx(st, do_assign, &x);
 }
 
 /* ---- split lines ----------------------------------------------------------------- */

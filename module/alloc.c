@@ -26,6 +26,11 @@ void awc_alloc_fail_after(long n)
     fail_after = n;
 }
 
+int awc_alloc_any_thread(void)
+{
+    return !amalloc && fail_after < 0;
+}
+
 static int should_fail(void)
 {
     if (fail_after < 0)

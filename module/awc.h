@@ -58,5 +58,9 @@ char *awc_strdup(const char *s);
 char *awc_strndup(const char *s, size_t n);
 /* Tests: the (n+1)th allocation from now fails; -1 disables. */
 void awc_alloc_fail_after(long n);
+/* May threads of the module's own allocate?  Only with libc's allocator:
+ * the host's is called from the operation's thread alone (docs/ABI.md),
+ * and failures on demand count allocations on one thread. */
+int awc_alloc_any_thread(void);
 
 #endif /* AWC_H */

@@ -23,7 +23,7 @@ const char *const awc_config_keys[] = {
     "athena.output_location", "athena.cur_version", "athena.query_timeout",
     "aws.region", "aws.s3_endpoint", "aws.billing_endpoint", "aws.connect_timeout",
     "aws.timeout", "aws.ca_file",
-    "assign.default",
+    "assign.default", "assign.lanes",
     "invoicing.adapter", "invoicing.spool_dir", "invoicing.url", "invoicing.item_mpn",
     "invoicing.group_by", "invoicing.timeout", "invoicing.user_env", "invoicing.password_env",
     "ids.prefix",
@@ -309,9 +309,14 @@ static int load_invoicing(awc_config *c, const reader *r)
 static int load_rest(awc_config *c, const reader *r)
 {
     const char *p = get(r, "ids", "prefix");
+    unsigned long lanes;
     size_t n;
+    int rc;
 
     c->assign.default_split = str(r, "assign", "default", NULL);
+    if ((rc = whole(r, "assign", "lanes", 1, 8, 2, &lanes, "a whole number from 1 to 8")))
+        return rc;
+    c->assign.lanes = (unsigned)lanes;
     if (p) {
         n = strlen(p);
         if (n < 1 || n > 16)

@@ -48,6 +48,7 @@ typedef struct awc_config {
     } aws;
     struct {
         const char *default_split; /* e.g. "customer:100"; NULL = none */
+        unsigned lanes;            /* connections writing at once, 1 to 8; default 2 */
     } assign;
     struct {
         const char *adapter;       /* "spool" | "xmlrpc"; default "spool" */

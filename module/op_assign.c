@@ -1,14 +1,31 @@
 /* op_assign.c -- `assign --period P`: every PENDING_ASSIGN credit of P gets
  * its rule's split, or the default configuration, or stays pending flagged
- * unmapped when its account has no owner.  One unit of work, in chunks.
+ * unmapped when its account has no owner.
  *
- * The chunks go through a two-stage pipeline: while the store writes chunk
- * k, a helper thread works out chunk k+1 (rule, split lines, note, JSON)
- * and has the store write its rows in the store's own form (assign_stage,
- * which reads nothing of the store's).  The helper touches only its own
- * slot, the rules and the owners map (both read-only by then) and the
- * counts (which nothing else reads until the end); every other store call
- * and every host callback stays on the calling thread. */
+ * Credits go in chunks of at most 1,000, in seq order, and each chunk is a
+ * unit of work of its own: its credits' new state, their events and their
+ * split lines are committed together or not at all.  A run that stops
+ * leaves every credit either done (with its event and lines) or pending for
+ * the next run.
+ *
+ * Lanes: the period's seqs are cut into assign.lanes equal ranges, one per
+ * lane, a thread with a database connection of its own.  A lane reads its
+ * range a chunk at a time (plain reads, which lock nothing), works each
+ * chunk out (rule, split lines, note, JSON; the store binds the rows with
+ * assign_stage) and applies it.  A lane whose range is done takes the upper
+ * half of what is left of the largest other one.  Ranges far apart keep the
+ * lanes off each other's rows and index pages: a chunk's UPDATE reads its
+ * credits as a range, which also locks the row after it, and a lane
+ * writing the next chunk at the same time would be waited for.
+ *
+ * Applying checks that every credit is still at the version read; when one
+ * changed meanwhile (an edit, another run) the lane reads the chunk again
+ * under lock, and works it out and applies it in one unit.  A lane touches
+ * its own slot and store, the rules and owners map (read-only by then) and,
+ * under the run's mutex, the ranges and counts; the calling thread reports
+ * progress.  Host callbacks stay on the calling thread, and since lanes
+ * allocate, they run only on libc's allocator (awc_alloc_any_thread());
+ * otherwise the calling thread is the one lane. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +39,7 @@
 #include "ruleload.h"
 
 #define CHUNK 1000                /* no more than the store stages at once (1,000) */
+#define LANES_MAX 8
 #define CURRENCIES 200            /* more than ISO 4217 has */
 #define TEXT_MAX (sizeof(((awc_pending *)0)->product_code) + \
                   sizeof(((awc_pending *)0)->description))
@@ -44,6 +62,20 @@ typedef struct input {
     size_t product_at, desc_at;
 } input;
 
+typedef struct cur_total {
+    char currency[4];
+    int exponent;
+    size_t credits;
+    int64_t assigned, retained;
+} cur_total;
+
+/* What assignment did to some credits. */
+typedef struct counts {
+    size_t seen, by_rule, by_default, flagged, still_unmapped, no_rule;
+    size_t ntot;
+    cur_total tot[CURRENCIES];
+} counts;
+
 /* One chunk: its inputs, then the assignments worked out from them. */
 typedef struct slot {
     input in[CHUNK];
@@ -54,16 +86,24 @@ typedef struct slot {
     item items[CHUNK];
     size_t n;                      /* assignments to apply */
     awc_stage *stage;              /* NULL, or the store's rows of a[0..n) */
-    int rc;                        /* of working it out; err is its message */
+    counts k;                      /* of this chunk, once applied */
+    int rc;                        /* of the chunk; err is its message */
     char err[AWC_ERRMSG_MAX];
 } slot;
 
-typedef struct cur_total {
-    char currency[4];
-    int exponent;
-    size_t credits;
-    int64_t assigned, retained;
-} cur_total;
+struct run;
+
+typedef struct lane {
+    struct run *r;
+    awc_store *st;                 /* its own; the run's on the calling thread */
+    slot *s;                       /* the chunk it works on */
+    uint64_t cursor, end;          /* seqs after cursor up to end are its to read */
+    uint64_t first, last;          /* the chunk's range, when read again */
+    pthread_t t;
+    int started;                   /* t runs */
+    int finished;                  /* t is done (under the mutex) */
+    int own;                       /* st is its own connection */
+} lane;
 
 typedef struct run {
     awc_module *m;
@@ -75,34 +115,27 @@ typedef struct run {
     awc_owners *owners;
     awc_split_spec def;
     int have_default;
-    slot *slots[2];
-    int fill;                      /* the slot taking inputs */
-    int ready;                     /* the other slot holds a chunk to apply */
-    size_t applied;                /* credits behind the applied chunks (progress) */
-    /* results, reset on every attempt; written by the chunk being worked out */
-    size_t seen, by_rule, by_default, flagged, still_unmapped, no_rule;
-    cur_total tot[CURRENCIES];
-    size_t ntot;
+    lane lanes[LANES_MAX];
+    size_t nlanes;
+    int threaded;                  /* the lanes are threads */
+    uint64_t first_seq, last_seq;  /* the period's credits */
+    pthread_mutex_t mu;            /* guards what follows, the lanes' ranges and states */
+    pthread_cond_t done;           /* a lane finished a chunk, or for good */
+    size_t applied;                /* credits of the chunks applied (progress) */
+    counts k;                      /* of every chunk applied */
+    int rc;                        /* the first failure; err is its message */
+    char err[AWC_ERRMSG_MAX];
 } run;
 
-static void reset(run *r)
-{
-    r->seen = r->by_rule = r->by_default = r->flagged = r->still_unmapped = r->no_rule = 0;
-    r->ntot = 0;
-    r->fill = r->ready = 0;
-    r->applied = 0;
-    r->slots[0]->nin = r->slots[1]->nin = 0;
-    r->slots[0]->text_at = r->slots[1]->text_at = 0;
-}
-
-static void add_total(run *r, const char *currency, int e, const awc_split_line *l, size_t n)
+static void add_total(counts *k, const char *currency, int e, const awc_split_line *l,
+                      size_t n)
 {
     cur_total *t = NULL;
-    for (size_t i = 0; i < r->ntot; i++)
-        if (strcmp(r->tot[i].currency, currency) == 0)
-            t = &r->tot[i];
-    if (!t && r->ntot < CURRENCIES) {
-        t = &r->tot[r->ntot++];
+    for (size_t i = 0; i < k->ntot; i++)
+        if (strcmp(k->tot[i].currency, currency) == 0)
+            t = &k->tot[i];
+    if (!t && k->ntot < CURRENCIES) {
+        t = &k->tot[k->ntot++];
         memset(t, 0, sizeof(*t));
         memcpy(t->currency, currency, 4);
         t->exponent = e;
@@ -118,6 +151,34 @@ static void add_total(run *r, const char *currency, int e, const awc_split_line 
     }
 }
 
+/* Add the counts of a chunk to the run's. */
+static void add_counts(counts *to, const counts *k)
+{
+    to->seen += k->seen;
+    to->by_rule += k->by_rule;
+    to->by_default += k->by_default;
+    to->flagged += k->flagged;
+    to->still_unmapped += k->still_unmapped;
+    to->no_rule += k->no_rule;
+    for (size_t i = 0; i < k->ntot; i++) {
+        const cur_total *t = &k->tot[i];
+        cur_total *u = NULL;
+        for (size_t j = 0; j < to->ntot && !u; j++)
+            if (strcmp(to->tot[j].currency, t->currency) == 0)
+                u = &to->tot[j];
+        if (!u && to->ntot < CURRENCIES) {
+            u = &to->tot[to->ntot++];
+            *u = *t;
+            continue;
+        }
+        if (u) {
+            u->credits += t->credits;
+            u->assigned += t->assigned;
+            u->retained += t->retained;
+        }
+    }
+}
+
 /* s (NUL-terminated, shorter than cap) into dst[cap]. */
 static void copy_in(char *dst, size_t cap, const char *s)
 {
@@ -126,7 +187,7 @@ static void copy_in(char *dst, size_t cap, const char *s)
     dst[n] = '\0';
 }
 
-/* ---- working a chunk out (the helper thread) ------------------------------------- */
+/* ---- working a chunk out (a lane) ----------------------------------------------- */
 
 /* The assignment of one pending credit into the slot, or none (left as it
  * is: still unmapped, or no rule and no default). */
@@ -134,6 +195,7 @@ static int work_out(run *r, slot *s, const input *p)
 {
     item *it = &s->items[s->n];
     awc_assignment *a = &s->a[s->n];
+    counts *k = &s->k;
     const char *account = p->owner_account[0] ? p->owner_account : p->usage_account;
     const char *description = s->text + p->desc_at;
     const awc_rule *rule = NULL;
@@ -143,7 +205,7 @@ static int work_out(run *r, slot *s, const input *p)
     size_t nlines = 0;
     int e, rc;
 
-    r->seen++;
+    k->seen++;
     memset(a, 0, sizeof(*a));
     memcpy(it->owner_account, p->owner_account, sizeof(it->owner_account));
     a->seq = p->seq;
@@ -152,7 +214,7 @@ static int work_out(run *r, slot *s, const input *p)
     a->owner_account_id = it->owner_account[0] ? it->owner_account : NULL;
     if (!awc_owners_find(r->owners, account, &owner)) {
         if (p->unmapped) {
-            r->still_unmapped++;
+            k->still_unmapped++;
             return 0;
         }
         snprintf(it->note, sizeof(it->note), "no owner for account %s on %s", account,
@@ -161,7 +223,7 @@ static int work_out(run *r, slot *s, const input *p)
         a->kind = AWC_EV_FLAG;
         a->unmapped = 1;
         a->note = it->note;
-        r->flagged++;
+        k->flagged++;
         s->n++;
         return 0;
     }
@@ -173,7 +235,7 @@ static int work_out(run *r, slot *s, const input *p)
     else if (r->have_default)
         spec = r->def;
     else {
-        r->no_rule++;
+        k->no_rule++;
         return 0;
     }
     if ((rc = awc_invoiceable(&total, &e, p->amount, p->currency)) != 0 ||
@@ -192,98 +254,46 @@ static int work_out(run *r, slot *s, const input *p)
     a->note = it->note;
     awc_lines_json(it->detail, sizeof(it->detail), it->lines, nlines);
     a->detail = it->detail;
-    add_total(r, p->currency, e, it->lines, nlines);
+    add_total(k, p->currency, e, it->lines, nlines);
     if (rule)
-        r->by_rule++;
+        k->by_rule++;
     else
-        r->by_default++;
+        k->by_default++;
     s->n++;
     return 0;
 }
 
-typedef struct job {
-    run *r;
-    slot *s;
-} job;
-
-/* Every input of the slot; the outcome and its message stay in the slot,
- * since messages are per thread. */
-static void *work_chunk(void *arg)
+/* Every input of the slot, from fresh counts; then, with a stage, the
+ * store's rows of the assignments. */
+static int work_chunk(run *r, slot *s, awc_store *st, awc_stage *stage)
 {
-    job *j = arg;
-    slot *s = j->s;
+    int rc;
 
     s->n = 0;
-    s->rc = 0;
-    for (size_t i = 0; i < s->nin && s->rc == 0; i++)
-        s->rc = work_out(j->r, s, &s->in[i]);
-    if (s->rc != 0)
-        awc_error_copy(s->rc, s->err, sizeof(s->err));
-    else if (s->stage) /* the store's rows too, off the thread that sends them */
-        j->r->st->ops->assign_stage(j->r->st, s->stage, s->a, s->n, j->r->c->actor);
-    return NULL;
+    s->k.seen = s->k.by_rule = s->k.by_default = s->k.flagged = 0;
+    s->k.still_unmapped = s->k.no_rule = s->k.ntot = 0;
+    for (size_t i = 0; i < s->nin; i++)
+        if ((rc = work_out(r, s, &s->in[i])) != 0)
+            return rc;
+    if (stage)
+        st->ops->assign_stage(st, stage, s->a, s->n, r->c->actor);
+    return 0;
 }
 
-/* ---- the pipeline (the calling thread) ------------------------------------------ */
-
-static int apply(run *r, awc_store *st, slot *s)
-{
-    int rc = s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor, s->stage) : 0;
-    r->applied += s->nin;
-    if (rc == 0 && r->m->host.progress)
-        r->m->host.progress(r->m->host.ctx, "assign", r->applied, 0);
-    return rc;
-}
-
-/* Work out the filled slot while the other one (if it holds a chunk) is
- * applied; then the filled slot holds the chunk to apply next. */
-static int cycle(run *r, awc_store *st)
-{
-    slot *s = r->slots[r->fill], *other = r->slots[!r->fill];
-    job j = { r, s };
-    sigset_t all, old;
-    pthread_t t;
-    int threaded = 0, rc = 0;
-
-    if (r->ready) { /* the helper takes no signal: they stay the host's thread's */
-        static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
-        sigfillset(&all);
-        for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-            sigdelset(&all, faults[i]); /* but its own faults reach the host's handlers */
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        threaded = pthread_create(&t, NULL, work_chunk, &j) == 0;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    }
-
-    if (!threaded)
-        work_chunk(&j); /* nothing to overlap with, or no thread to be had */
-    if (r->ready)
-        rc = apply(r, st, other);
-    if (threaded)
-        pthread_join(t, NULL);
-    if (rc == 0 && s->rc != 0)
-        rc = awc_error_set(s->rc, "%s", s->err);
-    r->ready = 1;
-    r->fill = !r->fill;
-    other->nin = 0;
-    other->text_at = 0;
-    return rc;
-}
-
-typedef struct pending_arg {
-    run *r;
-    awc_store *st;
-} pending_arg;
-
+/* One pending credit read into the slot (arg).  Rows come in seq order, so
+ * a seq not above the last one is a retried read starting again. */
 static int on_pending(void *arg, const awc_pending *p)
 {
-    pending_arg *pa = arg;
-    run *r = pa->r;
-    slot *s = r->slots[r->fill];
-    input *in = &s->in[s->nin++];
+    slot *s = arg;
+    input *in;
     size_t np = strnlen(p->product_code, sizeof(p->product_code) - 1);
     size_t nd = strnlen(p->description, sizeof(p->description) - 1);
 
+    if (s->nin && p->seq <= s->in[s->nin - 1].seq)
+        s->nin = s->text_at = 0;
+    if (s->nin == CHUNK)
+        return awc_error_set(AWC_EDB, "database: more pending credits than asked for");
+    in = &s->in[s->nin++];
     in->seq = p->seq;
     in->version = p->version;
     in->unmapped = p->unmapped;
@@ -300,25 +310,176 @@ static int on_pending(void *arg, const awc_pending *p)
     memcpy(s->text + s->text_at, p->description, nd);
     s->text[s->text_at + nd] = '\0';
     s->text_at += nd + 1;
-    return s->nin == CHUNK ? cycle(r, pa->st) : 0;
+    return 0;
 }
 
-static int assign_all(awc_store *st, void *arg)
+/* The unit for a chunk in which a credit changed after it was read: the
+ * chunk's range read again under lock, worked out and applied.  Credits
+ * that left PENDING_ASSIGN meanwhile are not in it any more. */
+static int redo_chunk(awc_store *st, void *arg)
 {
-    run *r = arg;
-    pending_arg pa = { r, st };
+    lane *l = arg;
+    run *r = l->r;
+    slot *s = l->s;
+    awc_pending_range q = { r->period, l->first - 1, l->last, CHUNK, 1 };
     int rc;
 
-    reset(r);
-    if ((rc = st->ops->credits_pending(st, r->period, on_pending, &pa)) != 0)
+    s->nin = s->text_at = 0;
+    if ((rc = st->ops->credits_pending(st, &q, on_pending, s)) != 0 ||
+        (rc = work_chunk(r, s, st, NULL)) != 0)
         return rc;
-    if (r->slots[r->fill]->nin && (rc = cycle(r, st)) != 0)
-        return rc;
-    return r->ready ? apply(r, st, r->slots[!r->fill]) : 0;
+    return s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor, NULL) : 0;
 }
 
-/* Not zeroed: 19 MB of line buffers that are written before they are read
- * (the counts are set by reset() and work_chunk()). */
+/* The lane's chunk, worked out and applied (one unit); the outcome and its
+ * message stay in the slot, since messages are per thread. */
+static void lane_chunk(lane *l)
+{
+    run *r = l->r;
+    slot *s = l->s;
+    awc_store *st = l->st;
+    int rc = work_chunk(r, s, st, s->stage);
+
+    if (rc == 0 && s->n)
+        rc = st->ops->assign_apply(st, s->a, s->n, r->c->actor, s->stage);
+    if (rc == AWC_ECONFLICT) {
+        l->first = s->in[0].seq;
+        l->last = s->in[s->nin - 1].seq;
+        awc_error_clear();
+        rc = st->ops->tx(st, redo_chunk, l);
+    }
+    s->rc = rc;
+    if (rc != 0)
+        awc_error_copy(rc, s->err, sizeof(s->err));
+}
+
+/* The run's mutex, when there are threads. */
+static void lock_run(run *r)
+{
+    if (r->threaded)
+        pthread_mutex_lock(&r->mu);
+}
+
+static void unlock_run(run *r)
+{
+    if (r->threaded)
+        pthread_mutex_unlock(&r->mu);
+}
+
+/* The run's first failure (under the mutex). */
+static void failed(run *r, int rc, const char *msg)
+{
+    if (r->rc == 0) {
+        r->rc = rc;
+        snprintf(r->err, sizeof(r->err), "%s", msg);
+    }
+}
+
+/* Make sure lane l has seqs left to read (under the mutex): when its own
+ * range is done it takes the range of a lane without a thread, or the
+ * upper half of what is left of the largest other range.  0 when there is
+ * too little left anywhere to share. */
+static int claim(run *r, lane *l)
+{
+    lane *v = NULL;
+    uint64_t most = 0;
+
+    if (l->cursor < l->end)
+        return 1;
+    for (size_t i = 0; i < r->nlanes; i++) {
+        lane *x = &r->lanes[i];
+        if (x != l && !x->started && x->cursor < x->end) { /* no thread: all of it */
+            l->cursor = x->cursor;
+            l->end = x->end;
+            x->cursor = x->end;
+            return 1;
+        }
+        if (x != l && x->end - x->cursor > most) {
+            most = x->end - x->cursor;
+            v = x;
+        }
+    }
+    if (!v || most < 2 * CHUNK)
+        return 0;
+    l->cursor = v->cursor + most / 2;
+    l->end = v->end;
+    v->end = l->cursor;
+    return 1;
+}
+
+/* A lane: read the next chunk of its range (plain reads on its own
+ * connection), work it out and apply it, until no range is left or the run
+ * failed. */
+static void lane_run(lane *l)
+{
+    run *r = l->r;
+    slot *s = l->s;
+    uint64_t after, upto;
+    int rc;
+
+    for (;;) {
+        lock_run(r);
+        if (r->rc != 0 || !claim(r, l)) {
+            unlock_run(r);
+            break;
+        }
+        after = l->cursor;
+        upto = l->end;
+        unlock_run(r);
+
+        awc_pending_range q = { r->period, after, upto, CHUNK, 0 };
+        s->nin = s->text_at = 0;
+        rc = l->st->ops->credits_pending(l->st, &q, on_pending, s);
+
+        lock_run(r);
+        if (rc != 0) {
+            awc_error_copy(rc, s->err, sizeof(s->err));
+            failed(r, rc, s->err);
+            unlock_run(r);
+            break;
+        }
+        /* another lane may have taken the upper part of the range meanwhile */
+        while (s->nin && s->in[s->nin - 1].seq > l->end)
+            s->nin--;
+        l->cursor = s->nin == CHUNK ? s->in[s->nin - 1].seq : l->end;
+        unlock_run(r);
+        if (!s->nin)
+            continue;
+
+        lane_chunk(l);
+
+        lock_run(r);
+        if (s->rc != 0) {
+            failed(r, s->rc, s->err);
+        } else {
+            add_counts(&r->k, &s->k);
+            r->applied += s->nin;
+        }
+        if (r->threaded)
+            pthread_cond_signal(&r->done);
+        unlock_run(r);
+        if (!r->threaded && s->rc == 0 && r->m->host.progress)
+            r->m->host.progress(r->m->host.ctx, "assign", r->applied, 0);
+    }
+}
+
+static void *lane_main(void *arg)
+{
+    lane *l = arg;
+    run *r = l->r;
+
+    lane_run(l);
+    pthread_mutex_lock(&r->mu);
+    l->finished = 1;
+    pthread_cond_signal(&r->done);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- the calling thread ------------------------------------------------------------ */
+
+/* Not zeroed: 9.5 MB of line buffers that are written before they are read
+ * (the counts are set by work_chunk()). */
 static slot *slot_new(awc_store *st)
 {
     slot *s = awc_malloc(sizeof(*s));
@@ -328,6 +489,8 @@ static slot *slot_new(awc_store *st)
         awc_free(s);
         return NULL;
     }
+    s->nin = s->text_at = 0;
+    s->rc = 0;
     /* optional: without it the store binds each chunk itself */
     s->stage = st->ops->stage_new ? st->ops->stage_new(st) : NULL;
     return s;
@@ -343,6 +506,141 @@ static void slot_free(awc_store *st, slot *s)
     awc_free(s);
 }
 
+/* A thread for lane l that takes no signal: they stay the host's thread's,
+ * but its own faults reach the host's handlers.  0, or non-zero when no
+ * thread was to be had. */
+static int lane_start(lane *l)
+{
+    static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+        sigdelset(&all, faults[i]);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&l->t, NULL, lane_main, l);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    l->started = rc == 0;
+    return rc;
+}
+
+/* How many lanes: assign.lanes, but one (the calling thread) when threads
+ * may not allocate or the store cannot open another connection. */
+static size_t lanes_wanted(const run *r)
+{
+    size_t want = r->m->cfg.assign.lanes ? r->m->cfg.assign.lanes : 1;
+
+    if (want > LANES_MAX)
+        want = LANES_MAX;
+    if (want < 2 || !awc_alloc_any_thread() || !r->st->ops->another)
+        want = 1;
+    return want;
+}
+
+/* Lanes over the period's seqs (first..last), in equal parts; each with
+ * its slot and, for more than one, its own connection and thread.  A lane
+ * without a connection or thread leaves its part to the others; with none
+ * the calling thread is the one lane. */
+static int lanes_open(run *r, uint64_t first, uint64_t last)
+{
+    size_t want = lanes_wanted(r);
+    uint64_t span = last - first + 1;
+
+    for (size_t i = 0; i < want; i++) {
+        lane *l = &r->lanes[i];
+        l->r = r;
+        l->cursor = first - 1 + span / want * i;
+        l->end = i + 1 == want ? last : first - 1 + span / want * (i + 1);
+        if (!(l->s = slot_new(r->st)))
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        r->nlanes++;
+    }
+    if (want == 1)
+        return 0;
+    if (pthread_mutex_init(&r->mu, NULL) != 0)
+        return awc_error_set(AWC_ENOMEM, "assign: no mutex to be had");
+    if (pthread_cond_init(&r->done, NULL) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        return awc_error_set(AWC_ENOMEM, "assign: no condition variable to be had");
+    }
+    r->threaded = 1;
+    pthread_mutex_lock(&r->mu); /* the lanes wait until all are set up */
+    for (size_t i = 0; i < want; i++) {
+        lane *l = &r->lanes[i];
+        if (r->st->ops->another(r->st, &l->st) != 0) {
+            awc_mod_log(r->m, AWC_LOG_WARN, "assign: lane %zu of %zu has no connection (%s); "
+                        "the others do its part", i + 1, want, awc_error_last());
+            l->finished = 1;
+            continue;
+        }
+        l->own = 1;
+        if (lane_start(l) != 0)
+            l->finished = 1;
+    }
+    pthread_mutex_unlock(&r->mu);
+    awc_error_clear();
+    return 0;
+}
+
+/* Wait for the lanes, reporting progress; the calling thread is the lane
+ * when none started. */
+static void lanes_run(run *r)
+{
+    size_t started = 0, finished;
+
+    if (r->threaded)
+        for (size_t i = 0; i < r->nlanes; i++)
+            started += r->lanes[i].started;
+    if (!started) {
+        if (r->threaded) {
+            pthread_cond_destroy(&r->done);
+            pthread_mutex_destroy(&r->mu);
+            r->threaded = 0;
+        }
+        r->nlanes = 1;
+        r->lanes[0].st = r->st;
+        r->lanes[0].cursor = r->first_seq - 1;
+        r->lanes[0].end = r->last_seq;
+        lane_run(&r->lanes[0]);
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        size_t applied = r->applied;
+        finished = 0;
+        for (size_t i = 0; i < r->nlanes; i++)
+            finished += r->lanes[i].finished;
+        if (finished == r->nlanes)
+            break;
+        pthread_cond_wait(&r->done, &r->mu);
+        if (r->applied != applied && r->m->host.progress) {
+            applied = r->applied;
+            pthread_mutex_unlock(&r->mu);
+            r->m->host.progress(r->m->host.ctx, "assign", applied, 0);
+            pthread_mutex_lock(&r->mu);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Join the lanes' threads, close their connections, free the slots. */
+static void lanes_close(run *r)
+{
+    for (size_t i = 0; i < r->nlanes; i++) {
+        lane *l = &r->lanes[i];
+        if (l->started)
+            pthread_join(l->t, NULL);
+        if (l->own)
+            l->st->ops->close(l->st);
+        slot_free(r->st, l->s);
+    }
+    if (r->threaded) {
+        pthread_cond_destroy(&r->done);
+        pthread_mutex_destroy(&r->mu);
+    }
+}
+
 static int report(run *r)
 {
     const awc_call *c = r->c;
@@ -352,24 +650,24 @@ static int report(run *r)
     if (c->format == AWC_FORMAT_JSON) {
         json_t *doc = json_object(), *tots = json_array();
         int bad = 0;
-        for (size_t i = 0; i < r->ntot; i++) {
+        for (size_t i = 0; i < r->k.ntot; i++) {
             json_t *o = json_object();
-            awc_money_format_minor(a, sizeof(a), r->tot[i].assigned, r->tot[i].exponent);
-            awc_money_format_minor(t, sizeof(t), r->tot[i].retained, r->tot[i].exponent);
-            bad |= awc_json_set(o, "currency", json_string(r->tot[i].currency)) |
-                   awc_json_set(o, "credits", json_integer((json_int_t)r->tot[i].credits)) |
+            awc_money_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
+            awc_money_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
+            bad |= awc_json_set(o, "currency", json_string(r->k.tot[i].currency)) |
+                   awc_json_set(o, "credits", json_integer((json_int_t)r->k.tot[i].credits)) |
                    awc_json_set(o, "assigned", json_string(a)) |
                    awc_json_set(o, "retained", json_string(t));
             bad |= json_array_append_new(tots, o);
         }
         bad |= awc_json_set(doc, "period", json_string(r->period)) |
-               awc_json_set(doc, "pending", json_integer((json_int_t)r->seen)) |
-               awc_json_set(doc, "by_rule", json_integer((json_int_t)r->by_rule)) |
-               awc_json_set(doc, "by_default", json_integer((json_int_t)r->by_default)) |
-               awc_json_set(doc, "unmapped_new", json_integer((json_int_t)r->flagged)) |
-               awc_json_set(doc, "unmapped", json_integer((json_int_t)(r->flagged +
-                                                                      r->still_unmapped))) |
-               awc_json_set(doc, "no_rule", json_integer((json_int_t)r->no_rule)) |
+               awc_json_set(doc, "pending", json_integer((json_int_t)r->k.seen)) |
+               awc_json_set(doc, "by_rule", json_integer((json_int_t)r->k.by_rule)) |
+               awc_json_set(doc, "by_default", json_integer((json_int_t)r->k.by_default)) |
+               awc_json_set(doc, "unmapped_new", json_integer((json_int_t)r->k.flagged)) |
+               awc_json_set(doc, "unmapped", json_integer((json_int_t)(r->k.flagged +
+                                                                      r->k.still_unmapped))) |
+               awc_json_set(doc, "no_rule", json_integer((json_int_t)r->k.no_rule)) |
                awc_json_set(doc, "totals", tots);
         rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
         json_decref(doc);
@@ -377,13 +675,13 @@ static int report(run *r)
     }
     rc = awc_out_printf(c, "assign %s: %zu pending: %zu by rule, %zu by default, %zu unmapped "
                         "(%zu newly flagged), %zu left pending (no rule, no default)\n",
-                        r->period, r->seen, r->by_rule, r->by_default,
-                        r->flagged + r->still_unmapped, r->flagged, r->no_rule);
-    for (size_t i = 0; rc == 0 && i < r->ntot; i++) {
-        awc_money_format_minor(a, sizeof(a), r->tot[i].assigned, r->tot[i].exponent);
-        awc_money_format_minor(t, sizeof(t), r->tot[i].retained, r->tot[i].exponent);
+                        r->period, r->k.seen, r->k.by_rule, r->k.by_default,
+                        r->k.flagged + r->k.still_unmapped, r->k.flagged, r->k.no_rule);
+    for (size_t i = 0; rc == 0 && i < r->k.ntot; i++) {
+        awc_money_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
+        awc_money_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
         rc = awc_out_printf(c, "  %s: %zu credits, assigned %s, retained %s\n",
-                            r->tot[i].currency, r->tot[i].credits, a, t);
+                            r->k.tot[i].currency, r->k.tot[i].credits, a, t);
     }
     return rc;
 }
@@ -392,6 +690,7 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
 {
     run r;
     awc_store *st;
+    size_t done;
     int rc;
 
     awc_op_begin();
@@ -412,13 +711,8 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
             return awc_op_end(c, awc_error_prefix(AWC_ECONFIG, "assign.default"));
         r.have_default = 1;
     }
-    if ((rc = awc_mod_store(m, &st)) == 0) {
+    if ((rc = awc_mod_store(m, &st)) == 0)
         r.st = st;
-        r.slots[0] = slot_new(st);
-        r.slots[1] = slot_new(st);
-        if (!r.slots[0] || !r.slots[1])
-            rc = awc_error_set(AWC_ENOMEM, "out of memory");
-    }
     if (rc == 0)
         rc = awc_mod_period_open(m, st, period, "assign");
     if (rc == 0)
@@ -426,14 +720,26 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
     if (rc == 0)
         rc = awc_owners_load(&r.owners, st, r.first_day);
     if (rc == 0)
-        rc = st->ops->tx(st, assign_all, &r);
+        rc = st->ops->credits_span(st, period, &r.first_seq, &r.last_seq);
+    if (rc == 0 && r.first_seq && (rc = lanes_open(&r, r.first_seq, r.last_seq)) == 0) {
+        lanes_run(&r);
+        rc = r.rc;
+    }
+    lanes_close(&r);
+    done = r.k.by_rule + r.k.by_default + r.k.flagged;
     if (rc == 0)
         rc = report(&r);
-    else if (rc != AWC_ELOCKED)
-        awc_error_prefix(rc, "assign %s: nothing was assigned", period);
+    else if (r.rc == 0)
+        ; /* not from a chunk: its message stands */
+    else if (rc == AWC_ELOCKED) /* the message may come from a lane's thread */
+        awc_error_set(rc, "%s", r.err);
+    else if (done == 0)
+        awc_error_set(rc, "assign %s: %s; nothing was assigned", period, r.err);
+    else
+        awc_error_set(rc, "assign %s: %s; %zu credits were assigned or flagged before it "
+                      "stopped, the others are still pending: run assign again", period, r.err,
+                      done);
     awc_ruleset_free(r.rs);
     awc_owners_free(r.owners);
-    slot_free(r.st, r.slots[0]);
-    slot_free(r.st, r.slots[1]);
     return awc_op_end(c, rc);
 }

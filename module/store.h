@@ -176,6 +176,15 @@ typedef struct awc_pending {
     awc_amount amount;
 } awc_pending;
 
+/* Which PENDING_ASSIGN credits credits_pending reads. */
+typedef struct awc_pending_range {
+    const char *period;
+    uint64_t after;                /* seq > after */
+    uint64_t upto;                 /* seq <= upto; 0 = no bound */
+    uint64_t limit;                /* at most this many; 0 = all */
+    int lock;                      /* 1 = locked (FOR UPDATE), 0 = a plain read */
+} awc_pending_range;
+
 /* One credit's new assignment (or its unassignment, or an unmapped flag),
  * applied with its event.  lines replace the credit's split lines. */
 typedef struct awc_assignment {
@@ -338,8 +347,13 @@ typedef struct awc_store_ops {
     int (*rules_replace)(awc_store *st, const awc_rule_row *rows, size_t n,
                          const awc_actor *actor);
     int (*rules_each)(awc_store *st, int (*fn)(void *arg, const awc_rule_row *r), void *arg);
-    /* The PENDING_ASSIGN credits of period, locked until the unit ends. */
-    int (*credits_pending)(awc_store *st, const char *period,
+    /* The smallest and largest seq of period's credits (any state); both
+     * 0 when it has none. */
+    int (*credits_span)(awc_store *st, const char *period, uint64_t *first, uint64_t *last);
+    /* The PENDING_ASSIGN credits q selects, in seq order (locked until the
+     * unit ends when q->lock).  Inside a retried unit fn sees the rows again
+     * from the first. */
+    int (*credits_pending)(awc_store *st, const awc_pending_range *q,
                            int (*fn)(void *arg, const awc_pending *p), void *arg);
     /* Apply n assignments in batches, each with its event.  AWC_ECONFLICT
      * (nothing applied) when any credit is no longer at its version.
@@ -418,6 +432,11 @@ typedef struct awc_store_ops {
 
     /* Close period (idempotent: closing a closed period changes nothing). */
     int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);
+
+    /* Optional: another store on a connection of its own to the same
+     * database, for another thread (a store is used by one thread at a
+     * time).  It holds none of st's named locks. */
+    int (*another)(awc_store *st, awc_store **out);
 } awc_store_ops;
 
 struct awc_store {

@@ -555,6 +555,7 @@ static int on_snap_pending(void *arg, const awc_pending *p)
  * this unit wants that another session added meanwhile, are both found. */
 static int in_old_snapshot(awc_store *s, void *arg)
 {
+    const awc_pending_range nov = { "2026-11", 0, 0, 0, 1 };
     snap *x = arg;
     awc_credit c;
     char sql[512];
@@ -570,7 +571,7 @@ static int in_old_snapshot(awc_store *s, void *arg)
              "'AmazonEC2', 'USD', -1, id FROM assignments WHERE owner_account_id = "
              "'999988887777' AND unmapped = 1", (unsigned long long)x->seq0);
     if (testdb_exec(&db, sql) != 0 ||
-        s->ops->credits_pending(s, "2026-11", on_snap_pending, x) != 0)
+        s->ops->credits_pending(s, &nov, on_snap_pending, x) != 0)
         return -1;
     if (testdb_exec(&db, "INSERT INTO assignments (customer_id, asset_id, reseller_id, rule_id) "
                          "VALUES ('C-SNAP', 'AS-9', 'R-9', 'R-NEW')") != 0)
