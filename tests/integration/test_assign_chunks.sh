@@ -1,13 +1,17 @@
 #!/bin/sh
-# test_assign_chunks.sh -- `assign` over several chunks on a real MariaDB:
-# while one chunk is written the next one is worked out on a second thread,
-# so these checks look for anything crossing chunks: every credit gets
-# exactly one event, whose detail, note and assignment match the split lines
-# and assignment the credit was given; a failure in a later chunk leaves
-# nothing assigned; a second run changes nothing; edits keep their notes;
-# and, with a ThreadSanitizer build ($AWC_TEST_TSAN), the assignment runs
-# clean under it.  Prints "ok N - ..." / "not ok N - ..." per check; exits
-# 1 if any check failed.
+# test_assign_chunks.sh -- `assign` over several chunks on a real MariaDB.
+# Each chunk is a unit of work of its own, and lanes (threads with
+# connections of their own, assign.lanes) work on different ranges of the
+# period at once, so these checks look for anything crossing chunks or
+# lanes: every credit gets exactly one event, whose detail, note and
+# assignment match the split lines and assignment the credit was given; a
+# credit changed after it was read is read again and assigned at its new
+# version; one, two and three lanes give the same result; a failure in one
+# chunk leaves that chunk's credits untouched and every other credit either
+# done or pending, and a run after the fix finishes the job; a second run
+# changes nothing; edits keep their notes; and, with a ThreadSanitizer
+# build ($AWC_TEST_TSAN), the assignment runs clean under it.  Prints
+# "ok N - ..." / "not ok N - ..." per check; exits 1 if any check failed.
 set -u
 
 AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -23,7 +27,8 @@ ERR=$TMP/err
 sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
 cleanup() {
     mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB;
-        DROP DATABASE IF EXISTS ${DB}_tsan" 2>/dev/null
+        DROP DATABASE IF EXISTS ${DB}_tsan; DROP DATABASE IF EXISTS ${DB}_fail;
+        DROP DATABASE IF EXISTS ${DB}_l1; DROP DATABASE IF EXISTS ${DB}_l3" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -63,26 +68,26 @@ fill "$DB"
 OWNED=$(sql "SELECT COUNT(*) FROM credits WHERE usage_account_id IN (SELECT account_id FROM accounts)")
 check "$OWNED -gt 0 -a $OWNED -lt $N" "setup: $N pending credits, $OWNED of them owned"
 
-# A credit the third chunk cannot work out: the run stops, nothing stays.
-sql "UPDATE credits SET currency = 'XXX' WHERE seq = 2600"
+# Credit 5 (owned) changes after assign has read it: a session holds its
+# row, moved to version 2, until two seconds after assign started, so that
+# assign's plain read sees version 1 and its write waits, then finds the
+# credit changed.  The lane reads that chunk again under lock and assigns
+# credit 5 at version 2.
+mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "BEGIN;
+    UPDATE credits SET version = 2 WHERE seq = 5; DO SLEEP(2); COMMIT" &
+HOLDER=$!
+sleep 0.5
 run assign --period $P
-check "$rc -ne 0" "a credit in a later chunk that cannot be worked out: assign fails"
-grep -q "credit 2600" "$ERR" && grep -q "unknown currency" "$ERR" &&
-    grep -q "nothing was assigned" "$ERR"
-check "$? = 0" "the error names the credit and says nothing was assigned"
-check "$(sql "SELECT COUNT(*) FROM credits WHERE status <> 'PENDING_ASSIGN' OR version <> 1") = 0" \
-    "after the failure every credit is pending at its old version"
-check "$(sql "SELECT (SELECT COUNT(*) FROM credit_events) + (SELECT COUNT(*) FROM credit_splits)") = 0" \
-    "after the failure no event and no split line was written"
-
-sql "UPDATE credits SET currency = 'USD' WHERE seq = 2600"
-run assign --period $P
+wait $HOLDER
 check "$rc = 0" "assign over four chunks"
 UNOWNED=$((N - OWNED))
 grep -q "assign $P: $N pending: .* $UNOWNED unmapped ($UNOWNED newly flagged), 0 left pending" "$OUT"
 check "$? = 0" "the summary counts every credit once ($OWNED assigned, $UNOWNED flagged)"
-check "$(sql "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED' AND version = 2") = $OWNED" \
+check "$(sql "SELECT COUNT(*) FROM credits WHERE status = 'ASSIGNED' AND version = 2") = $((OWNED - 1))" \
     "every owned credit assigned, once"
+check "$(sql "SELECT CONCAT_WS(',', c.status, c.version, e.from_version, e.to_version)
+              FROM credits c JOIN credit_events e ON e.seq = c.seq WHERE c.seq = 5") = ASSIGNED,3,2,3" \
+    "a credit changed after it was read is assigned once, at its new version"
 check "$(sql "SELECT COUNT(*) FROM credit_view WHERE status = 'PENDING_ASSIGN' AND unmapped = 1
               AND version = 2") = $UNOWNED" "every unowned credit flagged unmapped, once"
 check "$(sql "SELECT COUNT(*) FROM (SELECT seq FROM credit_events GROUP BY seq HAVING COUNT(*) = 1) e") = $N" \
@@ -110,6 +115,62 @@ check "$(sql "SELECT COUNT(*) FROM credit_splits s JOIN credit_view c ON c.seq =
               WHERE s.target <> 'retained' AND (s.customer_id <> c.customer_id
                     OR s.reseller_id <> c.reseller_id OR s.asset_id <> c.asset_id)") = 0" \
     "each split line names its own credit's owner"
+
+# The same credits with one lane and with three: the same assignments,
+# split lines and events (the credit changed above aside).
+digest() {
+    mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$1" -e "
+     SELECT MD5(GROUP_CONCAT(x ORDER BY x SEPARATOR '|')) FROM (
+       SELECT CONCAT_WS(',', c.seq, c.status, c.version, c.customer_id, c.asset_id, c.reseller_id,
+                        c.rule_id, c.unmapped) x FROM credit_view c WHERE c.seq <> 5
+       UNION ALL SELECT CONCAT_WS(',', seq, line_no, target, IFNULL(party_id, '-'), percent_bp,
+                                  amount_minor) FROM credit_splits WHERE seq <> 5
+       UNION ALL SELECT CONCAT_WS(',', seq, kind, from_version, to_version, note, detail)
+                 FROM credit_events WHERE seq <> 5) t"
+}
+for lanes in 1 3; do
+    mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE ${DB}_l$lanes CHARACTER SET utf8mb4"
+    { db_ini "${DB}_l$lanes"; printf '[assign]\ndefault = customer:100\nlanes = %s\n' $lanes; } \
+        > "$TMP/l$lanes.ini"
+    "$HOST" --config "$TMP/l$lanes.ini" migrate >/dev/null 2>&1 &&
+        "$HOST" --config "$TMP/l$lanes.ini" rules import "$ROOT/docs/examples/rules.xml" >/dev/null 2>&1
+    fill "${DB}_l$lanes"
+    "$HOST" --config "$TMP/l$lanes.ini" assign --period $P >"$OUT" 2>"$ERR" </dev/null
+    check "$? = 0" "assign with $lanes lane(s)"
+    check "$(digest "${DB}_l$lanes") = $(digest "$DB")" \
+        "$lanes lane(s) give the same assignments, lines and events as two"
+done
+
+# A credit one chunk cannot work out: that chunk is not written, the run
+# stops, and every credit is either done or untouched; after the fix a
+# second run does the rest, each credit once.
+mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE ${DB}_fail CHARACTER SET utf8mb4"
+{ db_ini "${DB}_fail"; printf '[assign]\ndefault = customer:100\n'; } > "$TMP/fail.ini"
+frun() { "$HOST" --config "$TMP/fail.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+fsql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "${DB}_fail" -e "$1"; }
+frun migrate && frun rules import "$ROOT/docs/examples/rules.xml"
+fill "${DB}_fail"
+fsql "UPDATE credits SET currency = 'XXX' WHERE seq = 2600"
+frun assign --period $P
+check "$rc -ne 0" "a credit that cannot be worked out: assign fails"
+grep -q "credit 2600" "$ERR" && grep -q "unknown currency" "$ERR" &&
+    grep -Eq "nothing was assigned|credits were assigned or flagged before it stopped" "$ERR"
+check "$? = 0" "the error names the credit and says what was assigned"
+check "$(fsql "SELECT CONCAT(status, version) FROM credits WHERE seq = 2600") = PENDING_ASSIGN1" \
+    "the credit's chunk is not written"
+check "$(fsql "SELECT COUNT(*) FROM credit_view c WHERE NOT (
+              (c.version = 1 AND NOT EXISTS (SELECT 1 FROM credit_events e WHERE e.seq = c.seq)
+               AND NOT EXISTS (SELECT 1 FROM credit_splits s WHERE s.seq = c.seq))
+              OR (c.version = 2 AND (SELECT COUNT(*) FROM credit_events e WHERE e.seq = c.seq) = 1
+                  AND (c.status = 'ASSIGNED' OR c.unmapped = 1)))") = 0" \
+    "after the failure every credit is either done once or untouched"
+fsql "UPDATE credits SET currency = 'USD' WHERE seq = 2600"
+frun assign --period $P
+check "$rc = 0" "after the fix, assign again"
+check "$(fsql "SELECT COUNT(*) FROM credits WHERE version = 2") = $N" \
+    "after the second run every credit is done, once"
+check "$(fsql "SELECT COUNT(*) FROM (SELECT seq FROM credit_events GROUP BY seq HAVING COUNT(*) = 1) e") = $N" \
+    "after the second run one event per credit"
 
 EVENTS=$(sql "SELECT COUNT(*) FROM credit_events")
 run assign --period $P

@@ -130,6 +130,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.aws.connect_timeout, 10);
     assert_int_equal(c.aws.timeout, 60);
     assert_null(c.assign.default_split);
+    assert_int_equal(c.assign.lanes, 2);
     assert_string_equal(c.invoicing.adapter, "spool");
     assert_string_equal(c.invoicing.group_by, "period,reseller,currency");
     assert_int_equal(c.invoicing.timeout, 60);
@@ -226,6 +227,10 @@ static void test_number_limits(void **state)
     assert_int_equal(c.db.port, 65535);
     assert_int_equal(load_one(&c, "aws", "timeout", "86400"), 0);
     assert_int_equal(c.aws.timeout, 86400);
+    assert_int_equal(load_one(&c, "assign", "lanes", "1"), 0);
+    assert_int_equal(c.assign.lanes, 1);
+    assert_int_equal(load_one(&c, "assign", "lanes", "8"), 0);
+    assert_int_equal(c.assign.lanes, 8);
     assert_int_equal(load_one(&c, "cur", "max_bad_rows", "9223372036854775807"), 0);
     assert_int_equal(c.cur.max_bad_rows, 9223372036854775807L);
 }
@@ -237,6 +242,9 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
+    {"assign", "lanes", "0", "test.ini:2: assign.lanes: expected a whole number from 1 to 8, got '0'"},
+    {"assign", "lanes", "9", "test.ini:2: assign.lanes: expected a whole number from 1 to 8, got '9'"},
+    {"assign", "lanes", "two", "test.ini:2: assign.lanes: expected a whole number from 1 to 8, got 'two'"},
     {"cur", "max_bad_rows", "-3", "test.ini:2: cur.max_bad_rows: expected a whole number >= 0, got '-3'"},
     {"cur", "max_bad_rows", "9223372036854775808", "test.ini:2: cur.max_bad_rows: expected a whole number >= 0, got '9223372036854775808'"},
     {"cur", "max_bad_rows", "", "test.ini:2: cur.max_bad_rows: expected a whole number >= 0, got ''"},
