@@ -31,7 +31,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-assign.XXXXXX")
 STARTED=0
 
 # AWC_BENCH_SOCKET points at another server (e.g. one sized for production);
-# otherwise the throwaway devdb is used.
+# otherwise the throwaway devdb is used.  AWC_BENCH_LANES sets assign.lanes
+# (default: the configuration's default, 2).
 if [ -n "${AWC_BENCH_SOCKET:-}" ]; then
     S=$AWC_BENCH_SOCKET
 else
@@ -79,6 +80,9 @@ fresh() {
     root -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
     printf '[db]\nsocket = %s\nuser = root\ndatabase = %s\n[assign]\ndefault = customer:100\n' \
         "$S" "$DB" > "$TMP/awscredit.ini"
+    if [ -n "${AWC_BENCH_LANES:-}" ]; then
+        printf 'lanes = %s\n' "$AWC_BENCH_LANES" >> "$TMP/awscredit.ini"
+    fi
     export AWSCREDIT_CONFIG="$TMP/awscredit.ini"
     $BIN migrate >/dev/null
     $BIN rules import docs/examples/rules.xml >/dev/null
