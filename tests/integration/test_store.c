@@ -683,6 +683,102 @@ static void test_assignments_append_only(void **state)
                                         "customer_id = '' AND rule_id = '' AND unmapped = 0"), 1);
 }
 
+/* ---- reading pending credits by range, and other connections ---------------------- */
+
+typedef struct seqs {
+    uint64_t got[8];
+    size_t n;
+} seqs;
+
+static int on_seq(void *arg, const awc_pending *p)
+{
+    seqs *x = arg;
+    if (x->n < 8)
+        x->got[x->n++] = p->seq;
+    return 0;
+}
+
+typedef struct locked_read {
+    uint64_t s[5];
+    seqs x;
+    int other_waited;
+} locked_read;
+
+/* Inside a unit: a locked read of s[3] and s[4] keeps another session off
+ * them (NOWAIT fails) but not off s[0]. */
+static int read_locked(awc_store *s, void *arg)
+{
+    locked_read *l = arg;
+    awc_pending_range q = { "2026-06", l->s[2], l->s[4], 0, 1 };
+    char sql[160];
+
+    l->x.n = 0;
+    if (s->ops->credits_pending(s, &q, on_seq, &l->x) != 0)
+        return -1;
+    snprintf(sql, sizeof(sql), "SELECT seq FROM credits WHERE seq = %llu FOR UPDATE NOWAIT",
+             (unsigned long long)l->s[4]);
+    l->other_waited = testdb_exec(&db, sql) != 0;
+    snprintf(sql, sizeof(sql), "SELECT seq FROM credits WHERE seq = %llu FOR UPDATE NOWAIT",
+             (unsigned long long)l->s[0]);
+    return testdb_exec(&db, sql) != 0 ? -1 : 0;
+}
+
+static void test_pending_ranges(void **state)
+{
+    locked_read l;
+    uint64_t first = 1, last = 1;
+    awc_store *other = NULL;
+    char sql[200];
+    seqs x;
+
+    (void)state;
+    memset(&l, 0, sizeof(l));
+    for (int i = 0; i < 5; i++)
+        l.s[i] = new_credit();
+    snprintf(sql, sizeof(sql), "UPDATE credits SET period = '2026-06' WHERE seq BETWEEN %llu "
+             "AND %llu", (unsigned long long)l.s[0], (unsigned long long)l.s[4]);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+    snprintf(sql, sizeof(sql), "UPDATE credits SET status = 'ASSIGNED' WHERE seq = %llu",
+             (unsigned long long)l.s[2]);
+    assert_int_equal(testdb_exec(&db, sql), 0);
+
+    /* the period's ends, any state; none for a period without credits */
+    assert_int_equal(st->ops->credits_span(st, "2026-06", &first, &last), 0);
+    assert_int_equal(first, l.s[0]);
+    assert_int_equal(last, l.s[4]);
+    assert_int_equal(st->ops->credits_span(st, "1999-01", &first, &last), 0);
+    assert_int_equal(first, 0);
+    assert_int_equal(last, 0);
+
+    /* a limit, then a range that skips the credit no longer pending */
+    awc_pending_range q1 = { "2026-06", l.s[0] - 1, 0, 2, 0 };
+    x.n = 0;
+    assert_int_equal(st->ops->credits_pending(st, &q1, on_seq, &x), 0);
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.got[0], l.s[0]);
+    assert_int_equal(x.got[1], l.s[1]);
+    awc_pending_range q2 = { "2026-06", l.s[1], l.s[3], 0, 0 };
+    x.n = 0;
+    assert_int_equal(st->ops->credits_pending(st, &q2, on_seq, &x), 0);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.got[0], l.s[3]);
+
+    /* another connection to the same database reads the same */
+    assert_int_equal(st->ops->another(st, &other), 0);
+    assert_true(awc_store_mariadb_thread_id(other) != awc_store_mariadb_thread_id(st));
+    x.n = 0;
+    assert_int_equal(other->ops->credits_pending(other, &q2, on_seq, &x), 0);
+    assert_int_equal(x.n, 1);
+    other->ops->close(other);
+
+    /* locked: the rows read stay locked until the unit ends, no others */
+    assert_int_equal(st->ops->tx(st, read_locked, &l), 0);
+    assert_int_equal(l.x.n, 2);
+    assert_int_equal(l.x.got[0], l.s[3]);
+    assert_int_equal(l.x.got[1], l.s[4]);
+    assert_true(l.other_waited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_assignments_append_only),
         cmocka_unit_test(test_assignment_values_newer_than_snapshot),
         cmocka_unit_test(test_bulk_assignment_values),
+        cmocka_unit_test(test_pending_ranges),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }
