@@ -28,7 +28,8 @@ sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
 cleanup() {
     mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB;
         DROP DATABASE IF EXISTS ${DB}_tsan; DROP DATABASE IF EXISTS ${DB}_fail;
-        DROP DATABASE IF EXISTS ${DB}_l1; DROP DATABASE IF EXISTS ${DB}_l3" 2>/dev/null
+        DROP DATABASE IF EXISTS ${DB}_l1; DROP DATABASE IF EXISTS ${DB}_l3;
+        DROP DATABASE IF EXISTS ${DB}_cap; DROP USER IF EXISTS 'awc_cap_$$'@'localhost'" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -140,6 +141,26 @@ for lanes in 1 3; do
     check "$(digest "${DB}_l$lanes") = $(digest "$DB")" \
         "$lanes lane(s) give the same assignments, lines and events as two"
 done
+
+# A user allowed two connections, with three lanes: the command's own
+# connection and one lane's; the other two lanes get none, and the one
+# that has a connection does their parts too.
+CAP=awc_cap_$$
+mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE ${DB}_cap CHARACTER SET utf8mb4;
+    CREATE USER '$CAP'@'localhost' WITH MAX_USER_CONNECTIONS 2;
+    GRANT ALL ON ${DB}_cap.* TO '$CAP'@'localhost'"
+{ db_ini "${DB}_cap"; printf '[assign]\ndefault = customer:100\n'; } > "$TMP/cap-root.ini"
+{ printf '[db]\nsocket = %s\nuser = %s\ndatabase = %s\n' "$SOCKET" "$CAP" "${DB}_cap"
+  printf '[assign]\ndefault = customer:100\nlanes = 3\n'; } > "$TMP/cap.ini"
+"$HOST" --config "$TMP/cap-root.ini" migrate >/dev/null 2>&1 &&
+    "$HOST" --config "$TMP/cap-root.ini" rules import "$ROOT/docs/examples/rules.xml" >/dev/null 2>&1
+fill "${DB}_cap"
+"$HOST" --config "$TMP/cap.ini" assign --period $P >"$OUT" 2>"$ERR" </dev/null
+check "$? = 0" "three lanes, connections for one: assign succeeds"
+check "$(grep -c "has no connection" "$ERR") = 2" "two lanes without a connection are named in warnings"
+check "$(digest "${DB}_cap") = $(digest "$DB")" \
+    "the lane with a connection does the others' parts: the same result"
+mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP USER '$CAP'@'localhost'"
 
 # A credit one chunk cannot work out: that chunk is not written, the run
 # stops, and every credit is either done or untouched; after the fix a
