@@ -665,8 +665,7 @@ static int apply_chunk(mdb *st, const awc_assignment *a, size_t n, const awc_act
     if ((rc = mdb_exec(st, Q_ATMP_UPDATE, &p)) != 0)
         return rc;
     if (mdb_affected(st, Q_ATMP_UPDATE) != n)
-        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment; "
-                                            "nothing was assigned, run it again");
+        return awc_error_set(AWC_ECONFLICT, "a credit changed during the assignment");
     if ((rc = g ? exec_kept(st, Q_ASSIGN_EVENT, &g->events)
                 : mdb_batch_exec(st, Q_ASSIGN_EVENT, &cb->events)) != 0)
         return rc;
