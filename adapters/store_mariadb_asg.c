@@ -35,6 +35,7 @@ struct mdb_asg_cache {
     uint32_t *by_key, *by_id; /* open addressing: entry index + 1, 0 = empty */
     size_t slots;             /* a power of two, at least twice n */
     uint64_t max_id;          /* the largest id known */
+    uint64_t loaded_max;      /* the largest id when the table was read */
     int loaded;               /* mdb_asg_preload() read the whole table */
 };
 
@@ -300,8 +301,10 @@ int mdb_asg_preload(mdb *st)
         return awc_error_set(AWC_ENOMEM, "out of memory");
     if (c->loaded)
         return 0;
-    if ((rc = learn_rows(st, c, Q_ASG_ALL, NULL)) == 0)
+    if ((rc = learn_rows(st, c, Q_ASG_ALL, NULL)) == 0) {
         c->loaded = 1;
+        c->loaded_max = c->max_id;
+    }
     return rc;
 }
 
@@ -318,7 +321,9 @@ static int same_value(const mdb_asg *a, const mdb_asg *b)
 /* Insert the values of b in one statement and learn the rows it added.
  * When one of them is there already (another session added it after the
  * snapshot), the statement is undone, *dup set, and what other sessions
- * committed since is learnt instead (a locking read, which sees it). */
+ * committed since the table was read is learnt instead (a locking read,
+ * which sees it; from the read's largest id, since another session's row
+ * may have an id below those this one added since). */
 static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b, int *dup)
 {
     uint64_t since = c->max_id;
@@ -335,6 +340,7 @@ static int insert_new(mdb *st, struct mdb_asg_cache *c, mdb_batch *b, int *dup)
         *dup = 1;
         if ((rc = mdb_query(st, "ROLLBACK TO SAVEPOINT awc_asg_add")) != 0)
             return rc;
+        since = c->loaded_max;
         mdb_p_init(&p);
         mdb_p_u64(&p, &since);
         return learn_rows(st, c, Q_ASG_SINCE_LOCKED, &p);

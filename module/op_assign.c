@@ -13,7 +13,8 @@
  * range a chunk at a time (plain reads, which lock nothing), works each
  * chunk out (rule, split lines, note, JSON; the store binds the rows with
  * assign_stage) and applies it.  A lane whose range is done takes the upper
- * half of what is left of the largest other one.  Ranges far apart keep the
+ * half of what is left of the largest other one, when that is two chunks'
+ * worth of seqs or more.  Ranges far apart keep the
  * lanes off each other's rows and index pages: a chunk's UPDATE reads its
  * credits as a range, which also locks the row after it, and a lane
  * writing the next chunk at the same time would be waited for.
@@ -99,6 +100,7 @@ typedef struct lane {
     slot *s;                       /* the chunk it works on */
     uint64_t cursor, end;          /* seqs after cursor up to end are its to read */
     uint64_t first, last;          /* the chunk's range, when read again */
+    awc_pending_range q;           /* the chunk being read */
     pthread_t t;
     int started;                   /* t runs */
     int finished;                  /* t is done (under the mutex) */
@@ -280,8 +282,8 @@ static int work_chunk(run *r, slot *s, awc_store *st, awc_stage *stage)
     return 0;
 }
 
-/* One pending credit read into the slot (arg).  Rows come in seq order, so
- * a seq not above the last one is a retried read starting again. */
+/* One pending credit read into the slot (arg), which the unit reading
+ * emptied first (so that a retried unit reads into an empty slot again). */
 static int on_pending(void *arg, const awc_pending *p)
 {
     slot *s = arg;
@@ -289,8 +291,6 @@ static int on_pending(void *arg, const awc_pending *p)
     size_t np = strnlen(p->product_code, sizeof(p->product_code) - 1);
     size_t nd = strnlen(p->description, sizeof(p->description) - 1);
 
-    if (s->nin && p->seq <= s->in[s->nin - 1].seq)
-        s->nin = s->text_at = 0;
     if (s->nin == CHUNK)
         return awc_error_set(AWC_EDB, "database: more pending credits than asked for");
     in = &s->in[s->nin++];
@@ -329,6 +329,15 @@ static int redo_chunk(awc_store *st, void *arg)
         (rc = work_chunk(r, s, st, NULL)) != 0)
         return rc;
     return s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor, NULL) : 0;
+}
+
+/* The unit that reads the lane's next chunk (l->q) into its slot. */
+static int read_chunk(awc_store *st, void *arg)
+{
+    lane *l = arg;
+
+    l->s->nin = l->s->text_at = 0;
+    return st->ops->credits_pending(st, &l->q, on_pending, l->s);
 }
 
 /* The lane's chunk, worked out and applied (one unit); the outcome and its
@@ -427,9 +436,8 @@ static void lane_run(lane *l)
         upto = l->end;
         unlock_run(r);
 
-        awc_pending_range q = { r->period, after, upto, CHUNK, 0 };
-        s->nin = s->text_at = 0;
-        rc = l->st->ops->credits_pending(l->st, &q, on_pending, s);
+        l->q = (awc_pending_range){ r->period, after, upto, CHUNK, 0 };
+        rc = l->st->ops->tx(l->st, read_chunk, l);
 
         lock_run(r);
         if (rc != 0) {
@@ -598,10 +606,16 @@ static void lanes_run(run *r)
             pthread_mutex_destroy(&r->mu);
             r->threaded = 0;
         }
-        r->nlanes = 1;
+        /* no thread: the connections opened go, and the calling thread
+         * takes every lane's range in turn (claim) */
+        for (size_t i = 0; i < r->nlanes; i++) {
+            lane *l = &r->lanes[i];
+            if (l->own)
+                l->st->ops->close(l->st);
+            l->st = NULL;
+            l->own = 0;
+        }
         r->lanes[0].st = r->st;
-        r->lanes[0].cursor = r->first_seq - 1;
-        r->lanes[0].end = r->last_seq;
         lane_run(&r->lanes[0]);
         return;
     }
@@ -622,6 +636,8 @@ static void lanes_run(run *r)
         }
     }
     pthread_mutex_unlock(&r->mu);
+    if (r->m->host.progress) /* the lanes are done: r->applied is final */
+        r->m->host.progress(r->m->host.ctx, "assign", r->applied, 0);
 }
 
 /* Join the lanes' threads, close their connections, free the slots. */
@@ -729,9 +745,10 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
     done = r.k.by_rule + r.k.by_default + r.k.flagged;
     if (rc == 0)
         rc = report(&r);
-    else if (r.rc == 0)
-        ; /* not from a chunk: its message stands */
-    else if (rc == AWC_ELOCKED) /* the message may come from a lane's thread */
+    else if (r.rc == 0) { /* before any chunk */
+        if (rc != AWC_ELOCKED)
+            awc_error_prefix(rc, "assign %s: nothing was assigned", period);
+    } else if (rc == AWC_ELOCKED) /* the message may come from a lane's thread */
         awc_error_set(rc, "%s", r.err);
     else if (done == 0)
         awc_error_set(rc, "assign %s: %s; nothing was assigned", period, r.err);
