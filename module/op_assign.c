@@ -99,8 +99,7 @@ typedef struct lane {
     awc_store *st;                 /* its own; the run's on the calling thread */
     slot *s;                       /* the chunk it works on */
     uint64_t cursor, end;          /* seqs after cursor up to end are its to read */
-    uint64_t first, last;          /* the chunk's range, when read again */
-    awc_pending_range q;           /* the chunk being read */
+    awc_pending_range q;           /* the chunk being read, or read again */
     pthread_t t;
     int started;                   /* t runs */
     int finished;                  /* t is done (under the mutex) */
@@ -129,19 +128,29 @@ typedef struct run {
     char err[AWC_ERRMSG_MAX];
 } run;
 
+/* The total of currency in k, added (zero) when it is new; NULL when k
+ * holds CURRENCIES already. */
+static cur_total *total_for(counts *k, const char *currency, int e)
+{
+    cur_total *t;
+
+    for (size_t i = 0; i < k->ntot; i++)
+        if (strcmp(k->tot[i].currency, currency) == 0)
+            return &k->tot[i];
+    if (k->ntot == CURRENCIES)
+        return NULL;
+    t = &k->tot[k->ntot++];
+    memset(t, 0, sizeof(*t));
+    memcpy(t->currency, currency, 4);
+    t->exponent = e;
+    return t;
+}
+
 static void add_total(counts *k, const char *currency, int e, const awc_split_line *l,
                       size_t n)
 {
-    cur_total *t = NULL;
-    for (size_t i = 0; i < k->ntot; i++)
-        if (strcmp(k->tot[i].currency, currency) == 0)
-            t = &k->tot[i];
-    if (!t && k->ntot < CURRENCIES) {
-        t = &k->tot[k->ntot++];
-        memset(t, 0, sizeof(*t));
-        memcpy(t->currency, currency, 4);
-        t->exponent = e;
-    }
+    cur_total *t = total_for(k, currency, e);
+
     if (!t)
         return;
     t->credits++;
@@ -163,20 +172,11 @@ static void add_counts(counts *to, const counts *k)
     to->still_unmapped += k->still_unmapped;
     to->no_rule += k->no_rule;
     for (size_t i = 0; i < k->ntot; i++) {
-        const cur_total *t = &k->tot[i];
-        cur_total *u = NULL;
-        for (size_t j = 0; j < to->ntot && !u; j++)
-            if (strcmp(to->tot[j].currency, t->currency) == 0)
-                u = &to->tot[j];
-        if (!u && to->ntot < CURRENCIES) {
-            u = &to->tot[to->ntot++];
-            *u = *t;
-            continue;
-        }
+        cur_total *u = total_for(to, k->tot[i].currency, k->tot[i].exponent);
         if (u) {
-            u->credits += t->credits;
-            u->assigned += t->assigned;
-            u->retained += t->retained;
+            u->credits += k->tot[i].credits;
+            u->assigned += k->tot[i].assigned;
+            u->retained += k->tot[i].retained;
         }
     }
 }
@@ -313,31 +313,28 @@ static int on_pending(void *arg, const awc_pending *p)
     return 0;
 }
 
-/* The unit for a chunk in which a credit changed after it was read: the
- * chunk's range read again under lock, worked out and applied.  Credits
- * that left PENDING_ASSIGN meanwhile are not in it any more. */
-static int redo_chunk(awc_store *st, void *arg)
-{
-    lane *l = arg;
-    run *r = l->r;
-    slot *s = l->s;
-    awc_pending_range q = { r->period, l->first - 1, l->last, CHUNK, 1 };
-    int rc;
-
-    s->nin = s->text_at = 0;
-    if ((rc = st->ops->credits_pending(st, &q, on_pending, s)) != 0 ||
-        (rc = work_chunk(r, s, st, NULL)) != 0)
-        return rc;
-    return s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor, NULL) : 0;
-}
-
-/* The unit that reads the lane's next chunk (l->q) into its slot. */
+/* The unit that reads the lane's chunk (l->q) into its slot. */
 static int read_chunk(awc_store *st, void *arg)
 {
     lane *l = arg;
 
     l->s->nin = l->s->text_at = 0;
     return st->ops->credits_pending(st, &l->q, on_pending, l->s);
+}
+
+/* The unit for a chunk in which a credit changed after it was read: the
+ * chunk's range read again under lock (l->q), worked out and applied.
+ * Credits that left PENDING_ASSIGN meanwhile are not in it any more. */
+static int redo_chunk(awc_store *st, void *arg)
+{
+    lane *l = arg;
+    run *r = l->r;
+    slot *s = l->s;
+    int rc;
+
+    if ((rc = read_chunk(st, l)) != 0 || (rc = work_chunk(r, s, st, NULL)) != 0)
+        return rc;
+    return s->n ? st->ops->assign_apply(st, s->a, s->n, r->c->actor, NULL) : 0;
 }
 
 /* The lane's chunk, worked out and applied (one unit); the outcome and its
@@ -352,8 +349,8 @@ static void lane_chunk(lane *l)
     if (rc == 0 && s->n)
         rc = st->ops->assign_apply(st, s->a, s->n, r->c->actor, s->stage);
     if (rc == AWC_ECONFLICT) {
-        l->first = s->in[0].seq;
-        l->last = s->in[s->nin - 1].seq;
+        l->q = (awc_pending_range){ r->period, s->in[0].seq - 1, s->in[s->nin - 1].seq,
+                                    CHUNK, 1 };
         awc_error_clear();
         rc = st->ops->tx(st, redo_chunk, l);
     }
@@ -423,7 +420,6 @@ static void lane_run(lane *l)
 {
     run *r = l->r;
     slot *s = l->s;
-    uint64_t after, upto;
     int rc;
 
     for (;;) {
@@ -432,11 +428,9 @@ static void lane_run(lane *l)
             unlock_run(r);
             break;
         }
-        after = l->cursor;
-        upto = l->end;
+        l->q = (awc_pending_range){ r->period, l->cursor, l->end, CHUNK, 0 };
         unlock_run(r);
 
-        l->q = (awc_pending_range){ r->period, after, upto, CHUNK, 0 };
         rc = l->st->ops->tx(l->st, read_chunk, l);
 
         lock_run(r);
