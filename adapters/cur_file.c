@@ -777,7 +777,8 @@ static int deliver(awc_cur_reader *r, awc_cur_row_fn on_row, void *ctx)
     v = &row.f[AWC_CUR_COST];
     rc = awc_money_parse(&row.amount, v->p, v->n);
     if (rc == AWC_EOVERFLOW)
-        return bad_row(r, COL(AWC_CUR_COST), "out of range: '%s'", SHOW(AWC_CUR_COST));
+        return bad_row(r, COL(AWC_CUR_COST), "amount out of range (at most "
+                       "+/-922337203.6854775807): '%s'", SHOW(AWC_CUR_COST));
     if (rc < 0)
         return bad_row(r, COL(AWC_CUR_COST), "not a number: '%s'", SHOW(AWC_CUR_COST));
     v = &row.f[AWC_CUR_USAGE_START];

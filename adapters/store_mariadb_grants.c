@@ -112,7 +112,7 @@ static int do_grants(mdb *st, void *arg)
         b->g.status = b->status;
         if (awc_money_parse(&b->g.initial_amount, b->initial, strlen(b->initial)) != 0 ||
             awc_money_parse(&b->g.remaining_amount, b->remaining, strlen(b->remaining)) != 0 ||
-            awc_money_parse(&b->g.pulled, b->pulled, strlen(b->pulled)) != 0) {
+            awc_sum_parse(&b->g.pulled, b->pulled, strlen(b->pulled)) != 0) {
             rc = awc_error_prefix(AWC_EDB, "database: grant %s", b->g.credit_id);
             break;
         }

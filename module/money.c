@@ -23,9 +23,10 @@
  * below anything that could overflow a position computed in int64_t. */
 #define EXP_SAT INT64_C(1000000000)
 
-/* Magnitude limits of an awc_amount as unsigned __int128. */
-#define MAG_POS ((unsigned __int128)INT64_MAX)
-#define MAG_NEG ((unsigned __int128)INT64_MAX + 1)
+/* Magnitude limit of an awc_amount (either sign) and of a parsed awc_sum
+ * (10^30 units: DECIMAL(30,10)) as unsigned __int128. */
+#define MAG_MAX ((unsigned __int128)AWC_AMOUNT_MAX)
+#define MAG_SUM ((unsigned __int128)1000000000000000 * 1000000000000000)
 
 /* The shape of a decimal number found by scan(). */
 struct dec {
@@ -66,6 +67,8 @@ static int out_of_range(const char *s, size_t len)
                          "amount '%.*s%s': out of range (at most +/-922337203.6854775807)",
                          quote_len(len), s, quote_more(len));
 }
+
+static int bad_exponent(int e);
 
 static size_t digit_run(const char *s, size_t i, size_t len)
 {
@@ -187,9 +190,23 @@ int awc_money_parse(awc_amount *out, const char *s, size_t len)
 
     if (scan(&d, s, len) != 0)
         return bad_number(s, len);
-    if (to_units(&mag, &d, d.neg ? MAG_NEG : MAG_POS) != 0)
+    if (to_units(&mag, &d, MAG_MAX) != 0)
         return out_of_range(s, len);
     *out = apply_sign(mag, d.neg);
+    return 0;
+}
+
+int awc_sum_parse(awc_sum *out, const char *s, size_t len)
+{
+    struct dec d;
+    unsigned __int128 mag;
+
+    if (scan(&d, s, len) != 0)
+        return bad_number(s, len);
+    if (to_units(&mag, &d, MAG_SUM) != 0)
+        return awc_error_set(AWC_EOVERFLOW, "sum '%.*s%s': out of range", quote_len(len), s,
+                             quote_more(len));
+    *out = d.neg ? -(awc_sum)mag : (awc_sum)mag;
     return 0;
 }
 
@@ -225,12 +242,68 @@ int awc_money_add(awc_amount *out, awc_amount a, awc_amount b)
     __int128 r = (__int128)a + b;
     char sa[AWC_MONEY_BUFSZ], sb[AWC_MONEY_BUFSZ];
 
-    if (r > INT64_MAX || r < INT64_MIN) {
+    if (r > AWC_AMOUNT_MAX || r < AWC_AMOUNT_MIN) {
         awc_money_format(sa, sizeof(sa), a);
         awc_money_format(sb, sizeof(sb), b);
         return awc_error_set(AWC_EOVERFLOW, "amount overflow: %s + %s", sa, sb);
     }
     *out = (int64_t)r;
+    return 0;
+}
+
+/* Digits of |v| into rev[] (least significant first), with a '.' after
+ * the first `places` digits and at least one digit before it; returns how
+ * many characters. */
+static size_t sum_digits(char *rev, awc_sum v, int places)
+{
+    unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+    size_t k = 0;
+    int d = 0;
+
+    do {
+        rev[k++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+        if (++d == places)
+            rev[k++] = '.';
+    } while (u || d <= places);
+    return k;
+}
+
+static int sum_deliver(char *buf, size_t n, awc_sum v, int places)
+{
+    char rev[AWC_SUM_BUFSZ], tmp[AWC_SUM_BUFSZ];
+    size_t k = sum_digits(rev, v, places), o = 0;
+
+    if (v < 0)
+        tmp[o++] = '-';
+    while (k)
+        tmp[o++] = rev[--k];
+    tmp[o] = '\0';
+    return deliver(buf, n, tmp, (int)o);
+}
+
+int awc_sum_format(char *buf, size_t n, awc_sum v)
+{
+    return sum_deliver(buf, n, v, AWC_MONEY_SCALE);
+}
+
+int awc_sum_format_minor(char *buf, size_t n, awc_sum minor, int e)
+{
+    if (e < 0 || e > 4)
+        return bad_exponent(e);
+    return sum_deliver(buf, n, minor, e);
+}
+
+int awc_sum_to_amount(awc_amount *out, awc_sum v, const char *what)
+{
+    char t[AWC_SUM_BUFSZ];
+
+    if (v > AWC_AMOUNT_MAX || v < AWC_AMOUNT_MIN) {
+        awc_sum_format(t, sizeof(t), v);
+        return awc_error_set(AWC_EOVERFLOW, "%s %s: out of range for one amount (at most "
+                             "+/-922337203.6854775807)", what, t);
+    }
+    *out = (awc_amount)v;
     return 0;
 }
 
@@ -334,7 +407,7 @@ int awc_money_from_minor(awc_amount *out, int64_t minor, int e)
     if (e < 0 || e > 4)
         return bad_exponent(e);
     v = (__int128)minor * pow10i(AWC_MONEY_SCALE - e);
-    if (v > INT64_MAX || v < INT64_MIN)
+    if (v > AWC_AMOUNT_MAX || v < AWC_AMOUNT_MIN)
         return awc_error_set(AWC_EOVERFLOW, "%" PRId64 " minor units (exponent %d) out of range",
                              minor, e);
     *out = (int64_t)v;
@@ -381,7 +454,7 @@ int awc_money_parse_minor(int64_t *out, const char *s, size_t len, int e)
         return awc_error_set(AWC_EBADINPUT,
                              "amount '%.*s%s': more than %d decimal place%s for this currency",
                              quote_len(len), s, quote_more(len), e, e == 1 ? "" : "s");
-    if (to_units(&mag, &d, d.neg ? MAG_NEG : MAG_POS) != 0)
+    if (to_units(&mag, &d, MAG_MAX) != 0)
         return out_of_range(s, len);
     /* Exact: no digit below 10^-e, so mag is a multiple of 10^(10-e). */
     *out = apply_sign(mag / (uint64_t)pow10i(AWC_MONEY_SCALE - e), d.neg);

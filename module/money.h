@@ -1,8 +1,10 @@
 /*
  * money.h -- exact decimal money (SPEC section 4).
  *
- * An awc_amount is a count of 10^-10 currency units in an int64_t
- * (about +/-922 million units).  Text is parsed and printed exactly; input
+ * An awc_amount is a count of 10^-10 currency units in an int64_t, within
+ * +/-922337203.6854775807 (AWC_AMOUNT_MAX): the range is symmetric, so that
+ * every amount can be negated and a difference of two amounts of one sign
+ * always fits.  INT64_MIN is never an amount.  Text is parsed and printed exactly; input
  * with more than 10 decimal places or in exponent form ("-1.25E-4") is
  * converted exactly and rounded half away from zero at the 10th place.
  * Intermediates use __int128; a result that does not fit is AWC_EOVERFLOW,
@@ -19,8 +21,15 @@
 
 typedef int64_t awc_amount;
 
+/* An exact sum of amounts, or of minor units: 2^63 additions of the largest
+ * amount cannot overflow it, so sums are added with plain `+` and never
+ * wrap.  Every total the program prints or stores is one. */
+typedef __int128 awc_sum;
+
 #define AWC_MONEY_SCALE 10
 #define AWC_MONEY_ONE INT64_C(10000000000)
+#define AWC_AMOUNT_MAX INT64_MAX
+#define AWC_AMOUNT_MIN (-INT64_MAX)
 /* Enough for "-922337203.6854775807" and a NUL, with room to spare. */
 #define AWC_MONEY_BUFSZ 32
 
@@ -32,8 +41,23 @@ int awc_money_parse(awc_amount *out, const char *s, size_t len);
  * Returns the length, or AWC_EOVERFLOW when n is too small. */
 int awc_money_format(char *buf, size_t n, awc_amount a);
 
-/* Checked arithmetic: AWC_EOVERFLOW on overflow, *out unchanged. */
+/* Checked arithmetic: AWC_EOVERFLOW when the result is outside
+ * AWC_AMOUNT_MIN..AWC_AMOUNT_MAX, *out unchanged. */
 int awc_money_add(awc_amount *out, awc_amount a, awc_amount b);
+
+/* Bytes enough for any awc_sum printed by awc_sum_format(), with the NUL. */
+#define AWC_SUM_BUFSZ 48
+
+/* Print a sum of 10^-10 units as "-1234.5600000000" (10 places).  Returns
+ * the length, or AWC_EOVERFLOW when n is too small. */
+int awc_sum_format(char *buf, size_t n, awc_sum v);
+/* Print a sum of minor units with e decimals (like awc_money_format_minor). */
+int awc_sum_format_minor(char *buf, size_t n, awc_sum minor, int e);
+/* Parse a decimal sum (as SQL's SUM() prints it, up to 10 places, at most
+ * 10^20 units) into *out; AWC_EBADINPUT or AWC_EOVERFLOW, *out unchanged. */
+int awc_sum_parse(awc_sum *out, const char *s, size_t len);
+/* The sum as an amount; AWC_EOVERFLOW (naming what) when it does not fit. */
+int awc_sum_to_amount(awc_amount *out, awc_sum v, const char *what);
 
 /* ISO 4217 minor-unit exponent of a three-letter code (case-sensitive,
  * upper case), or -1 when the code is unknown. */

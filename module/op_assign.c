@@ -67,7 +67,7 @@ typedef struct cur_total {
     char currency[4];
     int exponent;
     size_t credits;
-    int64_t assigned, retained;
+    awc_sum assigned, retained;    /* minor units, exact for any number of credits */
 } cur_total;
 
 /* What assignment did to some credits. */
@@ -654,7 +654,7 @@ static void lanes_close(run *r)
 static int report(run *r)
 {
     const awc_call *c = r->c;
-    char a[AWC_MONEY_BUFSZ], t[AWC_MONEY_BUFSZ];
+    char a[AWC_SUM_BUFSZ], t[AWC_SUM_BUFSZ];
     int rc;
 
     if (c->format == AWC_FORMAT_JSON) {
@@ -662,8 +662,8 @@ static int report(run *r)
         int bad = 0;
         for (size_t i = 0; i < r->k.ntot; i++) {
             json_t *o = json_object();
-            awc_money_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
-            awc_money_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
+            awc_sum_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
+            awc_sum_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
             bad |= awc_json_set(o, "currency", json_string(r->k.tot[i].currency)) |
                    awc_json_set(o, "credits", json_integer((json_int_t)r->k.tot[i].credits)) |
                    awc_json_set(o, "assigned", json_string(a)) |
@@ -688,8 +688,8 @@ static int report(run *r)
                         r->period, r->k.seen, r->k.by_rule, r->k.by_default,
                         r->k.flagged + r->k.still_unmapped, r->k.flagged, r->k.no_rule);
     for (size_t i = 0; rc == 0 && i < r->k.ntot; i++) {
-        awc_money_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
-        awc_money_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
+        awc_sum_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
+        awc_sum_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
         rc = awc_out_printf(c, "  %s: %zu credits, assigned %s, retained %s\n",
                             r->k.tot[i].currency, r->k.tot[i].credits, a, t);
     }

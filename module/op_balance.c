@@ -19,15 +19,14 @@ typedef struct bal_ctx {
 static int on_grant(void *arg, const awc_grant *g)
 {
     bal_ctx *x = arg;
-    char init[AWC_MONEY_BUFSZ], rem[AWC_MONEY_BUFSZ], used[AWC_MONEY_BUFSZ];
-    char pulled[AWC_MONEY_BUFSZ];
-    awc_amount u = 0;
+    char init[AWC_MONEY_BUFSZ], rem[AWC_MONEY_BUFSZ], used[AWC_SUM_BUFSZ];
+    char pulled[AWC_SUM_BUFSZ];
+    awc_sum u = (awc_sum)g->initial_amount - g->remaining_amount;
 
-    awc_money_add(&u, g->initial_amount, -g->remaining_amount);
     awc_money_format(init, sizeof(init), g->initial_amount);
     awc_money_format(rem, sizeof(rem), g->remaining_amount);
-    awc_money_format(used, sizeof(used), u);
-    awc_money_format(pulled, sizeof(pulled), g->pulled);
+    awc_sum_format(used, sizeof(used), u);
+    awc_sum_format(pulled, sizeof(pulled), g->pulled);
     x->n++;
     if (x->list) {
         json_t *o = json_object();

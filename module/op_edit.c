@@ -206,8 +206,8 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
                          s->owner_row.reseller_id, s->owner_row.customer_name,
                          s->owner_row.reseller_name };
     if (spec.amounts) {
-        char a_txt[AWC_MONEY_BUFSZ], t_txt[AWC_MONEY_BUFSZ];
-        int64_t sum = 0;
+        char a_txt[AWC_SUM_BUFSZ], t_txt[AWC_MONEY_BUFSZ];
+        awc_sum sum = 0;
         awc_money_format_minor(t_txt, sizeof(t_txt), total, e);
         for (size_t i = 0; i < spec.n; i++) {
             if (spec.t[i].minor != 0 && (total == 0 || (spec.t[i].minor < 0) != (total < 0))) {
@@ -219,7 +219,7 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
             sum += spec.t[i].minor;
         }
         if ((sum < 0 ? -sum : sum) > (total < 0 ? -total : total)) {
-            awc_money_format_minor(a_txt, sizeof(a_txt), sum, e);
+            awc_sum_format_minor(a_txt, sizeof(a_txt), sum, e);
             return awc_error_set(AWC_EBADINPUT, "edit %s: the amounts add up to %s %s, more "
                                  "than the credit's %s %s", s->id, a_txt, s->cr.currency,
                                  t_txt, s->cr.currency);

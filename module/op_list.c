@@ -33,7 +33,7 @@
 
 typedef struct total {
     char currency[4];
-    __int128 sum;                  /* never overflows: 2^63 rows of 2^63 units */
+    awc_sum sum;
 } total;
 
 typedef struct list_ctx {
@@ -115,26 +115,6 @@ static void short_amount(char *buf, size_t n, const char *full, const char *curr
         len--;
     if (len < n)
         buf[len] = '\0';
-}
-
-/* A 10-place amount from a 128-bit count of 10^-10 units. */
-static void format_sum(char *buf, size_t n, __int128 v)
-{
-    char rev[64];
-    unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
-    size_t k = 0, o = 0;
-
-    do {
-        rev[k++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-        if (k == AWC_MONEY_SCALE)
-            rev[k++] = '.';
-    } while (u || k <= AWC_MONEY_SCALE + 1);
-    if (v < 0 && o + 1 < n)
-        buf[o++] = '-';
-    while (k && o + 1 < n)
-        buf[o++] = rev[--k];
-    buf[o] = '\0';
 }
 
 static int add_total(list_ctx *x, const awc_credit *c)
@@ -225,7 +205,7 @@ static int footer_text(list_ctx *x)
     rc = awc_out_printf(x->c, "%llu credit%s\n", (unsigned long long)x->count,
                         x->count == 1 ? "" : "s");
     for (size_t i = 0; rc == 0 && i < x->ntotals; i++) {
-        format_sum(full, sizeof(full), x->totals[i].sum);
+        awc_sum_format(full, sizeof(full), x->totals[i].sum);
         short_amount(amount, sizeof(amount), full, x->totals[i].currency);
         rc = awc_out_printf(x->c, "total %s %s\n", x->totals[i].currency, amount);
     }
@@ -316,7 +296,7 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
         if (x->ntotals)
             qsort(x->totals, x->ntotals, sizeof(*x->totals), by_currency);
         for (size_t i = 0; i < x->ntotals; i++) {
-            format_sum(sum, sizeof(sum), x->totals[i].sum);
+            awc_sum_format(sum, sizeof(sum), x->totals[i].sum);
             bad |= awc_json_set(totals, x->totals[i].currency, json_string(sum));
         }
         bad |= awc_json_set(doc, "count", json_integer((json_int_t)x->count));

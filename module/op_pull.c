@@ -153,7 +153,7 @@ static int read_files(pull_ctx *x, const char *pattern, const char *period,
 /* Per-currency totals of the input, for the summary. */
 typedef struct total {
     char currency[4];
-    awc_amount sum;
+    awc_sum sum;                   /* exact for any number of credits */
 } total;
 
 static size_t totals(awc_agg *agg, total *t, size_t max)
@@ -171,7 +171,7 @@ static size_t totals(awc_agg *agg, total *t, size_t max)
             memcpy(t[n].currency, d[i].currency, 4);
             t[n++].sum = 0;
         }
-        awc_money_add(&t[j].sum, t[j].sum, d[i].amount);
+        t[j].sum += d[i].amount;
     }
     return n;
 }
@@ -181,14 +181,14 @@ static int report(const awc_call *c, const char *period, const awc_cur_stats *s,
 {
     total t[200];                  /* more currencies than ISO 4217 has */
     size_t nt = totals(agg, t, sizeof(t) / sizeof(t[0]));
-    char amount[AWC_MONEY_BUFSZ];
+    char amount[AWC_SUM_BUFSZ];
     int rc;
 
     if (c->format == AWC_FORMAT_JSON) {
         json_t *doc = json_object(), *tot = json_object();
         int bad = 0;
         for (size_t i = 0; i < nt; i++) {
-            awc_money_format(amount, sizeof(amount), t[i].sum);
+            awc_sum_format(amount, sizeof(amount), t[i].sum);
             bad |= awc_json_set(tot, t[i].currency, json_string(amount));
         }
         bad |= awc_json_set(doc, "period", json_string(period)) |
@@ -222,7 +222,7 @@ static int report(const awc_call *c, const char *period, const awc_cur_stats *s,
     if (rc == 0)
         rc = awc_out_printf(c, "\n");
     for (size_t i = 0; rc == 0 && i < nt; i++) {
-        awc_money_format(amount, sizeof(amount), t[i].sum);
+        awc_sum_format(amount, sizeof(amount), t[i].sum);
         rc = awc_out_printf(c, "  total %s %s\n", t[i].currency, amount);
     }
     return rc;

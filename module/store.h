@@ -288,7 +288,7 @@ typedef struct awc_grant {
     const char *status;
     /* filled by grants_each: the pulled credits with this credit id */
     int64_t credits;
-    awc_amount pulled;
+    awc_sum pulled;                /* exact: a SUM over any number of credits */
 } awc_grant;
 
 typedef struct awc_db_params {

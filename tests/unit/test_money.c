@@ -78,9 +78,11 @@ static const struct parse_case parse_cases[] = {
     {"0.000000000000000000000000000000000000000001E+42", 0, ONE},
     {"9.22337203E8", 0, INT64_C(922337203) * ONE},
     {"922337203.6854775807", 0, INT64_MAX},
-    {"-922337203.6854775808", 0, INT64_MIN},
+    {"-922337203.6854775807", 0, -INT64_MAX},
+    {"-922337203.6854775808", AWC_EOVERFLOW, 0},
     {"922337203.68547758074", 0, INT64_MAX},
-    {"-922337203.68547758084", 0, INT64_MIN},
+    {"-922337203.68547758074", 0, -INT64_MAX},
+    {"-922337203.68547758075", AWC_EOVERFLOW, 0},
     {"922337203.6854775808", AWC_EOVERFLOW, 0},
     {"922337203.68547758075", AWC_EOVERFLOW, 0},
     {"-922337203.6854775809", AWC_EOVERFLOW, 0},
@@ -210,15 +212,78 @@ static void test_add(void **state)
     int64_t v = SENTINEL;
     (void)state;
     assert_int_equal(awc_money_add(&v, INT64_MAX, 1), AWC_EOVERFLOW);
-    assert_int_equal(awc_money_add(&v, INT64_MIN, -1), AWC_EOVERFLOW);
+    assert_int_equal(awc_money_add(&v, -INT64_MAX, -1), AWC_EOVERFLOW);
     assert_true(v == SENTINEL);
-    assert_non_null(strstr(awc_error_last(), "-922337203.6854775808 + -0.0000000001"));
-    assert_int_equal(awc_money_add(&v, INT64_MIN, INT64_MAX), 0);
-    assert_true(v == -1);
+    assert_non_null(strstr(awc_error_last(), "-922337203.6854775807 + -0.0000000001"));
+    assert_int_equal(awc_money_add(&v, -INT64_MAX, INT64_MAX), 0);
+    assert_true(v == 0);
     assert_int_equal(awc_money_add(&v, INT64_MAX - 1, 1), 0);
     assert_true(v == INT64_MAX);
     assert_int_equal(awc_money_add(&v, -ONE, ONE / 2), 0);
     assert_true(v == -ONE / 2);
+}
+
+/* Sums (issue: three JPY credits of -400000000 were totalled as
+ * -800000000 because the overflow of a checked add was ignored). */
+static void test_sums(void **state)
+{
+    char buf[AWC_SUM_BUFSZ];
+    awc_sum s = 0;
+    awc_amount a = SENTINEL;
+    (void)state;
+
+    for (int i = 0; i < 3; i++)
+        s += INT64_C(-400000000) * ONE;
+    assert_int_equal(awc_sum_format(buf, sizeof(buf), s), 21);
+    assert_string_equal(buf, "-1200000000.0000000000");
+    assert_int_equal(awc_sum_to_amount(&a, s, "total"), AWC_EOVERFLOW);
+    assert_true(a == SENTINEL);
+    assert_non_null(strstr(awc_error_last(), "total -1200000000.0000000000: out of range"));
+    /* the largest amount added 2^40 times, and back */
+    s = 0;
+    for (int i = 0; i < 40; i++)
+        s = i ? s * 2 : (awc_sum)INT64_MAX;
+    assert_true(awc_sum_format(buf, sizeof(buf), s) > 0);
+    assert_string_equal(buf, "507060240091291760543.7057007616");
+    assert_true(awc_sum_format(buf, sizeof(buf), 0) > 0);
+    assert_string_equal(buf, "0.0000000000");
+    assert_true(awc_sum_format(buf, sizeof(buf), -1) > 0);
+    assert_string_equal(buf, "-0.0000000001");
+    assert_int_equal(awc_sum_format(buf, 5, -1), AWC_EOVERFLOW);
+    assert_true(awc_sum_format_minor(buf, sizeof(buf), -120000000000, 0) > 0);
+    assert_string_equal(buf, "-120000000000");
+    assert_true(awc_sum_format_minor(buf, sizeof(buf), -5, 2) > 0);
+    assert_string_equal(buf, "-0.05");
+    assert_true(awc_sum_format_minor(buf, sizeof(buf), 123456, 3) > 0);
+    assert_string_equal(buf, "123.456");
+    assert_int_equal(awc_sum_format_minor(buf, sizeof(buf), 1, 5), AWC_EBADINPUT);
+    /* parse: what SQL's SUM() prints, round trip */
+    assert_int_equal(awc_sum_parse(&s, "-1200000000.0000000000", 22), 0);
+    assert_true(s == (awc_sum)INT64_C(-1200000000) * ONE);
+    assert_int_equal(awc_sum_parse(&s, "99999999999999999999.9999999999", 31), 0);
+    assert_int_equal(awc_sum_parse(&s, "100000000000000000000.0000000001", 32), AWC_EOVERFLOW);
+    assert_int_equal(awc_sum_parse(&s, "12x", 3), AWC_EBADINPUT);
+    assert_int_equal(awc_sum_to_amount(&a, (awc_sum)-INT64_MAX, "x"), 0);
+    assert_true(a == -INT64_MAX);
+}
+
+/* Property: a sum in random order equals the sum computed in 128 bits
+ * from exact decimal text, whatever the number of terms. */
+static void test_sum_property(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 200; round++) {
+        awc_sum s = 0, back;
+        char buf[AWC_SUM_BUFSZ];
+        int n = (int)rng_below(64) + 1;
+        for (int i = 0; i < n; i++) {
+            int64_t v = random_amount();
+            s += v == INT64_MIN ? -INT64_MAX : v;
+        }
+        assert_true(awc_sum_format(buf, sizeof(buf), s) > 0);
+        assert_int_equal(awc_sum_parse(&back, buf, strlen(buf)), 0);
+        assert_true(back == s);
+    }
 }
 
 /* --- ISO 4217 ------------------------------------------------------------------------- */
@@ -583,6 +648,8 @@ int main(void)
         cmocka_unit_test(test_format_table),
         cmocka_unit_test(test_format_small_buffer),
         cmocka_unit_test(test_add),
+        cmocka_unit_test(test_sums),
+        cmocka_unit_test(test_sum_property),
         cmocka_unit_test(test_currency_table),
         cmocka_unit_test(test_currency_all_codes),
         cmocka_unit_test(test_to_minor_table),
