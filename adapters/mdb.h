@@ -53,6 +53,8 @@ enum mdb_sql {
     Q_SPLITS_OF,
     Q_PERIOD_GET,
     Q_PERIOD_CLOSE,
+    Q_CURRENCY_UNITS,
+    Q_CURRENCY_ADD,
     Q_INV_LINES,
     Q_OB_FILE_COUNT,
     Q_OB_FILE_INSERT,
@@ -214,7 +216,7 @@ int mdb_batch_exec(mdb *st, enum mdb_sql q, mdb_batch *b);
  * means none. */
 typedef struct mdb_asg {
     const char *owner_account_id, *customer_id, *asset_id, *reseller_id, *rule_id;
-    int unmapped;
+    int flag;                      /* awc_flag */
 } mdb_asg;
 
 /* The id of value v, adding the value when it is new, in the current unit. */
@@ -260,6 +262,10 @@ void mdb_assign_stage(awc_store *s, awc_stage *g, const awc_assignment *a, size_
 int mdb_period_get(awc_store *s, const char *period, int *closed, char *by, size_t bysz,
                    char *at, size_t atsz);
 int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor);
+int mdb_currency_units(awc_store *s, int (*fn)(void *arg, const char *code, int exponent),
+                       void *arg);
+int mdb_currency_unit_add(awc_store *s, const char *code, int exponent, const char *reason,
+                          const awc_actor *actor);
 int mdb_invoice_lines(awc_store *s, const char *period,
                       int (*fn)(void *, const awc_invoice_line *), void *arg);
 int mdb_outbox_create(awc_store *s, awc_outbox_file *f, const awc_invoice_line *lines, size_t n,

@@ -128,6 +128,12 @@ static const char *const sql_text[Q_COUNT] = {
         "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
     [Q_PERIOD_GET] = "SELECT closed_by, closed_at FROM periods WHERE period = ?",
     [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
+    [Q_CURRENCY_UNITS] =
+        "SELECT u.code, u.exponent FROM currency_units u WHERE u.id = "
+        "(SELECT MAX(v.id) FROM currency_units v WHERE v.code = u.code) ORDER BY u.code",
+    [Q_CURRENCY_ADD] =
+        "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id, "
+        "actor_reseller) VALUES (?, ?, ?, ?, ?, ?)",
     /* the credits are locked first, alone: a locking read of the join
      * would lock shared assignment rows exclusively */
     [Q_INV_LOCK] =
@@ -984,6 +990,8 @@ static const awc_store_ops mdb_ops = {
     .lock = mdb_lock,
     .unlock = mdb_unlock,
     .another = mdb_another,
+    .currency_units = mdb_currency_units,
+    .currency_unit_add = mdb_currency_unit_add,
 };
 
 static char *dup_or_null(const char *s, int *oom)

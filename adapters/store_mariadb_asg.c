@@ -26,7 +26,7 @@ typedef struct asg_entry {
     uint64_t id;
     uint64_t hash;
     size_t len;
-    char *key; /* owner \0 customer \0 asset \0 reseller \0 rule \0 unmapped */
+    char *key; /* owner \0 customer \0 asset \0 reseller \0 rule \0 flag */
 } asg_entry;
 
 struct mdb_asg_cache {
@@ -73,7 +73,7 @@ static size_t encode(const mdb_asg *v, char *buf, size_t cap)
         memcpy(buf + at, f[i], n);
         at += n;
     }
-    buf[at++] = v->unmapped ? '1' : '0';
+    buf[at++] = (char)('0' + v->flag);
     return at;
 }
 
@@ -87,7 +87,7 @@ static void decode(const asg_entry *e, mdb_asg *v)
         *f[i] = p;
         p += strlen(p) + 1;
     }
-    v->unmapped = *p == '1';
+    v->flag = *p - '0';
 }
 
 /* Entry i into the first free slot of each table (slots is a power of two). */
@@ -198,7 +198,7 @@ static void bind_row(mdb_result *r, asg_row *row)
 static int remember_row(struct mdb_asg_cache *c, uint64_t id, const asg_row *row,
                         const asg_entry **out)
 {
-    mdb_asg v = { row->f[0], row->f[1], row->f[2], row->f[3], row->f[4], row->unmapped != 0 };
+    mdb_asg v = { row->f[0], row->f[1], row->f[2], row->f[3], row->f[4], (int)row->unmapped };
     char key[sizeof(row->f) + 2];
     size_t len = encode(&v, key, sizeof(key));
 
@@ -223,7 +223,7 @@ static void bind_value(mdb_params *p, const mdb_asg *v, const int64_t *unmapped)
  * < 0 = error. */
 static int lookup(mdb *st, enum mdb_sql q, const mdb_asg *v, uint64_t *id)
 {
-    int64_t unmapped = v->unmapped ? 1 : 0;
+    int64_t unmapped = v->flag;
     mdb_params p;
     mdb_result r;
 
@@ -238,7 +238,7 @@ int mdb_asg_id(mdb *st, const mdb_asg *v, uint64_t *id)
     struct mdb_asg_cache *c = cache(st);
     char key[(AWC_CODE_MAX * 4 + 1) * FIELDS + 2];
     size_t len = encode(v, key, sizeof(key));
-    int64_t unmapped = v->unmapped ? 1 : 0;
+    int64_t unmapped = v->flag;
     const asg_entry *e;
     mdb_params p;
     int rc;
@@ -310,7 +310,7 @@ int mdb_asg_preload(mdb *st)
 
 static int same_value(const mdb_asg *a, const mdb_asg *b)
 {
-    return !a->unmapped == !b->unmapped &&
+    return a->flag == b->flag &&
            strcmp(field(a->owner_account_id), field(b->owner_account_id)) == 0 &&
            strcmp(field(a->customer_id), field(b->customer_id)) == 0 &&
            strcmp(field(a->asset_id), field(b->asset_id)) == 0 &&
@@ -384,7 +384,7 @@ static void batch_missing(struct mdb_asg_cache *c, const mdb_asg *v, size_t n, u
         mdb_batch_str(b, 2, field(v[i].asset_id));
         mdb_batch_str(b, 3, field(v[i].reseller_id));
         mdb_batch_str(b, 4, field(v[i].rule_id));
-        mdb_batch_num(b, 5, v[i].unmapped ? 1 : 0);
+        mdb_batch_num(b, 5, v[i].flag);
         mdb_batch_next_row(b);
     }
 }

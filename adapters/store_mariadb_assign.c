@@ -342,7 +342,7 @@ static int do_pending(mdb *st, void *arg)
         if ((rc = mdb_asg_get(st, asg, &v)) != 0)
             break;
         snprintf(p->owner_account_id, sizeof(p->owner_account_id), "%s", v.owner_account_id);
-        p->unmapped = v.unmapped;
+        p->flag = v.flag;
         if (awc_money_parse(&p->amount, amount, strlen(amount)) != 0) {
             rc = awc_error_prefix(AWC_EDB, "database: credit %llu", (unsigned long long)p->seq);
             break;
@@ -516,7 +516,7 @@ typedef struct mdb_chunk_bufs chunk_bufs;
 static mdb_asg value_of(const awc_assignment *a)
 {
     mdb_asg v = { a->owner_account_id, a->customer_id, a->asset_id, a->reseller_id,
-                  a->rule_id, a->unmapped };
+                  a->rule_id, a->flag };
     return v;
 }
 

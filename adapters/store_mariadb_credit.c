@@ -120,7 +120,7 @@ static int do_insert(mdb *st, void *arg)
     char amount[AWC_MONEY_BUFSZ];
     int64_t revision = c->revision;
     mdb_asg v = { c->owner_account_id, c->customer_id, c->asset_id, c->reseller_id,
-                  c->rule_id, c->unmapped };
+                  c->rule_id, c->flag };
     uint64_t asg = 0;
     mdb_params p;
     int rc;
@@ -228,7 +228,7 @@ static int do_get(mdb *st, void *arg)
     if (rc == 0)
         return awc_error_set(AWC_ENOTFOUND, "credit not found");
     c->revision = (int)revision;
-    c->unmapped = (int)unmapped;
+    c->flag = (int)unmapped;
     c->version = version;
     if ((rc = awc_money_parse(&c->amount, amount, strlen(amount))) != 0)
         return awc_error_prefix(AWC_EDB, "database: stored amount");

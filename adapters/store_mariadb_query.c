@@ -83,7 +83,7 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "AND (? IS NULL OR c.amount >= CAST(? AS DECIMAL(30,10))) " \
     "AND (? IS NULL OR c.amount <= CAST(? AS DECIMAL(30,10))) " \
     "AND (? IS NULL OR a.rule_id = NULLIF(?, '')) " \
-    "AND (? IS NULL OR a.unmapped = 1) " \
+    "AND (? IS NULL OR a.unmapped = ?) " \
     "AND (? IS NULL OR a.reseller_id = NULLIF(?, '')) "
 
 #define Q_LIMIT " LIMIT ? OFFSET ?"
@@ -104,7 +104,7 @@ static const char *const order_key[] = {
 };
 #define N_ORDER (sizeof(order_key) / sizeof(order_key[0]))
 
-#define NPARAM 32
+#define NPARAM 33
 #define NCOL 32
 #define NTIME 8
 
@@ -119,7 +119,7 @@ typedef struct query_ctx {
     char sql[sizeof(Q_SELECT Q_WHERE Q_LIMIT) + 128];
     char *like;                    /* the escaped description, or NULL */
     char min[AWC_MONEY_BUFSZ], max[AWC_MONEY_BUFSZ];
-    int64_t status_mask, limit, offset, one;
+    int64_t status_mask, limit, offset, one, flag;
     uint64_t seq;
 
     MYSQL_BIND p[NPARAM];
@@ -240,6 +240,7 @@ static int bind_params(query_ctx *x)
     x->status_mask = (int64_t)q->status_mask;
     x->seq = q->seq;
     x->one = 1;
+    x->flag = q->flag;
     x->limit = q->limit > 0 ? q->limit : INT64_MAX;
     x->offset = q->offset > 0 ? q->offset : 0;
 
@@ -260,7 +261,8 @@ static int bind_params(query_ctx *x)
     p_str2(x, min);
     p_str2(x, max);
     p_str2(x, q->rule);
-    p_i64(x, q->unmapped ? &x->one : NULL);
+    p_i64(x, q->flag ? &x->flag : NULL);
+    p_i64(x, &x->flag);
     p_str2(x, q->scope_reseller);
     p_i64(x, &x->limit);
     p_i64(x, &x->offset);
@@ -467,7 +469,7 @@ static int convert_row(query_ctx *x)
         return rc;
     c->revision = (int)x->revision;
     c->version = x->version;
-    c->unmapped = (int)x->unmapped;
+    c->flag = (int)x->unmapped;
     if (awc_money_parse(&c->amount, x->amount, strlen(x->amount)) != 0)
         return awc_error_prefix(AWC_EDB, "database: credit %llu: stored amount",
                                 (unsigned long long)c->seq);

@@ -19,7 +19,8 @@ enum opt_id {
     O_PERIOD, O_PERIODS, O_PATH,
     O_STATUS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, O_CREDIT_ID, O_DESCRIPTION,
     O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
-    O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN
+    O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN,
+    O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT
 };
 
 typedef struct opt_info {
@@ -62,6 +63,9 @@ static const opt_info opts[] = {
     {O_MAX_AMOUNT, "max-amount", 1, "AMOUNT", "amount <= AMOUNT"},
     {O_RULE, "rule", 1, "RULE_ID", "assigned by this rule"},
     {O_UNMAPPED, "unmapped", 0, NULL, "only credits whose account has no owner"},
+    {O_HELD, "held", 0, NULL,
+     "only credits held because they cannot be assigned ('show ID' says why)"},
+    {O_EXCLUDED, "excluded", 0, NULL, "only credits a distributor excluded"},
     {O_SORT, "sort", 1, "COLUMN",
      "sort by id, period, amount, status, customer, reseller, account, updated or type; "
      "'-' in front for descending"},
@@ -80,13 +84,15 @@ static const opt_info opts[] = {
      "refuse if the credit changed after you saw its version N"},
     {O_FORMAT, "format", 1, "xml|csv", "file format (default: from the file name)"},
     {O_WITHIN, "within", 1, "DAYS", "expiring within DAYS days (default 30)"},
+    {O_REASON, "reason", 1, "TEXT", "why (required); kept in the history"},
+    {O_EXPONENT, "exponent", 1, "N", "decimal places of the currency's minor unit, 0 to 4"},
 };
 
 static const int global_opts[] = {O_CONFIG, O_JSON, O_AS, O_MODULE_DIR, O_VERBOSE, O_HELP, O_END};
 
 #define FILTER_OPTS O_STATUS, O_PERIODS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, \
     O_CREDIT_ID, O_DESCRIPTION, O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, \
-    O_SORT, O_LIMIT, O_OFFSET
+    O_HELD, O_EXCLUDED, O_SORT, O_LIMIT, O_OFFSET
 
 static const int no_opts[] = {O_END};
 static const int period_opts[] = {O_PERIOD, O_END};
@@ -95,6 +101,8 @@ static const int list_opts[] = {FILTER_OPTS, O_END};
 static const int export_opts[] = {FILTER_OPTS, O_OUTPUT, O_END};
 static const int edit_opts[] = {O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_END};
 static const int unassign_opts[] = {O_NOTE, O_EXPECT, O_END};
+static const int exclude_opts[] = {O_REASON, O_EXPECT, O_END};
+static const int currency_opts[] = {O_EXPONENT, O_REASON, O_END};
 static const int file_opts[] = {O_FORMAT, O_END};
 static const int days_opts[] = {O_WITHIN, O_END};
 
@@ -116,6 +124,8 @@ typedef enum arg_kind {
     ARGS_FILTER,               /* filters */
     ARGS_EDIT,                 /* ID and what to change */
     ARGS_UNASSIGN,             /* ID [--note] [--expect-version] */
+    ARGS_EXCLUDE,              /* ID --reason TEXT [--expect-version] */
+    ARGS_CURRENCY,             /* CODE --exponent N --reason TEXT */
     ARGS_FILE_IN,              /* FILE (or - for standard input) */
     ARGS_FILE_OUT,             /* [FILE] */
     ARGS_DAYS                  /* [--within DAYS] */
@@ -192,6 +202,26 @@ static const host_cmd cmds[] = {
      "Removes the assignment of an ASSIGNED credit: it goes back to PENDING_ASSIGN and "
      "the event is kept in its history. Credits being invoiced cannot be unassigned.",
      "awscredit unassign AWSC-000000-0000-0017 --note 'wrong customer'"},
+    {"exclude", NULL, HOST_OP_EXCLUDE, ARGS_EXCLUDE, exclude_opts,
+     "ID --reason TEXT [--expect-version N]",
+     "take a credit out of the monthly cycle (distributor)",
+     "Takes a PENDING_ASSIGN or ASSIGNED credit out of the cycle: it goes to (or stays) "
+     "PENDING_ASSIGN, assignment leaves it alone, and it is never invoiced until it is "
+     "included again. For a credit that cannot be assigned (see 'list --held'). The "
+     "reason is kept in its history.",
+     "awscredit exclude AWSC-000000-0000-0017 --reason 'test currency, not billable'"},
+    {"include", NULL, HOST_OP_INCLUDE, ARGS_EXCLUDE, exclude_opts,
+     "ID --reason TEXT [--expect-version N]",
+     "put an excluded credit back into the cycle (distributor)",
+     "Undoes 'exclude': the credit is PENDING_ASSIGN again and the next assign takes it.",
+     "awscredit include AWSC-000000-0000-0017 --reason 'billable after all'"},
+    {"currency", "set", HOST_OP_CURRENCY_SET, ARGS_CURRENCY, currency_opts,
+     "CODE --exponent N --reason TEXT",
+     "give a currency without an ISO 4217 minor unit one (distributor)",
+     "Credits in a currency that ISO 4217 gives no minor unit (XAU, XTS, XXX, ...) cannot "
+     "be rounded for invoicing and are held by assign. This sets how many decimal places "
+     "CODE has, for good and audited; the next assign takes its held credits.",
+     "awscredit currency set XAU --exponent 2 --reason 'priced in centi-ounces by contract'"},
     {"invoice", NULL, HOST_OP_INVOICE, ARGS_PERIOD, period_opts, "--period YYYY-MM",
      "send the period's assigned credits to invoicing",
      "Collects every ASSIGNED credit of the period into usage files (by default one per "
@@ -574,6 +604,15 @@ static int cmd_opt(host_request *r, int id, const char *arg)
     case O_MAX_AMOUNT: r->filter.max_amount = arg; return 0;
     case O_RULE: r->filter.rule = arg; return 0;
     case O_UNMAPPED: r->filter.unmapped = 1; return 0;
+    case O_HELD: r->filter.held = 1; return 0;
+    case O_EXCLUDED: r->filter.excluded = 1; return 0;
+    case O_REASON: r->edit.note = arg; r->currency.reason = arg; return 0;
+    case O_EXPONENT:
+        if (parse_int(arg, 0, 4, &v))
+            return -1;
+        r->currency.exponent = (int)v;
+        r->have_exponent = 1;
+        return 0;
     case O_SORT: r->filter.sort = arg; return 0;
     case O_LIMIT:
         if (parse_int(arg, 1, INT64_MAX, &v))
@@ -618,6 +657,7 @@ static const char *bad_value_hint(int id)
     case O_EXPECT: return "expected a version number >= 1";
     case O_FORMAT: return "expected xml or csv";
     case O_WITHIN: return "expected a number of days from 1 to 3660";
+    case O_EXPONENT: return "expected a number of decimal places from 0 to 4";
     default: return "bad value";
     }
 }
@@ -629,6 +669,7 @@ static void request_init(host_request *r)
     r->pull.size = sizeof(r->pull);
     r->edit.size = sizeof(r->edit);
     r->file.size = sizeof(r->file);
+    r->currency.size = sizeof(r->currency);
     r->within_days = 30;
     default_actor(r);
 }
@@ -679,6 +720,7 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
     case ARGS_ID:
     case ARGS_EDIT:
     case ARGS_UNASSIGN:
+    case ARGS_EXCLUDE:
         if (npos != 1)
             return usage(status, hint, "%s: expected one credit ID, got %d arguments", hint, npos);
         r->credit_id = pos[0];
@@ -688,6 +730,12 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
         if (npos != 1)
             return usage(status, hint, "%s: expected one FILE, got %d arguments", hint, npos);
         r->file.path = pos[0];
+        break;
+    case ARGS_CURRENCY:
+        if (npos != 1)
+            return usage(status, hint, "%s: expected one currency CODE, got %d arguments", hint,
+                         npos);
+        r->currency.code = pos[0];
         break;
     case ARGS_FILE_OUT:
         if (npos > 1)
@@ -704,6 +752,10 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
             return usage(status, hint, "%s: unexpected argument '%s'", hint, pos[0]);
         break;
     }
+    if ((c->args == ARGS_EXCLUDE || c->args == ARGS_CURRENCY) && !r->edit.note)
+        return usage(status, hint, "%s: --reason TEXT is required", hint);
+    if (c->args == ARGS_CURRENCY && !r->have_exponent)
+        return usage(status, hint, "%s: --exponent N is required", hint);
     if ((c->args == ARGS_PERIOD || c->args == ARGS_PULL) && !r->period)
         return usage(status, hint, "%s: --period YYYY-MM is required", hint);
     if (c->args == ARGS_EDIT) {
@@ -790,7 +842,8 @@ int host_cli_parse(host_request *r, int argc, char **argv, int *status)
                 return HOST_CLI_EXIT;
             }
             return usage(status, name, "'%s' needs a subcommand: %s", name,
-                         strcmp(name, "rules") == 0 ? "import, export or validate" : "import");
+                         strcmp(name, "rules") == 0 ? "import, export or validate"
+                         : strcmp(name, "currency") == 0 ? "set" : "import");
         }
         first++;
     }
@@ -831,6 +884,9 @@ int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m
     case HOST_OP_ACCOUNTS_IMPORT: return d->accounts_import(m, c, &r->file);
     case HOST_OP_BALANCE: return d->balance(m, c);
     case HOST_OP_EXPIRING: return d->expiring(m, c, r->within_days);
+    case HOST_OP_EXCLUDE: return d->exclude(m, c, &r->edit);
+    case HOST_OP_INCLUDE: return d->include(m, c, &r->edit);
+    case HOST_OP_CURRENCY_SET: return d->currency_set(m, c, &r->currency);
     case HOST_OP_COUNT: break;
     }
     return AWC_ENOTSUP;

@@ -45,6 +45,8 @@ typedef struct host_request {
     awc_pull_args pull;
     awc_edit_args edit;        /* edit, unassign */
     awc_file_args file;        /* rules *, accounts import */
+    awc_currency_args currency;/* currency set */
+    int have_exponent;
 } host_request;
 
 enum host_cli_result { HOST_CLI_RUN, HOST_CLI_EXIT };

@@ -42,6 +42,9 @@ static const char *const op_names[HOST_OP_COUNT] = {
     [HOST_OP_ACCOUNTS_IMPORT] = "accounts_import",
     [HOST_OP_BALANCE] = "balance",
     [HOST_OP_EXPIRING] = "expiring",
+    [HOST_OP_EXCLUDE] = "exclude",
+    [HOST_OP_INCLUDE] = "include",
+    [HOST_OP_CURRENCY_SET] = "currency_set",
 };
 
 const char *host_op_name(host_op op)
@@ -83,6 +86,9 @@ int host_op_present(const awc_module_desc *d, host_op op)
     case HOST_OP_ACCOUNTS_IMPORT: return HAS(d, accounts_import);
     case HOST_OP_BALANCE: return HAS(d, balance);
     case HOST_OP_EXPIRING: return HAS(d, expiring);
+    case HOST_OP_EXCLUDE: return HAS(d, exclude);
+    case HOST_OP_INCLUDE: return HAS(d, include);
+    case HOST_OP_CURRENCY_SET: return HAS(d, currency_set);
     case HOST_OP_COUNT: break;
     }
     return 0;

@@ -155,7 +155,9 @@ int awc_invoiceable(int64_t *out, int *exponent, awc_amount amount, const char *
 {
     int e = awc_currency_exponent(currency);
     if (e < 0)
-        return awc_error_set(AWC_EBADINPUT, "unknown currency '%.3s'", currency);
+        return awc_error_set(AWC_EBADINPUT, "currency %.3s has no minor unit (ISO 4217 gives "
+                             "none): a distributor sets one with `currency set %.3s --exponent "
+                             "N --reason TEXT`, or excludes the credit", currency, currency);
     *exponent = e;
     return awc_money_to_minor(out, amount, e);
 }

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define AWC_ABI_MAJOR 1
-#define AWC_ABI_MINOR 0
+#define AWC_ABI_MINOR 1
 #define AWC_ENTRY_SYMBOL "awscredit_module"
 
 /* Error codes: 0 on success, a negative awc_err otherwise.  Retired codes
@@ -135,6 +135,9 @@ typedef struct awc_filter {
     const char *sort;              /* column name, '-' prefix for descending */
     int64_t limit;                 /* 0 = no limit */
     int64_t offset;
+    /* ABI 1.1 */
+    int held;                      /* 1 = only credits held: they cannot be assigned */
+    int excluded;                  /* 1 = only credits a distributor excluded */
 } awc_filter;
 
 typedef struct awc_pull_args {
@@ -152,6 +155,14 @@ typedef struct awc_edit_args {
     const char *note;
     int64_t expect_version;        /* 0 = do not check */
 } awc_edit_args;
+
+/* ABI 1.1: `currency set CODE --exponent N --reason TEXT`. */
+typedef struct awc_currency_args {
+    size_t size;
+    const char *code;              /* three capital letters, e.g. XAU */
+    int exponent;                  /* decimal places of its minor unit, 0..4 */
+    const char *reason;            /* required; kept with the decision */
+} awc_currency_args;
 
 typedef struct awc_file_args {
     size_t size;
@@ -197,6 +208,12 @@ typedef struct awc_module_desc {
     int (*accounts_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
     int (*balance)(awc_module *m, const awc_call *c);
     int (*expiring)(awc_module *m, const awc_call *c, int within_days);
+    /* ABI 1.1: credits that cannot be assigned (docs/ADMIN-GUIDE.md, "Held
+     * credits").  exclude and include take credit_id, note (the reason,
+     * required) and expect_version of awc_edit_args. */
+    int (*exclude)(awc_module *m, const awc_call *c, const awc_edit_args *a);
+    int (*include)(awc_module *m, const awc_call *c, const awc_edit_args *a);
+    int (*currency_set)(awc_module *m, const awc_call *c, const awc_currency_args *a);
 } awc_module_desc;
 
 /* The size of the descriptor at ABI 1.0: a host requires at least this. */

@@ -44,6 +44,12 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period);
 int awc_op_explain(awc_module *m, const awc_call *c, const char *credit_id);
 int awc_op_edit(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a);
+int awc_op_exclude(awc_module *m, const awc_call *c, const awc_edit_args *a);
+int awc_op_include(awc_module *m, const awc_call *c, const awc_edit_args *a);
+int awc_op_currency_set(awc_module *m, const awc_call *c, const awc_currency_args *a);
+/* The minor units a distributor set for currency codes, from the store
+ * into this process (awc_currency_define). */
+int awc_mod_currencies_load(awc_store *st);
 int awc_op_invoice(awc_module *m, const awc_call *c, const char *period);
 int awc_op_reconcile(awc_module *m, const awc_call *c);
 int awc_op_close_period(awc_module *m, const awc_call *c, const char *period);

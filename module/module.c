@@ -20,7 +20,8 @@
 static const char *const operations[] = {
     "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
-    "rules_import", "rules_export", "rules_validate", "balance", "expiring", NULL,
+    "rules_import", "rules_export", "rules_validate", "balance", "expiring", "exclude",
+    "include", "currency_set", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -145,6 +146,8 @@ int awc_mod_store(awc_module *m, awc_store **out)
     }
     if (rc == 0 && !m->migrating)
         rc = check_schema(m->store);
+    if (rc == 0 && !m->migrating)
+        rc = awc_mod_currencies_load(m->store);
     if (rc == 0)
         *out = m->store;
     return rc;
@@ -236,6 +239,9 @@ static const awc_module_desc descriptor = {
     .rules_validate = awc_op_rules_validate,
     .balance = awc_op_balance,
     .expiring = awc_op_expiring,
+    .exclude = awc_op_exclude,
+    .include = awc_op_include,
+    .currency_set = awc_op_currency_set,
 };
 
 __attribute__((visibility("default")))

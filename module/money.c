@@ -10,6 +10,7 @@
  * few steps as AWC_EOVERFLOW and "0E999999999999" is simply zero.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,15 +359,69 @@ static int currency_cmp(const void *key, const void *elem)
     return strcmp(key, c->code);
 }
 
+/* Codes a distributor gave a minor unit (awc_currency_define), for this
+ * process; looked up only when ISO 4217 has no exponent for a code. */
+#define EXTRA_MAX 64
+static struct currency extra[EXTRA_MAX];
+static size_t nextra;
+static pthread_mutex_t extra_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct currency *iso(const char *code)
+{
+    return bsearch(code, currencies, sizeof(currencies) / sizeof(currencies[0]),
+                   sizeof(currencies[0]), currency_cmp);
+}
+
 int awc_currency_exponent(const char *code)
 {
     const struct currency *c;
+    int e = -1;
 
     if (!code)
         return -1;
-    c = bsearch(code, currencies, sizeof(currencies) / sizeof(currencies[0]),
-                sizeof(currencies[0]), currency_cmp);
-    return c ? c->exponent : -1;
+    if ((c = iso(code)) != NULL)
+        return c->exponent;
+    pthread_mutex_lock(&extra_mu);
+    for (size_t i = 0; i < nextra; i++)
+        if (strcmp(extra[i].code, code) == 0)
+            e = extra[i].exponent;
+    pthread_mutex_unlock(&extra_mu);
+    return e;
+}
+
+int awc_currency_iso(const char *code)
+{
+    return code && iso(code) != NULL;
+}
+
+int awc_currency_define(const char *code, int e)
+{
+    size_t i;
+    int rc = 0;
+
+    if (!code || strlen(code) != 3 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' ||
+        code[1] > 'Z' || code[2] < 'A' || code[2] > 'Z')
+        return awc_error_set(AWC_EBADINPUT, "currency '%.8s': expected three capital letters",
+                             code ? code : "");
+    if (e < 0 || e > 4)
+        return bad_exponent(e);
+    if (iso(code))
+        return awc_error_set(AWC_EBADINPUT, "currency %s: ISO 4217 gives it %d decimal "
+                             "place%s already", code, iso(code)->exponent,
+                             iso(code)->exponent == 1 ? "" : "s");
+    pthread_mutex_lock(&extra_mu);
+    for (i = 0; i < nextra && strcmp(extra[i].code, code) != 0; i++)
+        ;
+    if (i == EXTRA_MAX)
+        rc = awc_error_set(AWC_EBADINPUT, "currency %s: at most %d codes beyond ISO 4217",
+                           code, EXTRA_MAX);
+    else {
+        memcpy(extra[i].code, code, 4);
+        extra[i].exponent = e;
+        nextra += i == nextra;
+    }
+    pthread_mutex_unlock(&extra_mu);
+    return rc;
 }
 
 /* --- minor units ------------------------------------------------------------ */

@@ -60,8 +60,16 @@ int awc_sum_parse(awc_sum *out, const char *s, size_t len);
 int awc_sum_to_amount(awc_amount *out, awc_sum v, const char *what);
 
 /* ISO 4217 minor-unit exponent of a three-letter code (case-sensitive,
- * upper case), or -1 when the code is unknown. */
+ * upper case), else the one awc_currency_define() gave it, or -1 when the
+ * code has none. */
 int awc_currency_exponent(const char *code);
+/* 1 when ISO 4217 gives code an exponent, else 0. */
+int awc_currency_iso(const char *code);
+/* Give a code that ISO 4217 leaves without a minor unit (XAU, XTS, ...)
+ * exponent e (0..4) in this process, so that awc_currency_exponent()
+ * answers it; a distributor's decision, loaded from the store.  0, or
+ * AWC_EBADINPUT for a malformed code, an ISO code, or e out of range. */
+int awc_currency_define(const char *code, int e);
 
 /* Round a to minor units of exponent e (0..4), half away from zero. */
 int awc_money_to_minor(int64_t *out, awc_amount a, int e);

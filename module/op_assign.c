@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "assign.h"
@@ -48,7 +49,7 @@
 typedef struct item {
     awc_split_line lines[AWC_SPEC_MAX + 1];
     char owner_account[AWC_ACCOUNT_LEN + 1];
-    char note[160];
+    char note[AWC_ERRMSG_MAX + 64];
     char detail[4096];             /* up to 9 lines of JSON, each under 400 bytes */
 } item;
 
@@ -56,7 +57,7 @@ typedef struct item {
 typedef struct input {
     uint64_t seq;
     int64_t version;
-    int unmapped;
+    int flag;                      /* awc_flag */
     char usage_account[AWC_ACCOUNT_LEN + 1], owner_account[AWC_ACCOUNT_LEN + 1];
     char currency[4], credit_type[33];
     awc_amount amount;
@@ -73,6 +74,7 @@ typedef struct cur_total {
 /* What assignment did to some credits. */
 typedef struct counts {
     size_t seen, by_rule, by_default, flagged, still_unmapped, no_rule;
+    size_t held, still_held, excluded;
     size_t ntot;
     cur_total tot[CURRENCIES];
 } counts;
@@ -171,6 +173,9 @@ static void add_counts(counts *to, const counts *k)
     to->flagged += k->flagged;
     to->still_unmapped += k->still_unmapped;
     to->no_rule += k->no_rule;
+    to->held += k->held;
+    to->still_held += k->still_held;
+    to->excluded += k->excluded;
     for (size_t i = 0; i < k->ntot; i++) {
         cur_total *u = total_for(to, k->tot[i].currency, k->tot[i].exponent);
         if (u) {
@@ -191,6 +196,34 @@ static void copy_in(char *dst, size_t cap, const char *s)
 
 /* ---- working a chunk out (a lane) ----------------------------------------------- */
 
+/* A credit that cannot be assigned (rc, the message in awc_error_last())
+ * is held, with the reason in its FLAG event and its owner kept, so that
+ * it is listed (list --held), counted, and the rest of the chunk goes on.
+ * Only a bad credit is held: any other failure stops the chunk. */
+static int hold(slot *s, const input *p, const awc_owner *owner, int rc)
+{
+    item *it = &s->items[s->n];
+    awc_assignment *a = &s->a[s->n];
+
+    if (rc != AWC_EBADINPUT && rc != AWC_EOVERFLOW)
+        return awc_error_prefix(rc, "credit %llu", (unsigned long long)p->seq);
+    if (p->flag == AWC_FLAG_HELD) {
+        s->k.still_held++;
+        return 0;
+    }
+    snprintf(it->note, sizeof(it->note), "held: cannot be assigned: %s", awc_error_last());
+    a->to = AWC_PENDING_ASSIGN;
+    a->kind = AWC_EV_FLAG;
+    a->flag = AWC_FLAG_HELD;
+    a->customer_id = owner->customer_id;
+    a->asset_id = owner->asset_id;
+    a->reseller_id = owner->reseller_id;
+    a->note = it->note;
+    s->k.held++;
+    s->n++;
+    return 0;
+}
+
 /* The assignment of one pending credit into the slot, or none (left as it
  * is: still unmapped, or no rule and no default). */
 static int work_out(run *r, slot *s, const input *p)
@@ -208,6 +241,19 @@ static int work_out(run *r, slot *s, const input *p)
     int e, rc;
 
     k->seen++;
+#ifdef AWC_TEST_BUILD
+    {
+        /* tests: a chunk that fails at this credit (not a bad credit, which is held) */
+        const char *f = getenv("AWC_FAULT_ASSIGN_SEQ");
+        if (f && strtoull(f, NULL, 10) == p->seq)
+            return awc_error_set(AWC_EDB, "credit %llu: injected fault",
+                                 (unsigned long long)p->seq);
+    }
+#endif
+    if (p->flag == AWC_FLAG_EXCLUDED) {
+        k->excluded++;
+        return 0;
+    }
     memset(a, 0, sizeof(*a));
     memcpy(it->owner_account, p->owner_account, sizeof(it->owner_account));
     a->seq = p->seq;
@@ -215,7 +261,7 @@ static int work_out(run *r, slot *s, const input *p)
     a->from = AWC_PENDING_ASSIGN;
     a->owner_account_id = it->owner_account[0] ? it->owner_account : NULL;
     if (!awc_owners_find(r->owners, account, &owner)) {
-        if (p->unmapped) {
+        if (p->flag == AWC_FLAG_UNMAPPED) {
             k->still_unmapped++;
             return 0;
         }
@@ -223,7 +269,7 @@ static int work_out(run *r, slot *s, const input *p)
                  r->first_day);
         a->to = AWC_PENDING_ASSIGN;
         a->kind = AWC_EV_FLAG;
-        a->unmapped = 1;
+        a->flag = AWC_FLAG_UNMAPPED;
         a->note = it->note;
         k->flagged++;
         s->n++;
@@ -242,7 +288,7 @@ static int work_out(run *r, slot *s, const input *p)
     }
     if ((rc = awc_invoiceable(&total, &e, p->amount, p->currency)) != 0 ||
         (rc = awc_assign_lines(it->lines, AWC_SPEC_MAX + 1, &nlines, total, &spec, &owner)) != 0)
-        return awc_error_prefix(rc, "credit %llu", (unsigned long long)p->seq);
+        return hold(s, p, &owner, rc);
     a->to = AWC_ASSIGNED;
     a->kind = AWC_EV_ASSIGN;
     a->customer_id = owner.customer_id;
@@ -274,6 +320,7 @@ static int work_chunk(run *r, slot *s, awc_store *st, awc_stage *stage)
     s->n = 0;
     s->k.seen = s->k.by_rule = s->k.by_default = s->k.flagged = 0;
     s->k.still_unmapped = s->k.no_rule = s->k.ntot = 0;
+    s->k.held = s->k.still_held = s->k.excluded = 0;
     for (size_t i = 0; i < s->nin; i++)
         if ((rc = work_out(r, s, &s->in[i])) != 0)
             return rc;
@@ -296,7 +343,7 @@ static int on_pending(void *arg, const awc_pending *p)
     in = &s->in[s->nin++];
     in->seq = p->seq;
     in->version = p->version;
-    in->unmapped = p->unmapped;
+    in->flag = p->flag;
     in->amount = p->amount;
     copy_in(in->usage_account, sizeof(in->usage_account), p->usage_account_id);
     copy_in(in->owner_account, sizeof(in->owner_account), p->owner_account_id);
@@ -678,6 +725,10 @@ static int report(run *r)
                awc_json_set(doc, "unmapped", json_integer((json_int_t)(r->k.flagged +
                                                                       r->k.still_unmapped))) |
                awc_json_set(doc, "no_rule", json_integer((json_int_t)r->k.no_rule)) |
+               awc_json_set(doc, "held_new", json_integer((json_int_t)r->k.held)) |
+               awc_json_set(doc, "held", json_integer((json_int_t)(r->k.held +
+                                                                  r->k.still_held))) |
+               awc_json_set(doc, "excluded", json_integer((json_int_t)r->k.excluded)) |
                awc_json_set(doc, "totals", tots);
         rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
         json_decref(doc);
@@ -687,6 +738,12 @@ static int report(run *r)
                         "(%zu newly flagged), %zu left pending (no rule, no default)\n",
                         r->period, r->k.seen, r->k.by_rule, r->k.by_default,
                         r->k.flagged + r->k.still_unmapped, r->k.flagged, r->k.no_rule);
+    if (rc == 0 && r->k.held + r->k.still_held)
+        rc = awc_out_printf(c, "  %zu held: they cannot be assigned (%zu newly held); see "
+                            "`list --held` and `show ID`\n", r->k.held + r->k.still_held,
+                            r->k.held);
+    if (rc == 0 && r->k.excluded)
+        rc = awc_out_printf(c, "  %zu excluded by a distributor, left alone\n", r->k.excluded);
     for (size_t i = 0; rc == 0 && i < r->k.ntot; i++) {
         awc_sum_format_minor(a, sizeof(a), r->k.tot[i].assigned, r->k.tot[i].exponent);
         awc_sum_format_minor(t, sizeof(t), r->k.tot[i].retained, r->k.tot[i].exponent);
@@ -736,7 +793,7 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
         rc = r.rc;
     }
     lanes_close(&r);
-    done = r.k.by_rule + r.k.by_default + r.k.flagged;
+    done = r.k.by_rule + r.k.by_default + r.k.flagged + r.k.held;
     if (rc == 0)
         rc = report(&r);
     else if (r.rc == 0) { /* before any chunk */

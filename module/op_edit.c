@@ -147,6 +147,57 @@ static int print_lines(const awc_call *c, const edit_state *s, const char *verb,
     return rc;
 }
 
+/* A note alone: an event in the history, and nothing else changes (not
+ * the state, the split, the owner, nor the rule that assigned it). */
+static int do_note(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
+{
+    awc_assignment as;
+    awc_store *st;
+    int rc;
+
+    if (strlen(a->note) > AWC_NOTE_MAX)
+        return awc_error_set(AWC_EBADINPUT, "edit: --note is longer than %d characters",
+                             AWC_NOTE_MAX);
+    if ((rc = load(m, c, a->credit_id, "edit", s, &st)) != 0)
+        return rc;
+    if ((rc = check_version(s, a->expect_version)) != 0)
+        return rc;
+    memset(&as, 0, sizeof(as));
+    as.seq = s->cr.seq;
+    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
+    as.from = s->cr.state;
+    if ((rc = awc_state_next(&as.to, s->cr.state, AWC_EV_NOTE)) != 0)
+        return awc_error_prefix(rc, "edit %s", s->id);
+    as.kind = AWC_EV_NOTE;
+    as.flag = s->cr.flag;
+    as.customer_id = s->cr.customer_id;
+    as.asset_id = s->cr.asset_id;
+    as.reseller_id = s->cr.reseller_id;
+    as.rule_id = s->cr.rule_id;
+    as.owner_account_id = s->cr.owner_account_id;
+    as.lines = s->before.l;
+    as.nlines = s->before.n;
+    as.note = a->note;
+    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
+    if (rc == AWC_ECONFLICT)
+        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
+                             "again", s->id);
+    if (rc != 0)
+        return rc;
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "credit_id", json_string(s->id)) |
+                  awc_json_set(doc, "status", json_string(awc_state_name(as.to))) |
+                  awc_json_set(doc, "version", json_integer(as.expect_version + 1)) |
+                  awc_json_set(doc, "note", json_string(a->note));
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+        return rc;
+    }
+    return awc_out_printf(c, "%s: note added (version %lld); nothing else changed\n", s->id,
+                          (long long)(as.expect_version + 1));
+}
+
 static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
 {
     awc_split_spec spec;
@@ -160,6 +211,8 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
 
     if (!a->split && !a->amounts && !a->account && !a->note)
         return awc_error_set(AWC_EUSAGE, "edit: give --split, --amounts, --account or --note");
+    if (!a->split && !a->amounts && !a->account)
+        return do_note(m, c, a, s);
     if (a->split && a->amounts)
         return awc_error_set(AWC_EUSAGE, "edit: --split and --amounts exclude each other");
     if (a->account && !account_ok(a->account))
@@ -172,6 +225,9 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
         return rc;
     if ((rc = check_version(s, a->expect_version)) != 0)
         return rc;
+    if (s->cr.flag == AWC_FLAG_EXCLUDED)
+        return awc_error_set(AWC_EINVALID_TRANSITION, "edit: credit %s is excluded; a "
+                             "distributor includes it again first", s->id);
     if ((rc = awc_invoiceable(&total, &e, s->cr.amount, s->cr.currency)) != 0)
         return rc;
     /* the spec: as given, else the current percentages, else the default */
@@ -318,4 +374,100 @@ int awc_op_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a)
     rc = a ? do_unassign(m, c, a, s) : awc_error_set(AWC_EUSAGE, "unassign: arguments missing");
     awc_free(s);
     return awc_op_end(c, rc);
+}
+
+/* ---- exclude / include ----------------------------------------------------------- */
+
+/* exclude (ev AWC_EV_EXCLUDE) or include (AWC_EV_INCLUDE) one credit. */
+static int do_exclusion(awc_module *m, const awc_call *c, const awc_edit_args *a,
+                        edit_state *s, awc_event_kind ev)
+{
+    const char *what = ev == AWC_EV_EXCLUDE ? "exclude" : "include";
+    awc_assignment as;
+    awc_store *st;
+    int rc;
+
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_error_set(AWC_EPERM, "%s: only a distributor %ss credits", what, what);
+    if (!a->note || !*a->note)
+        return awc_error_set(AWC_EUSAGE, "%s: --reason TEXT is required", what);
+    if (strlen(a->note) > AWC_NOTE_MAX)
+        return awc_error_set(AWC_EBADINPUT, "%s: --reason is longer than %d characters", what,
+                             AWC_NOTE_MAX);
+    if ((rc = load(m, c, a->credit_id, what, s, &st)) != 0)
+        return rc;
+    if ((rc = check_version(s, a->expect_version)) != 0)
+        return rc;
+    if (ev == AWC_EV_EXCLUDE && s->cr.flag == AWC_FLAG_EXCLUDED)
+        return awc_error_set(AWC_EINVALID_TRANSITION, "exclude: credit %s is excluded already",
+                             s->id);
+    if (ev == AWC_EV_INCLUDE && s->cr.flag != AWC_FLAG_EXCLUDED)
+        return awc_error_set(AWC_EINVALID_TRANSITION, "include: credit %s is not excluded",
+                             s->id);
+    memset(&as, 0, sizeof(as));
+    as.seq = s->cr.seq;
+    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
+    as.from = s->cr.state;
+    if ((rc = awc_state_next(&as.to, s->cr.state, ev)) != 0)
+        return awc_error_prefix(rc, "%s %s", what, s->id);
+    as.kind = ev;
+    /* excluded: no split, the owner kept for scopes; included: pending
+     * and unflagged, so that the next assign takes it afresh */
+    as.flag = ev == AWC_EV_EXCLUDE ? AWC_FLAG_EXCLUDED : AWC_FLAG_NONE;
+    as.customer_id = s->cr.customer_id;
+    as.asset_id = s->cr.asset_id;
+    as.reseller_id = s->cr.reseller_id;
+    as.owner_account_id = s->cr.owner_account_id;
+    as.note = a->note;
+    if (s->before.n) {
+        awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
+        snprintf(s->detail, sizeof(s->detail), "{\"splits_before\":%s,\"splits_after\":[]}",
+                 s->jb);
+        as.detail = s->detail;
+    }
+    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
+    if (rc == AWC_ECONFLICT)
+        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
+                             "again", s->id);
+    if (rc != 0)
+        return rc;
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "credit_id", json_string(s->id)) |
+                  awc_json_set(doc, "status", json_string(awc_state_name(as.to))) |
+                  awc_json_set(doc, "excluded", json_boolean(ev == AWC_EV_EXCLUDE)) |
+                  awc_json_set(doc, "version", json_integer(as.expect_version + 1));
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+        return rc;
+    }
+    return awc_out_printf(c, ev == AWC_EV_EXCLUDE
+                                 ? "%s: excluded (PENDING_ASSIGN, left alone by assign and "
+                                   "invoice)\n"
+                                 : "%s: included again (PENDING_ASSIGN; the next assign takes "
+                                   "it)\n", s->id);
+}
+
+static int exclusion_op(awc_module *m, const awc_call *c, const awc_edit_args *a,
+                        awc_event_kind ev)
+{
+    edit_state *s = awc_calloc(1, sizeof(*s));
+    int rc;
+
+    awc_op_begin();
+    if (!s)
+        return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
+    rc = a ? do_exclusion(m, c, a, s, ev) : awc_error_set(AWC_EUSAGE, "arguments missing");
+    awc_free(s);
+    return awc_op_end(c, rc);
+}
+
+int awc_op_exclude(awc_module *m, const awc_call *c, const awc_edit_args *a)
+{
+    return exclusion_op(m, c, a, AWC_EV_EXCLUDE);
+}
+
+int awc_op_include(awc_module *m, const awc_call *c, const awc_edit_args *a)
+{
+    return exclusion_op(m, c, a, AWC_EV_INCLUDE);
 }

@@ -437,7 +437,9 @@ typedef struct recon {
     const awc_call *c;
     awc_store *st;
     awc_invoicing *inv;
-    size_t closed, rejected, accepted, waiting, foreign;
+    size_t closed, rejected, accepted, waiting, foreign, failed;
+    int first_rc;
+    char first_err[AWC_ERRMSG_MAX];
 } recon;
 
 static int settle_file(void *arg, const awc_outbox_file *f)
@@ -481,6 +483,25 @@ static int settle_file(void *arg, const awc_outbox_file *f)
     return 0;
 }
 
+/* One file that cannot be settled (a malformed answer, a platform error)
+ * does not stop the others: it stays as it is, is counted, and the first
+ * error is returned at the end. */
+static int settle_or_note(void *arg, const awc_outbox_file *f)
+{
+    recon *r = arg;
+    int rc = settle_file(r, f);
+
+    if (rc == 0 || rc == AWC_ELOCKED)
+        return rc;
+    r->failed++;
+    awc_mod_log(r->m, AWC_LOG_ERROR, "%s", awc_error_last());
+    if (!r->first_rc) {
+        r->first_rc = rc;
+        snprintf(r->first_err, sizeof(r->first_err), "%s", awc_error_last());
+    }
+    return 0;
+}
+
 int awc_op_reconcile(awc_module *m, const awc_call *c)
 {
     recon r;
@@ -501,9 +522,15 @@ int awc_op_reconcile(awc_module *m, const awc_call *c)
                                                  "process is reconciling") : rc);
     }
     rc = r.st->ops->outbox_files(r.st, NULL, (1u << AWC_OB_SENT) | (1u << AWC_OB_ACCEPTED),
-                                 settle_file, &r);
+                                 settle_or_note, &r);
     r.st->ops->unlock(r.st, "awscredit.reconcile");
     r.inv->ops->close(r.inv);
+    if (rc == 0 && r.first_rc)
+        rc = awc_error_set(r.first_rc, "reconcile: %zu usage file%s could not be settled and "
+                           "stay as they are; the others were (%zu closed, %zu rejected, %zu "
+                           "accepted, %zu waiting); first: %s", r.failed,
+                           r.failed == 1 ? "" : "s", r.closed, r.rejected, r.accepted,
+                           r.waiting, r.first_err);
     if (rc == 0 && r.foreign)
         rc = awc_error_set(AWC_ECONFIG, "reconcile: %zu usage file%s went out through another "
                            "adapter and %s not checked; the others were", r.foreign,

@@ -269,7 +269,9 @@ static int row_json(void *arg, const awc_credit_row *r)
           awc_json_set(o, "record_ids", record_ids(r->record_ids)) |
           awc_json_set(o, "processing_date", awc_json_str_or_null(c->processing_date)) |
           awc_json_set(o, "issue_date", awc_json_str_or_null(c->issue_date)) |
-          awc_json_set(o, "unmapped", json_boolean(c->unmapped)) |
+          awc_json_set(o, "unmapped", json_boolean(c->flag == AWC_FLAG_UNMAPPED)) |
+          awc_json_set(o, "held", json_boolean(c->flag == AWC_FLAG_HELD)) |
+          awc_json_set(o, "excluded", json_boolean(c->flag == AWC_FLAG_EXCLUDED)) |
           awc_json_set(o, "updated_at", json_string(updated));
     if (bad || json_array_append_new(x->credits, o) != 0)
         return awc_error_set(AWC_ENOMEM, "out of memory (a listing this long wants --limit)");

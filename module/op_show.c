@@ -31,13 +31,14 @@ static void actor_text(char *buf, size_t n, const awc_event *ev)
 static int event_text(void *arg, const awc_event *ev)
 {
     show_ctx *x = arg;
-    char who[3 * AWC_CODE_MAX + 32];
+    char who[3 * AWC_CODE_MAX + 32], note[sizeof(ev->note) * 2];
 
     actor_text(who, sizeof(who), ev);
+    awc_out_field(note, sizeof(note), ev->note);
     x->rc = awc_out_printf(x->c, "  %.19s  %-9s %-14s -> %-14s v%lld  %s%s%s\n", ev->at,
                            awc_event_name(ev->kind), awc_state_name(ev->from),
                            awc_state_name(ev->to), (long long)ev->to_version, who,
-                           ev->note[0] ? "  " : "", ev->note);
+                           note[0] ? "  " : "", note);
     return x->rc;
 }
 
@@ -141,6 +142,17 @@ static const char *line_who(const awc_split_line *l)
     return "";
 }
 
+/* What keeps a pending credit out of assignment, for the status line. */
+static const char *flag_text(int flag)
+{
+    switch (flag) {
+    case AWC_FLAG_UNMAPPED: return ", unmapped: no owner for the account";
+    case AWC_FLAG_HELD: return ", held: it cannot be assigned (the history says why)";
+    case AWC_FLAG_EXCLUDED: return ", excluded by a distributor (the history says why)";
+    default: return "";
+    }
+}
+
 /* The invoiceable amount in minor units as text, or "" for an unknown
  * currency. */
 static void invoiceable(char *buf, size_t n, const awc_credit *cr)
@@ -157,8 +169,15 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
                      const awc_credit *cr, extra *ex)
 {
     char amount[AWC_MONEY_BUFSZ], inv[AWC_MONEY_BUFSZ], adj[AWC_CREDIT_ID_BUFSZ] = "";
+    /* data shown on one line each, control characters escaped */
+    char desc[sizeof(cr->description) * 2], key[sizeof(cr->credit_key) * 2];
+    char product[sizeof(cr->product_code) * 2];
     show_ctx x = { c, NULL, 0 };
     int rc;
+
+    awc_out_field(desc, sizeof(desc), cr->description);
+    awc_out_field(key, sizeof(key), cr->credit_key);
+    awc_out_field(product, sizeof(product), cr->product_code);
 
     awc_money_format(amount, sizeof(amount), cr->amount);
     invoiceable(inv, sizeof(inv), cr);
@@ -181,11 +200,11 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
         "Usage file    %s (handed over %s)\n"
         "Created       %.19s UTC, updated %.19s UTC\n",
         id, awc_state_name(cr->state), (long long)cr->version,
-        cr->unmapped ? ", unmapped: no owner for the account" : "", cr->period, amount,
-        cr->currency, inv[0] ? inv : "-", or_dash(cr->credit_type), or_dash(cr->description),
-        or_dash(cr->credit_key), cr->payer_account_id, cr->usage_account_id,
+        flag_text(cr->flag), cr->period, amount,
+        cr->currency, inv[0] ? inv : "-", or_dash(cr->credit_type), or_dash(desc),
+        or_dash(key), cr->payer_account_id, cr->usage_account_id,
         cr->owner_account_id[0] ? ", reassigned to the owner of " : "", cr->owner_account_id,
-        or_dash(cr->product_code), or_dash(cr->issue_date), or_dash(cr->first_usage),
+        or_dash(product), or_dash(cr->issue_date), or_dash(cr->first_usage),
         or_dash(cr->last_usage), (long long)cr->line_count, cr->line_count == 1 ? "" : "s",
         or_dash(cr->customer_id), or_dash(cr->asset_id), or_dash(cr->reseller_id),
         or_dash(cr->rule_id), or_dash(cr->usage_file_id), or_dash(cr->processing_date),
@@ -253,7 +272,9 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
           awc_json_set(doc, "first_usage", awc_json_str_or_null(cr->first_usage)) |
           awc_json_set(doc, "last_usage", awc_json_str_or_null(cr->last_usage)) |
           awc_json_set(doc, "line_count", json_integer(cr->line_count)) |
-          awc_json_set(doc, "unmapped", json_boolean(cr->unmapped)) |
+          awc_json_set(doc, "unmapped", json_boolean(cr->flag == AWC_FLAG_UNMAPPED)) |
+          awc_json_set(doc, "held", json_boolean(cr->flag == AWC_FLAG_HELD)) |
+          awc_json_set(doc, "excluded", json_boolean(cr->flag == AWC_FLAG_EXCLUDED)) |
           awc_json_set(doc, "customer_id", awc_json_str_or_null(cr->customer_id)) |
           awc_json_set(doc, "asset_id", awc_json_str_or_null(cr->asset_id)) |
           awc_json_set(doc, "reseller_id", awc_json_str_or_null(cr->reseller_id)) |

@@ -15,7 +15,15 @@
 #include "awc.h"
 
 int awc_out_write(const awc_call *c, const char *s, size_t n);
+/* Text for a terminal: what fmt makes, with every control character but
+ * the newline and the tab (C0, DEL, and C1 as UTF-8) and every byte that is
+ * not UTF-8 written as an escape ("\x1b", "\u009b"), so that no text
+ * from the data can move the cursor, ring, retitle or clear a terminal. */
 int awc_out_printf(const awc_call *c, const char *fmt, ...) AWC_PRINTF(2, 3);
+/* s into dst[n] with awc_out_printf's escapes and the newline and tab
+ * escaped too ("\n", "\t"): one field of data on one line.  Cut (never
+ * mid-escape) when dst is too small; returns dst. */
+char *awc_out_field(char *dst, size_t n, const char *s);
 /* Write doc (indented, keys in insertion order) and a newline; doc is not
  * released. */
 int awc_out_json(const awc_call *c, const json_t *doc);

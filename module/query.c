@@ -232,7 +232,14 @@ int awc_query_from_filter(awc_query *out, const awc_filter *f, const awc_actor *
                              "nothing can match (credits are negative: --min-amount -100 "
                              "--max-amount -10 means 10 to 100 back)", f->min_amount,
                              f->max_amount);
-    q->unmapped = HAS(f, unmapped) && f->unmapped ? 1 : 0;
+    q->flag = HAS(f, unmapped) && f->unmapped ? AWC_FLAG_UNMAPPED : AWC_FLAG_NONE;
+    if (HAS(f, held) && f->held)
+        q->flag = AWC_FLAG_HELD;
+    if (HAS(f, excluded) && f->excluded)
+        q->flag = AWC_FLAG_EXCLUDED;
+    if ((HAS(f, unmapped) && f->unmapped) + (HAS(f, held) && f->held) +
+            (HAS(f, excluded) && f->excluded) > 1)
+        return awc_error_set(AWC_EUSAGE, "--unmapped, --held and --excluded: give one of them");
     if (HAS(f, sort) && (rc = sort(q, f->sort)) != 0)
         return rc;
     if (HAS(f, limit)) {

@@ -22,6 +22,9 @@ static const char *const event_names[AWC_EV_COUNT] = {
     [AWC_EV_REJECT] = "reject",
     [AWC_EV_RESTATE] = "restate",
     [AWC_EV_FLAG] = "flag",
+    [AWC_EV_NOTE] = "note",
+    [AWC_EV_EXCLUDE] = "exclude",
+    [AWC_EV_INCLUDE] = "include",
 };
 
 /* next[from][event]: the state reached, or AWC_STATE_NONE when refused.
@@ -34,6 +37,9 @@ static const awc_state next_state[AWC_STATE_COUNT][AWC_EV_COUNT] = {
         [AWC_EV_ASSIGN] = AWC_ASSIGNED,
         [AWC_EV_RESTATE] = AWC_PENDING_ASSIGN,
         [AWC_EV_FLAG] = AWC_PENDING_ASSIGN,
+        [AWC_EV_NOTE] = AWC_PENDING_ASSIGN,
+        [AWC_EV_EXCLUDE] = AWC_PENDING_ASSIGN,
+        [AWC_EV_INCLUDE] = AWC_PENDING_ASSIGN,
     },
     [AWC_ASSIGNED] = {
         [AWC_EV_EDIT] = AWC_ASSIGNED,
@@ -41,6 +47,8 @@ static const awc_state next_state[AWC_STATE_COUNT][AWC_EV_COUNT] = {
         [AWC_EV_COLLECT] = AWC_PROCESSING,
         [AWC_EV_RESTATE] = AWC_ASSIGNED,
         [AWC_EV_FLAG] = AWC_ASSIGNED,
+        [AWC_EV_NOTE] = AWC_ASSIGNED,
+        [AWC_EV_EXCLUDE] = AWC_PENDING_ASSIGN,
     },
     [AWC_PROCESSING] = {
         [AWC_EV_CLOSE] = AWC_PROCESSED,
@@ -111,7 +119,8 @@ int awc_state_next(awc_state *out, awc_state from, awc_event_kind ev)
     }
     if ((from == AWC_PROCESSING || from == AWC_PROCESSED) &&
         (ev == AWC_EV_EDIT || ev == AWC_EV_ASSIGN || ev == AWC_EV_UNASSIGN ||
-         ev == AWC_EV_RESTATE || ev == AWC_EV_FLAG))
+         ev == AWC_EV_RESTATE || ev == AWC_EV_FLAG || ev == AWC_EV_NOTE ||
+         ev == AWC_EV_EXCLUDE || ev == AWC_EV_INCLUDE))
         return awc_error_set(AWC_EREADONLY, "%s: a %s credit is read-only",
                              event_names[ev], state_names[from]);
     return awc_error_set(AWC_EINVALID_TRANSITION, "%s is not allowed from %s",

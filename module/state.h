@@ -7,6 +7,9 @@
  *   ASSIGNED       --collect-->   PROCESSING
  *   PROCESSING     --invoiced-->  PROCESSED
  *   PROCESSING     --reject-->    ASSIGNED
+ *   PENDING_ASSIGN, ASSIGNED --exclude--> PENDING_ASSIGN (excluded: assignment skips it)
+ *   PENDING_ASSIGN --include-->   PENDING_ASSIGN (no longer excluded)
+ *   PENDING_ASSIGN, ASSIGNED --note--> the same state
  *
  * Anything else is refused.  PROCESSING and PROCESSED are read-only: an
  * edit there is AWC_EREADONLY; any other refused pair AWC_EINVALID_TRANSITION.
@@ -34,9 +37,12 @@ typedef enum awc_event_kind {
     AWC_EV_CLOSE = 6,              /* invoice closed at the platform */
     AWC_EV_REJECT = 7,             /* usage file rejected */
     AWC_EV_RESTATE = 8,            /* re-pull changed the amount; state kept */
-    AWC_EV_FLAG = 9                /* annotation (e.g. unmapped); state kept */
+    AWC_EV_FLAG = 9,               /* annotation (unmapped, held); state kept */
+    AWC_EV_NOTE = 10,              /* an admin's note alone; nothing else changes */
+    AWC_EV_EXCLUDE = 11,           /* a distributor takes it out of the cycle */
+    AWC_EV_INCLUDE = 12            /* ... and puts it back, pending */
 } awc_event_kind;
-#define AWC_EV_COUNT 10
+#define AWC_EV_COUNT 13
 
 /* "PENDING_ASSIGN", ...; "NONE" for AWC_STATE_NONE. */
 const char *awc_state_name(awc_state s);

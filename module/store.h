@@ -18,6 +18,20 @@
 #include "money.h"
 #include "state.h"
 
+/*
+ * What keeps a PENDING_ASSIGN credit out of assignment, kept with its
+ * assignment value (the column assignments.unmapped, named for its first
+ * use).  Assignment tries UNMAPPED and HELD credits again on every run and
+ * clears the flag when they go through; only a distributor sets or clears
+ * EXCLUDED (exclude / include), and assignment leaves such a credit alone.
+ */
+typedef enum awc_flag {
+    AWC_FLAG_NONE = 0,
+    AWC_FLAG_UNMAPPED = 1,         /* its account has no owner on the period's first day */
+    AWC_FLAG_HELD = 2,             /* it cannot be assigned: the reason is its FLAG event */
+    AWC_FLAG_EXCLUDED = 3          /* a distributor took it out of the cycle, with a reason */
+} awc_flag;
+
 #define AWC_ACCOUNT_LEN 12
 #define AWC_KEY_MAX 255            /* credit_key */
 #define AWC_DESC_MAX 1024          /* description */
@@ -42,7 +56,7 @@ typedef struct awc_credit {
     awc_amount amount;
     awc_state state;
     int64_t version;               /* starts at 1, +1 on every change */
-    int unmapped;
+    int flag;                      /* awc_flag */
     uint64_t adjusts;              /* seq of the credit this one adjusts, or 0 */
     int revision;                  /* 0 for the original, 1.. for adjustments */
     char customer_id[AWC_CODE_MAX + 1], asset_id[AWC_CODE_MAX + 1], reseller_id[AWC_CODE_MAX + 1];
@@ -166,7 +180,7 @@ typedef struct awc_split_line {
 typedef struct awc_pending {
     uint64_t seq;
     int64_t version;
-    int unmapped;
+    int flag;                      /* awc_flag */
     char usage_account_id[AWC_ACCOUNT_LEN + 1];
     char owner_account_id[AWC_ACCOUNT_LEN + 1]; /* "" = the usage account */
     char currency[4];
@@ -192,7 +206,7 @@ typedef struct awc_assignment {
     int64_t expect_version;
     awc_state from, to;
     awc_event_kind kind;
-    int unmapped;
+    int flag;                      /* awc_flag */
     const char *customer_id, *asset_id, *reseller_id; /* NULL or "" = none */
     const char *rule_id;
     const char *owner_account_id;  /* the account it is moved to; NULL = none */
@@ -219,7 +233,7 @@ typedef struct awc_query {
     int has_min, has_max;
     awc_amount min_amount, max_amount;
     const char *rule;
-    int unmapped;
+    int flag;                      /* only credits with this awc_flag; 0 = any */
     const char *scope_reseller;    /* a reseller actor sees only its own */
     awc_sort_key sort;
     int descending;
@@ -437,6 +451,14 @@ typedef struct awc_store_ops {
      * database, for another thread (a store is used by one thread at a
      * time).  It holds none of st's named locks. */
     int (*another)(awc_store *st, awc_store **out);
+
+    /* The minor units a distributor set for currency codes (the latest of
+     * each code), one callback per code. */
+    int (*currency_units)(awc_store *st, int (*fn)(void *arg, const char *code, int exponent),
+                          void *arg);
+    /* Record a code's minor unit with its reason and actor (append-only). */
+    int (*currency_unit_add)(awc_store *st, const char *code, int exponent, const char *reason,
+                             const awc_actor *actor);
 } awc_store_ops;
 
 struct awc_store {

@@ -220,19 +220,19 @@ check "$(digest "${DB}_cap") = $(digest "$DB")" \
     "the lane with a connection does the others' parts: the same result"
 mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP USER '$CAP'@'localhost'"
 
-# A credit one chunk cannot work out: that chunk is not written, the run
-# stops, and every credit is either done or untouched; after the fix a
-# second run does the rest, each credit once.
+# A chunk that fails (a fault injected at one credit in test builds: a bad
+# credit alone is held instead, see test_hardening.sh): that chunk is not
+# written, the run stops, and every credit is either done or untouched;
+# after the fault is gone a second run does the rest, each credit once.
 mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE ${DB}_fail CHARACTER SET utf8mb4"
 { db_ini "${DB}_fail"; printf '[assign]\ndefault = customer:100\n'; } > "$TMP/fail.ini"
 frun() { "$HOST" --config "$TMP/fail.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
 fsql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "${DB}_fail" -e "$1"; }
 frun migrate && frun rules import "$ROOT/docs/examples/rules.xml"
 fill "${DB}_fail"
-fsql "UPDATE credits SET currency = 'XXX' WHERE seq = 2600"
-frun assign --period $P
-check "$rc -ne 0" "a credit that cannot be worked out: assign fails"
-grep -q "credit 2600" "$ERR" && grep -q "unknown currency" "$ERR" &&
+AWC_FAULT_ASSIGN_SEQ=2600 frun assign --period $P
+check "$rc -ne 0" "a chunk that cannot be worked out: assign fails"
+grep -q "credit 2600" "$ERR" && grep -q "injected fault" "$ERR" &&
     grep -Eq "nothing was assigned|credits were assigned or flagged before it stopped" "$ERR"
 check "$? = 0" "the error names the credit and says what was assigned"
 check "$(fsql "SELECT CONCAT(status, version) FROM credits WHERE seq = 2600") = PENDING_ASSIGN1" \
@@ -243,9 +243,8 @@ check "$(fsql "SELECT COUNT(*) FROM credit_view c WHERE NOT (
               OR (c.version = 2 AND (SELECT COUNT(*) FROM credit_events e WHERE e.seq = c.seq) = 1
                   AND (c.status = 'ASSIGNED' OR c.unmapped = 1)))") = 0" \
     "after the failure every credit is either done once or untouched"
-fsql "UPDATE credits SET currency = 'USD' WHERE seq = 2600"
 frun assign --period $P
-check "$rc = 0" "after the fix, assign again"
+check "$rc = 0" "after the fault, assign again"
 check "$(fsql "SELECT COUNT(*) FROM credits WHERE version = 2") = $N" \
     "after the second run every credit is done, once"
 check "$(fsql "SELECT COUNT(*) FROM (SELECT seq FROM credit_events GROUP BY seq HAVING COUNT(*) = 1) e") = $N" \

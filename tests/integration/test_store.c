@@ -546,7 +546,7 @@ static int on_snap_pending(void *arg, const awc_pending *p)
     x->pending++;
     x->seq = p->seq;
     snprintf(x->owner, sizeof(x->owner), "%s", p->owner_account_id);
-    x->unmapped = p->unmapped;
+    x->unmapped = p->flag;
     return 0;
 }
 

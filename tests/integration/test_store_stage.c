@@ -88,7 +88,7 @@ static void fill(chunk *c, uint64_t first)
         a->from = AWC_PENDING_ASSIGN;
         a->to = i % 7 == 0 ? AWC_PENDING_ASSIGN : AWC_ASSIGNED;
         a->kind = i % 7 == 0 ? AWC_EV_FLAG : AWC_EV_ASSIGN;
-        a->unmapped = i % 7 == 0;
+        a->flag = i % 7 == 0;
         a->customer_id = i % 7 == 0 ? NULL : i % 2 ? "C-\xc3\xa9t\xc3\xa9" : "C-2\\N";
         a->asset_id = i % 7 == 0 ? NULL : "AS-1";
         a->reseller_id = i % 7 == 0 ? NULL : "R-1";
@@ -125,7 +125,7 @@ static void fill(chunk *c, uint64_t first)
     "WHERE seq >= %llu AND seq < %llu + 300 ORDER BY seq, line_no"
 #define EVENTS_OF_CHUNK                                                                      \
     "SELECT e.seq - %llu, kind, from_state, to_state, from_version, to_version, "           \
-    "a.customer_id, a.rule_id, a.unmapped, actor_role, actor_id, "                         \
+    "a.customer_id, a.rule_id, a.flag, actor_role, actor_id, "                         \
     "IFNULL(actor_reseller, '<null>'), IFNULL(note, '<null>'), IFNULL(detail, '<null>') "  \
     "FROM credit_events e JOIN assignments a ON a.id = e.assignment_id "                   \
     "WHERE e.seq >= %llu AND e.seq < %llu + 300 AND kind <> 'create' ORDER BY e.seq, e.id"

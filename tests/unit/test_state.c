@@ -17,10 +17,14 @@ static const int want[AWC_STATE_COUNT][AWC_EV_COUNT] = {
     [AWC_STATE_NONE] = { [AWC_EV_CREATE] = AWC_PENDING_ASSIGN },
     [AWC_PENDING_ASSIGN] = { [AWC_EV_ASSIGN] = AWC_ASSIGNED,
                              [AWC_EV_RESTATE] = AWC_PENDING_ASSIGN,
-                             [AWC_EV_FLAG] = AWC_PENDING_ASSIGN },
+                             [AWC_EV_FLAG] = AWC_PENDING_ASSIGN,
+                             [AWC_EV_NOTE] = AWC_PENDING_ASSIGN,
+                             [AWC_EV_EXCLUDE] = AWC_PENDING_ASSIGN,
+                             [AWC_EV_INCLUDE] = AWC_PENDING_ASSIGN },
     [AWC_ASSIGNED] = { [AWC_EV_EDIT] = AWC_ASSIGNED, [AWC_EV_UNASSIGN] = AWC_PENDING_ASSIGN,
                        [AWC_EV_COLLECT] = AWC_PROCESSING, [AWC_EV_RESTATE] = AWC_ASSIGNED,
-                       [AWC_EV_FLAG] = AWC_ASSIGNED },
+                       [AWC_EV_FLAG] = AWC_ASSIGNED, [AWC_EV_NOTE] = AWC_ASSIGNED,
+                       [AWC_EV_EXCLUDE] = AWC_PENDING_ASSIGN },
     [AWC_PROCESSING] = { [AWC_EV_CLOSE] = AWC_PROCESSED, [AWC_EV_REJECT] = AWC_ASSIGNED },
 };
 
@@ -44,8 +48,8 @@ static void test_every_pair(void **state)
             }
         }
     }
-    assert_int_equal(allowed, 11);
-    assert_int_equal(refused, AWC_STATE_COUNT * (AWC_EV_COUNT - 1) - 11);
+    assert_int_equal(allowed, 16);
+    assert_int_equal(refused, AWC_STATE_COUNT * (AWC_EV_COUNT - 1) - 16);
 }
 
 static void test_read_only_states(void **state)
