@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "awc.h"
+#include "csvout.h"
 #include "invoicing.h"
 #include "money.h"
 
@@ -415,45 +416,13 @@ static void puts_(struct buf *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* A plain decimal number ("-12.34"): such a cell is no formula. */
-static int is_number(const char *s)
-{
-    size_t i = 0, d = 0;
-
-    if (s[i] == '-' || s[i] == '+')
-        i++;
-    for (; s[i] >= '0' && s[i] <= '9'; i++)
-        d++;
-    if (s[i] == '.' && d > 0) {
-        i++;
-        if (!(s[i] >= '0' && s[i] <= '9'))
-            return 0;
-        while (s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    return d > 0 && s[i] == '\0';
-}
-
-/* Would a spreadsheet read this cell as a formula? */
-static int formula_like(const char *s)
-{
-    switch (s[0]) {
-    case '=': case '@': case '\t': case '\r':
-        return 1;
-    case '+': case '-':
-        return !is_number(s);
-    default:
-        return 0;
-    }
-}
-
 /* One field, RFC 4180: quoted when it holds a comma, quote, CR or LF, with
- * quotes doubled; a free-text field that looks like a formula gets a
- * leading apostrophe. */
+ * quotes doubled; a free-text field gets the export's lossless formula
+ * guard (csvout.h, docs/EXPORT.md). */
 static void field(struct buf *b, const char *s, int free_text)
 {
     const char *q;
-    int prefix = free_text && formula_like(s);
+    int prefix = free_text && awc_csv_needs_guard(s, strlen(s));
 
     if (!strpbrk(s, ",\"\r\n")) {
         if (prefix)
@@ -485,7 +454,7 @@ static int check_id(const char *ext, size_t i, const char *name, const char *v)
     if (!v || !*v)
         return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: %s is empty", ext, i + 1,
                              name);
-    if (strlen(v) > FIELD_MAX || has_control(v) || formula_like(v))
+    if (strlen(v) > FIELD_MAX || has_control(v) || awc_csv_needs_guard(v, strlen(v)))
         return awc_error_set(AWC_EBADINPUT,
                              "usage file %s record %zu: %s '%s' is too long, has control "
                              "characters or starts with =, +, -, @", ext, i + 1, name,

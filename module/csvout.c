@@ -25,6 +25,10 @@ int awc_csv_is_number(const char *s, size_t n)
     return i == n;
 }
 
+/* The guard is lossless: a cell that starts with an apostrophe followed
+ * by one of = + - @ ' TAB CR gets one more, so that a reader that strips
+ * one apostrophe from exactly those cells (docs/EXPORT.md, "Formula
+ * guard") gets every value back as it was. */
 int awc_csv_needs_guard(const char *s, size_t n)
 {
     if (n == 0)
@@ -34,6 +38,8 @@ int awc_csv_needs_guard(const char *s, size_t n)
         return 1;
     case '+': case '-':
         return !awc_csv_is_number(s, n);
+    case '\'':
+        return n >= 2 && strchr("=+-@'\t\r", s[1]) != NULL;
     }
     return 0;
 }

@@ -441,41 +441,54 @@ static int check_split(const awc_rule *r, const char **field)
     return 0;
 }
 
-/* What regcomp must not be given: the C library's compiler copies a
- * repeated expression once per bound and per stacked repetition, so
- * "a++++..." or "a{1,1000}{1,1000}" takes it minutes and gigabytes.  A rule
- * needs none of that: stacked repetitions, more than 16 repetitions in all
- * and bounds over 100 are refused before regcomp runs. */
+/*
+ * What regcomp and regexec must not be given, refused at validation so
+ * that assign and explain stay bounded for every rule set that validates:
+ *   - backreferences (\1 .. \9), a C library extension to POSIX ERE that
+ *     matches by backtracking: "(.*)(.*)\2\1" takes minutes on a
+ *     300-character description;
+ *   - stacked repetitions ("a++", "a*{2}"), more than 16 repetition
+ *     operators, bounds over 100: the compiler copies a repeated expression
+ *     once per bound, so "a{1,1000}{1,1000}" takes minutes and gigabytes;
+ *   - more than 256 positions once every bound is expanded, which nested
+ *     bounds reach through a group: "((a{1,100}){1,100})b" is 10,000
+ *     positions and seconds per description.
+ * Within these limits the C library's matcher simulates the expression's
+ * positions over the text: at most tens of milliseconds on a 4,000-byte
+ * description, usually microseconds (docs/RULES.md, "Regular expressions").
+ */
 #define REGEX_MAX_REPEATS 16
 #define REGEX_MAX_BOUND 100
+#define REGEX_MAX_POSITIONS 256
+#define REGEX_MAX_DEPTH 32
+
+/* Positions of one group being read: the sum of its atoms so far, and the
+ * size of its last atom (what a repetition multiplies). */
+typedef struct re_frame {
+    long total, last;
+} re_frame;
 
 static const char *regex_problem(const char *re)
 {
-    int repeats = 0, last_was_repeat = 0;
+    int repeats = 0, last_was_repeat = 0, depth = 0;
+    re_frame f[REGEX_MAX_DEPTH + 1] = { { 0, 0 } };
 
     for (const char *p = re; *p; p++) {
-        if (*p == '\\') {
-            if (p[1])
-                p++;
-            last_was_repeat = 0;
-            continue;
-        }
-        if (*p == '[') {
-            /* a bracket expression: its characters are literal */
-            const char *q = p + 1;
-            if (*q == '^')
-                q++;
-            if (*q == ']')
-                q++;
-            while (*q && *q != ']')
-                q++;
-            if (!*q)
-                return NULL; /* unbalanced: regcomp will say so */
-            p = q;
+        if (*p == '(' || *p == ')') {
+            if (*p == '(') {
+                if (depth == REGEX_MAX_DEPTH)
+                    return "groups nested more than 32 deep";
+                f[++depth] = (re_frame){ 0, 0 };
+            } else if (depth > 0) {
+                long g = f[depth--].total;
+                f[depth].total += g;
+                f[depth].last = g;
+            }
             last_was_repeat = 0;
             continue;
         }
         if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+            long mult = *p == '+' ? 2 : 1; /* a+ compiles as a a* */
             if (last_was_repeat)
                 return "a repetition of a repetition (like a++ or a*{2}) is not allowed";
             if (++repeats > REGEX_MAX_REPEATS)
@@ -494,11 +507,47 @@ static const char *regex_problem(const char *re)
                     p++;
                 if (!*p)
                     return NULL; /* unbalanced: regcomp will say so */
+                mult = (hi < 0 ? lo + 1 : hi > lo ? hi : lo);
+                if (mult < 1)
+                    mult = 1;
             }
+            f[depth].total += f[depth].last * (mult - 1);
+            f[depth].last *= mult;
+            if (f[depth].total > REGEX_MAX_POSITIONS)
+                return "more than 256 positions once its repetitions are expanded (nested "
+                       "or large repetition counts)";
             last_was_repeat = 1;
             continue;
         }
+        /* one atom: a character, an escaped one, '.', a bracket expression */
+        f[depth].total++;
+        f[depth].last = 1;
+        if (f[depth].total > REGEX_MAX_POSITIONS)
+            return "more than 256 positions once its repetitions are expanded (nested "
+                   "or large repetition counts)";
         last_was_repeat = 0;
+        if (*p == '\\') {
+            if (p[1] >= '1' && p[1] <= '9')
+                return "a backreference (\\1 to \\9) is not allowed: matching one takes "
+                       "time that grows exponentially with the description";
+            if (p[1])
+                p++;
+            continue;
+        }
+        if (*p == '[') {
+            /* a bracket expression: its characters are literal */
+            const char *q = p + 1;
+            if (*q == '^')
+                q++;
+            if (*q == ']')
+                q++;
+            while (*q && *q != ']')
+                q++;
+            if (!*q)
+                return NULL; /* unbalanced: regcomp will say so */
+            p = q;
+            continue;
+        }
     }
     return NULL;
 }

@@ -21,7 +21,7 @@
 #include "awc.h"
 #include "invoicing.h"
 
-#define NREC_MAX 8
+#define NREC_MAX 10
 
 struct fx {
     char dir[256];
@@ -296,10 +296,10 @@ static void zero_exponent_currency(void **state)
 static void quoting_and_formulas(void **state)
 {
     struct fx *fx = *state;
-    awc_usage_file f = file_of("awscredit:2026-10:R-1:USD:quote", 8);
+    awc_usage_file f = file_of("awscredit:2026-10:R-1:USD:quote", 10);
     awc_uf_state st;
     const char *csv, *line;
-    static const struct { const char *note, *cell; } cases[8] = {
+    static const struct { const char *note, *cell; } cases[10] = {
         { "credit, with comma", "\"credit, with comma\"" },
         { "say \"hi\"", "\"say \"\"hi\"\"\"" },
         { "two\nlines", "\"two\nlines\"" },
@@ -308,16 +308,18 @@ static void quoting_and_formulas(void **state)
         { "@cmd, x", "\"'@cmd, x\"" },
         { "-12.50", "-12.50" },        /* a number is not a formula */
         { "-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0" },
+        { "'=1+1", "''=1+1" },         /* lossless: an apostrophe of its own is kept */
+        { "'plain", "'plain" },
     };
 
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 10; i++)
         rec((size_t)i, cases[i].note, -(i + 1));
     assert_int_equal(fx->inv->ops->send(fx->inv, &f, &st, ids), 0);
-    assert_int_equal(st.records, 8);    /* the quoted newline is not a record end */
+    assert_int_equal(st.records, 10);   /* the quoted newline is not a record end */
     csv = slurp(path_of(fx->dir, "outbox", st.usage_file_id, ".csv"));
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 10; i++) {
         char want[256];
-        snprintf(want, sizeof(want), "%s,%s,mpn,AWS-CREDIT,-0.0%d,1,", ids[i], cases[i].cell,
+        snprintf(want, sizeof(want), "%s,%s,mpn,AWS-CREDIT,-0.%02d,1,", ids[i], cases[i].cell,
                  i + 1);
         line = strstr(csv, want);
         assert_non_null(line);
