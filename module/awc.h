@@ -35,6 +35,11 @@ const char *awc_strerror(int code);
 int awc_error_set(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
 /* Prefix the current message with "prefix: " and return code. */
 int awc_error_prefix(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
+/* Hide the user name and password of every URL in s (user:pass@host
+ * becomes three stars, '@' and the host), in place; s only shrinks.  cut: s was
+ * cut short, so a URL at its very end whose '@' fell off is hidden too.
+ * Every message and log line of the module goes through it. */
+void awc_redact_userinfo(char *s, int cut);
 /* This thread's last message, or "" if none; valid until the next set. */
 const char *awc_error_last(void);
 void awc_error_clear(void);
