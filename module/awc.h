@@ -40,6 +40,11 @@ int awc_error_prefix(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
  * cut short, so a URL at its very end whose '@' fell off is hidden too.
  * Every message and log line of the module goes through it. */
 void awc_redact_userinfo(char *s, int cut);
+/* For a command that read the data itself: AWC_ECONFLICT (a change another
+ * process made while it worked) becomes AWC_ELOCKED, busy, with "; " and
+ * again added to the message, since running the command again re-reads
+ * and can succeed.  Any other code is returned as it is. */
+int awc_error_busy(int code, const char *again);
 /* This thread's last message, or "" if none; valid until the next set. */
 const char *awc_error_last(void);
 void awc_error_clear(void);

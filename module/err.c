@@ -102,6 +102,17 @@ int awc_error_prefix(int code, const char *fmt, ...)
     return code;
 }
 
+int awc_error_busy(int code, const char *again)
+{
+    char old[AWC_ERRMSG_MAX];
+
+    if (code != AWC_ECONFLICT)
+        return code;
+    memcpy(old, errmsg, sizeof(old));
+    return awc_error_set(AWC_ELOCKED, "%s (another process changed it meanwhile); %s",
+                         old[0] ? old : "changed by someone else", again);
+}
+
 const char *awc_error_last(void)
 {
     return errmsg;

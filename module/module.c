@@ -182,7 +182,7 @@ int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const 
     if ((rc = st->ops->period_get(st, period, &closed, by, sizeof(by), at, sizeof(at))) != 0)
         return rc;
     if (closed)
-        return awc_error_set(AWC_ELOCKED, "%s: period %s was closed by %s at %.19s UTC; "
+        return awc_error_set(AWC_EREADONLY, "%s: period %s was closed by %s at %.19s UTC; "
                              "nothing more is assigned or invoiced in it", what, period, by, at);
     return 0;
 }
