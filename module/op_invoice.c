@@ -567,10 +567,12 @@ int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
                                     (1u << AWC_OB_SENDING), count_file, &halfway)) != 0)
         return awc_op_end(c, rc);
     if (halfway)
-        return awc_op_end(c, awc_error_set(AWC_EINVALID_TRANSITION, "close: %zu usage file%s of %s %s not "
-                                           "reached the platform yet; run 'awscredit invoice "
-                                           "--period %s' first", halfway, halfway == 1 ? "" : "s",
-                                           period, halfway == 1 ? "has" : "have", period));
+        /* a state to change first, not a wait: 65, not 75 */
+        return awc_op_end(c, awc_error_set(AWC_EINVALID_TRANSITION, "close: %zu usage file%s "
+                                           "of %s %s not reached the platform yet; run "
+                                           "'awscredit invoice --period %s' first", halfway,
+                                           halfway == 1 ? "" : "s", period,
+                                           halfway == 1 ? "has" : "have", period));
     if ((rc = st->ops->period_close(st, period, c->actor)) != 0)
         return awc_op_end(c, rc);
     open_count k = { 0, 0 };
