@@ -444,28 +444,40 @@ static int is_loopback(const char *host)
            strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
-/* Check the endpoint; fill x->host ("host[:port]"). */
+/* Check the endpoint; fill x->host ("host[:port]").  A message shows the
+ * endpoint only once it parsed and holds no '@': a mistyped one may carry a
+ * password, and is then not shown at all. */
 static int check_endpoint(awc_aws_xfer *x, const char *what, const char *endpoint, int *http)
 {
     CURLU *u;
-    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *query = NULL, *path = NULL;
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *pass = NULL, *query = NULL;
+    char *path = NULL;
     int rc = 0;
 
     if (!endpoint || !*endpoint)
         return awc_error_set(AWC_ECONFIG, "%s: no endpoint", what);
+    if (strchr(endpoint, '@'))
+        return awc_error_set(AWC_ECONFIG, "%s: endpoint must not carry a user name or password "
+                             "(AWS credentials come from the environment); the value is not "
+                             "shown", what);
     if (!(u = curl_url()))
         return awc_error_set(AWC_ENOMEM, "out of memory");
     if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = awc_error_set(AWC_ECONFIG, "%s: endpoint is not a URL: %.200s", what, endpoint);
+        rc = awc_error_set(AWC_ECONFIG, "%s: endpoint is not a URL (the value is not shown)",
+                           what);
         goto out;
     }
     (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
     (void)curl_url_get(u, CURLUPART_USER, &user, 0);
+    (void)curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
     (void)curl_url_get(u, CURLUPART_QUERY, &query, 0);
     (void)curl_url_get(u, CURLUPART_PATH, &path, 0);
-    if (user || query || (path && strcmp(path, "/") != 0)) {
+    if (user || pass) {
+        rc = awc_error_set(AWC_ECONFIG, "%s: endpoint must not carry a user name or password "
+                           "(the value is not shown)", what);
+    } else if (query || (path && strcmp(path, "/") != 0)) {
         rc = awc_error_set(AWC_ECONFIG, "%s: endpoint must be scheme://host[:port] only: %.200s",
                            what, endpoint);
     } else if (strcasecmp(scheme, "https") == 0) {
@@ -484,6 +496,7 @@ out:
     curl_free(host);
     curl_free(port);
     curl_free(user);
+    curl_free(pass);
     curl_free(query);
     curl_free(path);
     curl_url_cleanup(u);

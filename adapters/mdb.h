@@ -80,6 +80,7 @@ enum mdb_sql {
     Q_RUN_FINISH,
     Q_RUN_UNLOCK,
     Q_LOCK_TRY,
+    Q_LOCK_HOLDER,
     Q_SPLITS_OF_DELETE,
     Q_ATMP_CREATE,
     Q_ATMP_CLEAR,

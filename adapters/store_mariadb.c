@@ -240,6 +240,11 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
     [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))",
     [Q_LOCK_TRY] = "SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), 0)",
+    /* who holds a named lock: its session, if this user may see it */
+    [Q_LOCK_HOLDER] =
+        "SELECT p.ID, p.USER, p.HOST, p.COMMAND, p.TIME, @@GLOBAL.wait_timeout "
+        "FROM information_schema.PROCESSLIST p "
+        "WHERE p.ID = IS_USED_LOCK(CONCAT(DATABASE(), '.', ?))",
     /* assignment, set-based: a batch goes into an in-memory table, one UPDATE
      * moves its credits, then its events and lines are inserted (array
      * binding) and the lines it replaces dropped */
@@ -691,6 +696,42 @@ int mdb_ensure(mdb *st)
     return relock_or_drop(st);
 }
 
+/* The message for a lock that another session holds: which session, and
+ * that a holder that died keeps it only until the server notices. */
+static int held(mdb *st, const char *name)
+{
+    char user[256] = "", host[256] = "", cmd[64] = "";
+    int64_t id = 0, secs = 0, wait = 0;
+    mdb_params p;
+    mdb_result r;
+    int found;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, name);
+    mdb_r_init(&r);
+    mdb_r_i64(&r, &id);
+    mdb_r_str(&r, user, sizeof(user));
+    mdb_r_str(&r, host, sizeof(host));
+    mdb_r_str(&r, cmd, sizeof(cmd));
+    mdb_r_i64(&r, &secs);
+    mdb_r_i64(&r, &wait);
+    found = mdb_one_row(st, Q_LOCK_HOLDER, &p, &r);
+    if (found != 1)
+        return awc_error_set(AWC_ELOCKED, "the lock %s is held by another session (it may "
+                             "have ended just now); try again", name);
+    if (strcmp(cmd, "Sleep") == 0)
+        return awc_error_set(AWC_ELOCKED, "the lock %s is held by database connection %lld "
+                             "(%s@%s, idle for %lld s); if that process died, the server frees "
+                             "the lock as soon as it notices the closed connection: at once for "
+                             "a client on this machine, within wait_timeout (%lld s) for one cut "
+                             "off on the network; try again then", name, (long long)id, user,
+                             host, (long long)secs, (long long)wait);
+    return awc_error_set(AWC_ELOCKED, "the lock %s is held by database connection %lld (%s@%s, "
+                         "%s for %lld s); if that process died, the server frees the lock when "
+                         "the statement the connection is running ends; try again then", name,
+                         (long long)id, user, host, cmd, (long long)secs);
+}
+
 int mdb_lock(awc_store *s, const char *name)
 {
     mdb *st = (mdb *)s;
@@ -709,7 +750,7 @@ int mdb_lock(awc_store *s, const char *name)
     if ((rc = mdb_ensure(st)) != 0 || (rc = lock_try(st, name, &got)) != 0)
         return rc;
     if (got != 1)
-        return awc_error_set(AWC_ELOCKED, "another process holds the lock %s", name);
+        return held(st, name);
     snprintf(st->locks[free_slot], sizeof(st->locks[free_slot]), "%s", name);
     return 0;
 }

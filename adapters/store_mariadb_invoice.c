@@ -483,6 +483,8 @@ int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const
         return rc;
     got = rc == 0;
     if (got != 1) {
+        char holder[AWC_ERRMSG_MAX];
+        snprintf(holder, sizeof(holder), "%s", awc_error_last());
         mdb_p_init(&p);
         mdb_p_str(&p, period);
         if (mdb_exec(st, Q_RUN_HOLDER, &p) == 0) {
@@ -494,10 +496,10 @@ int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const
                 mdb_fetch(st, Q_RUN_HOLDER, &r);
             mdb_done(st, Q_RUN_HOLDER);
         }
-        return awc_error_set(AWC_ELOCKED, "a run for %s is already in progress%s%s%s%s%s%.19s%s",
-                             period, who[0] ? " (started by " : "", who,
+        return awc_error_set(AWC_ELOCKED, "a run for %s is already in progress%s%s%s%s%s%.19s%s: "
+                             "%s", period, who[0] ? " (started by " : "", who,
                              where[0] ? " on " : "", where, since[0] ? " at " : "", since,
-                             who[0] ? " UTC)" : "");
+                             who[0] ? " UTC)" : "", holder);
     }
     mdb_p_init(&p);
     mdb_p_str(&p, period);

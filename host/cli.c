@@ -383,9 +383,10 @@ static void help_general(void)
            "  AWSCREDIT_MODULE_DIR  module directory when --module-dir is not given\n"
            "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, and the variable\n"
            "                        named by db.password_env: secrets, never configuration\n"
-           "\nExit status: 0 done, 64 usage, 65 bad data or state, 66 not found, 69 service or\n"
-           "operation unavailable, 70 internal error, 71 out of memory, 74 I/O error,\n"
-           "75 conflict or busy (try again), 77 not allowed, 78 configuration or module.\n"
+           "\nExit status: 0 done, 64 usage, 65 bad data, a stale version or a state that does\n"
+           "not allow it (re-read, then decide), 66 not found, 69 service or operation\n"
+           "unavailable, 70 internal error, 71 out of memory, 74 I/O error, 75 busy or timed\n"
+           "out: try again later, 77 not allowed, 78 configuration or module.\n"
            "\nRun 'awscredit COMMAND --help' for what a command does, its options and an example.\n");
 }
 

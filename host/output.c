@@ -209,7 +209,7 @@ int host_exit_code(int code)
     case AWC_ENOMEM: return EX_OSERR;
     case AWC_EBADINPUT: return EX_DATAERR;
     case AWC_ENOTFOUND: return EX_NOINPUT;
-    case AWC_ECONFLICT: return EX_TEMPFAIL;
+    case AWC_ECONFLICT: return EX_DATAERR;    /* stale: re-read, then decide */
     case AWC_EINVALID_TRANSITION: return EX_DATAERR;
     case AWC_EREADONLY: return EX_DATAERR;
     case AWC_EDB: return EX_UNAVAILABLE;

@@ -35,6 +35,16 @@ const char *awc_strerror(int code);
 int awc_error_set(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
 /* Prefix the current message with "prefix: " and return code. */
 int awc_error_prefix(int code, const char *fmt, ...) AWC_PRINTF(2, 3);
+/* Hide the user name and password of every URL in s (user:pass@host
+ * becomes three stars, '@' and the host), in place; s only shrinks.  cut: s was
+ * cut short, so a URL at its very end whose '@' fell off is hidden too.
+ * Every message and log line of the module goes through it. */
+void awc_redact_userinfo(char *s, int cut);
+/* For a command that read the data itself: AWC_ECONFLICT (a change another
+ * process made while it worked) becomes AWC_ELOCKED, busy, with "; " and
+ * again added to the message, since running the command again re-reads
+ * and can succeed.  Any other code is returned as it is. */
+int awc_error_busy(int code, const char *again);
 /* This thread's last message, or "" if none; valid until the next set. */
 const char *awc_error_last(void);
 void awc_error_clear(void);

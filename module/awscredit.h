@@ -40,7 +40,7 @@ typedef enum awc_err {
     AWC_ENOMEM = -2,               /* out of memory */
     AWC_EBADINPUT = -3,            /* malformed input: file, line, field named */
     AWC_ENOTFOUND = -4,            /* no such object (or not in the actor's scope) */
-    AWC_ECONFLICT = -5,            /* stale version: someone else changed it */
+    AWC_ECONFLICT = -5,            /* stale version: changed since read; re-read */
     AWC_EINVALID_TRANSITION = -6,  /* state machine refused the transition */
     AWC_EREADONLY = -7,            /* object is read-only in its state */
     AWC_EDB = -8,                  /* database failure */
@@ -49,7 +49,8 @@ typedef enum awc_err {
     AWC_EIO = -11,                 /* file or stream I/O failure */
     AWC_EPERM = -12,               /* the actor may not do this */
     AWC_ENOTSUP = -13,             /* not provided by this module or build */
-    AWC_ELOCKED = -14,             /* period closed, or lock held by another run */
+    AWC_ELOCKED = -14,             /* busy: another process holds the lock, or changed
+                                    * the data meanwhile; retry later */
     AWC_ENET = -15,                /* remote service failed or refused */
     AWC_ETIMEOUT = -16,            /* remote service did not answer in time */
     AWC_EABI = -17,                /* ABI or manifest mismatch */

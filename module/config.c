@@ -147,15 +147,28 @@ static int yes_no(const reader *r, const char *section, const char *key, int def
     return bad(r, section, key, "true or false (also yes/no, on/off, 1/0)", v);
 }
 
-/* An endpoint or URL: http:// or https://, or unset. */
+/* An endpoint or URL: http:// or https://, or unset.  Never echoed: a
+ * mistyped URL may carry a password.  No '@' anywhere, so no user name or
+ * password (user:password@host), however mistyped ("user:pa/ss@host"); a
+ * path or query that needs one writes it %40.  Credentials come from
+ * variables: for invoicing.url those invoicing.user_env and
+ * invoicing.password_env name, for AWS the AWS_* variables. */
 static int url(const reader *r, const char *section, const char *key, const char **out)
 {
     const char *v = str(r, section, key, NULL);
-    /* not echoed: a mistyped URL may carry a password */
     if (v && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
         return awc_error_set(AWC_ECONFIG, "%s: %s.%s: expected a URL starting with http:// or "
                              "https:// (the value is not shown)", origin(r, section, key),
                              section, key);
+    if (v && strchr(v, '@'))
+        return awc_error_set(AWC_ECONFIG, "%s: %s.%s: a URL must not carry a user name or "
+                             "password (user:password@host; write a '@' of a path as %%40); "
+                             "%s; the value is not shown", origin(r, section, key), section, key,
+                             strcmp(section, "invoicing") == 0
+                                 ? "name the variables that hold them in invoicing.user_env "
+                                   "and invoicing.password_env"
+                                 : "AWS credentials come from AWS_ACCESS_KEY_ID and "
+                                   "AWS_SECRET_ACCESS_KEY");
     *out = v;
     return 0;
 }

@@ -41,13 +41,48 @@ static void one_line(char *s)
             *s = ' ';
 }
 
+/* Where the authority of a URL that starts at p (just after "://") ends:
+ * at '/', '?', '#', a blank, a quote, a bracket or the end. */
+static size_t authority_len(const char *p)
+{
+    return strcspn(p, "/?#'\"<>()[] \t\r\n");
+}
+
+void awc_redact_userinfo(char *s, int cut)
+{
+    char *p = s;
+
+    while ((p = strstr(p, "://")) != NULL) {
+        size_t n, u = 0;
+        p += 3;
+        n = authority_len(p);
+        for (size_t i = 0; i < n; i++)
+            if (p[i] == '@')
+                u = i + 1;                     /* the last '@' ends the userinfo */
+        if (u == 0 && cut && p[n] == '\0' && memchr(p, ':', n))
+            u = n;                             /* cut before its '@': hide what is left */
+        if (u > 0 && !(u == 4 && strncmp(p, "***@", 4) == 0)) {
+            size_t keep = u < n ? 1 : 0;       /* the '@' stays, to show where it was */
+            memmove(p + 3 + keep, p + u, strlen(p + u) + 1);
+            memcpy(p, "***", 3);
+            if (keep)
+                p[3] = '@';
+            n = authority_len(p);
+        }
+        p += n;
+    }
+}
+
 int awc_error_set(int code, const char *fmt, ...)
 {
     va_list ap;
+    int n;
+
     va_start(ap, fmt);
-    vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+    n = vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
     va_end(ap);
     one_line(errmsg);
+    awc_redact_userinfo(errmsg, n >= (int)sizeof(errmsg));
     return code;
 }
 
@@ -63,7 +98,19 @@ int awc_error_prefix(int code, const char *fmt, ...)
     snprintf(both, sizeof(both), "%s: %s", pre, old[0] ? old : awc_strerror(code));
     snprintf(errmsg, sizeof(errmsg), "%.*s", (int)sizeof(errmsg) - 1, both);
     one_line(errmsg);
+    awc_redact_userinfo(errmsg, strlen(both) >= sizeof(errmsg));
     return code;
+}
+
+int awc_error_busy(int code, const char *again)
+{
+    char old[AWC_ERRMSG_MAX];
+
+    if (code != AWC_ECONFLICT)
+        return code;
+    memcpy(old, errmsg, sizeof(old));
+    return awc_error_set(AWC_ELOCKED, "%s (another process changed it meanwhile); %s",
+                         old[0] ? old : "changed by someone else", again);
 }
 
 const char *awc_error_last(void)

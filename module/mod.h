@@ -22,7 +22,7 @@ struct awc_module {
 /* The store, connecting on first use.  0 or AWC_EDB / AWC_ECONFIG. */
 int awc_mod_store(awc_module *m, awc_store **out);
 
-/* AWC_ELOCKED naming who closed period and when, or 0 when it is open.
+/* AWC_EREADONLY naming who closed period and when, or 0 when it is open.
  * what names the refused operation in the message. */
 int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const char *what);
 

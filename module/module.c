@@ -47,12 +47,14 @@ void awc_mod_log(awc_module *m, int level, const char *fmt, ...)
 {
     char line[AWC_ERRMSG_MAX];
     va_list ap;
+    int n;
 
     if (!m->host.log)
         return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    awc_redact_userinfo(line, n >= (int)sizeof(line));
     m->host.log(m->host.ctx, level, line);
 }
 
@@ -63,14 +65,19 @@ static const char *secret(awc_module *m, const char *name)
     return getenv(name);
 }
 
-/* Read a password file that only its owner may read; strips one trailing
- * newline.  The caller wipes and frees *out. */
+#define PASSWORD_MAX 1023      /* bytes of a password file, trailing newline aside */
+
+/* Read a password file that only its owner may read; strips trailing
+ * newlines.  A longer file or one with a NUL byte is refused, never cut:
+ * a cut password would fail to log in for no visible reason.  Messages
+ * name the file, never its content.  The caller wipes and frees *out. */
 static int read_password_file(char **out, const char *path)
 {
-    char buf[1024];
+    char buf[PASSWORD_MAX + 3];    /* the password, "\r\n"; full means too long */
     struct stat sb;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    size_t n = 0;
+    ssize_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = 0, full;
 
     if (fd < 0)
         return awc_error_set(AWC_ECONFIG, "db.password_file: cannot open '%s': %s", path,
@@ -81,16 +88,32 @@ static int read_password_file(char **out, const char *path)
                              "db.password_file: '%s' must belong to this user and be "
                              "readable by its owner only (chmod 600)", path);
     }
-    n = read(fd, buf, sizeof(buf) - 1);
+    while (n < sizeof(buf) && (got = read(fd, buf + n, sizeof(buf) - n)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            break;
+        n += (size_t)got;
+    }
     close(fd);
-    if (n < 0)
-        return awc_error_set(AWC_ECONFIG, "db.password_file: cannot read '%s'", path);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    if (got < 0)
+        rc = awc_error_set(AWC_ECONFIG, "db.password_file: cannot read '%s'", path);
+    full = n == sizeof(buf);
+    while (rc == 0 && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    buf[n] = '\0';
-    *out = awc_strdup(buf);
+    if (rc == 0 && (full || n > PASSWORD_MAX))
+        rc = awc_error_set(AWC_ECONFIG, "db.password_file: '%s' holds more than %d bytes; "
+                           "the password is not cut, give a shorter one", path, PASSWORD_MAX);
+    else if (rc == 0 && memchr(buf, '\0', n))
+        rc = awc_error_set(AWC_ECONFIG, "db.password_file: '%s' holds a NUL byte; a password "
+                           "is text", path);
+    if (rc == 0) {
+        buf[n] = '\0';
+        if (!(*out = awc_strdup(buf)))
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    }
     explicit_bzero(buf, sizeof(buf));
-    return *out ? 0 : awc_error_set(AWC_ENOMEM, "out of memory");
+    return rc;
 }
 
 /* Every operation but migrate needs the schema this module was built for. */
@@ -162,7 +185,7 @@ int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const 
     if ((rc = st->ops->period_get(st, period, &closed, by, sizeof(by), at, sizeof(at))) != 0)
         return rc;
     if (closed)
-        return awc_error_set(AWC_ELOCKED, "%s: period %s was closed by %s at %.19s UTC; "
+        return awc_error_set(AWC_EREADONLY, "%s: period %s was closed by %s at %.19s UTC; "
                              "nothing more is assigned or invoiced in it", what, period, by, at);
     return 0;
 }

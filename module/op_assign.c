@@ -401,7 +401,7 @@ static void lane_chunk(lane *l)
         awc_error_clear();
         rc = st->ops->tx(st, redo_chunk, l);
     }
-    s->rc = rc;
+    s->rc = rc = awc_error_busy(rc, "run assign again");
     if (rc != 0)
         awc_error_copy(rc, s->err, sizeof(s->err));
 }
@@ -797,7 +797,7 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
     if (rc == 0)
         rc = report(&r);
     else if (r.rc == 0) { /* before any chunk */
-        if (rc != AWC_ELOCKED)
+        if (rc != AWC_ELOCKED && rc != AWC_EREADONLY) /* busy, or the period is closed */
             awc_error_prefix(rc, "assign %s: nothing was assigned", period);
     } else if (rc == AWC_ELOCKED) /* the message may come from a lane's thread */
         awc_error_set(rc, "%s", r.err);

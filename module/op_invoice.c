@@ -364,13 +364,13 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     snprintf(lock, sizeof(lock), "awscredit.invoice.%.7s", period);
     if ((rc = st->ops->lock(st, lock)) != 0) {
         s.inv->ops->close(s.inv);
-        return rc == AWC_ELOCKED ? awc_error_set(AWC_ELOCKED, "invoice %s: another process is "
-                                                 "invoicing this period", period) : rc;
+        return rc == AWC_ELOCKED ? awc_error_prefix(AWC_ELOCKED, "invoice %s: another process "
+                                                    "is invoicing this period", period) : rc;
     }
     g.m = m;
     g.st = st;
     g.period = period;
-    rc = st->ops->tx(st, prepare, &g);
+    rc = awc_error_busy(st->ops->tx(st, prepare, &g), "run the invoice again");
     awc_free(g.lines);
     awc_free(g.seqs);
     if (rc != 0) {
@@ -518,8 +518,8 @@ int awc_op_reconcile(awc_module *m, const awc_call *c)
         return awc_op_end(c, rc);
     if ((rc = r.st->ops->lock(r.st, "awscredit.reconcile")) != 0) {
         r.inv->ops->close(r.inv);
-        return awc_op_end(c, rc == AWC_ELOCKED ? awc_error_set(AWC_ELOCKED, "reconcile: another "
-                                                 "process is reconciling") : rc);
+        return awc_op_end(c, rc == AWC_ELOCKED ? awc_error_prefix(AWC_ELOCKED, "reconcile: "
+                                                 "another process is reconciling") : rc);
     }
     rc = r.st->ops->outbox_files(r.st, NULL, (1u << AWC_OB_SENT) | (1u << AWC_OB_ACCEPTED),
                                  settle_or_note, &r);
@@ -594,10 +594,12 @@ int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
                                     (1u << AWC_OB_SENDING), count_file, &halfway)) != 0)
         return awc_op_end(c, rc);
     if (halfway)
-        return awc_op_end(c, awc_error_set(AWC_ELOCKED, "close: %zu usage file%s of %s %s not "
-                                           "reached the platform yet; run 'awscredit invoice "
-                                           "--period %s' first", halfway, halfway == 1 ? "" : "s",
-                                           period, halfway == 1 ? "has" : "have", period));
+        /* a state to change first, not a wait: 65, not 75 */
+        return awc_op_end(c, awc_error_set(AWC_EINVALID_TRANSITION, "close: %zu usage file%s "
+                                           "of %s %s not reached the platform yet; run "
+                                           "'awscredit invoice --period %s' first", halfway,
+                                           halfway == 1 ? "" : "s", period,
+                                           halfway == 1 ? "has" : "have", period));
     if ((rc = st->ops->period_close(st, period, c->actor)) != 0)
         return awc_op_end(c, rc);
     open_count k = { 0, 0 };

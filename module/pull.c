@@ -143,7 +143,7 @@ static int restate(plan *p, awc_store *st, const awc_credit_draft *now, uint64_t
         r.nlines = b->n;
     }
     p->res.restated++;
-    rc = st->ops->credit_restate(st, &r);
+    rc = awc_error_busy(st->ops->credit_restate(st, &r), "run the pull again");
     awc_free(b);
     return rc;
 }

@@ -626,8 +626,24 @@ static void test_endpoint_policy(void **state)
     assert_int_equal(awc_aws_send(c, &req, &res), AWC_ECONFIG);
     assert_non_null(strstr(awc_error_last(), "only https"));
     awc_aws_response_free(&res);
-    req.endpoint = "https://user:pw@example.com";
+    /* userinfo is refused and never shown, however it is mistyped */
+    {
+        static const char *const bad[] = {
+            "https://user:hunter2pw@example.com", "https://user:hunter2/pw@example.com",
+            "https://:hunter2pw@example.com", "https://hunter2pw@example.com",
+            "https://user:hunter2 pw@example.com",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            req.endpoint = bad[i];
+            assert_int_equal(awc_aws_send(c, &req, &res), AWC_ECONFIG);
+            assert_null(strstr(awc_error_last(), "hunter2"));
+            assert_non_null(strstr(awc_error_last(), "test: endpoint"));
+            awc_aws_response_free(&res);
+        }
+    }
+    req.endpoint = "https://exa mple.com";
     assert_int_equal(awc_aws_send(c, &req, &res), AWC_ECONFIG);
+    assert_non_null(strstr(awc_error_last(), "not a URL"));
     awc_aws_response_free(&res);
     awc_aws_client_free(c);
 }

@@ -128,7 +128,7 @@ PROMOID=$(cid "$PROMO")
 run edit "$PROMOID" --split customer:60,reseller:30 --expect-version "$V"
 check "$rc = 0 -a $(sql "SELECT version FROM credits WHERE seq=$PROMO") = $((V + 1))" "edit with the current version"
 run edit "$PROMOID" --split customer:50 --expect-version "$V"
-check "$rc = 75" "edit with a stale version: refused as a conflict"
+check "$rc = 65" "edit with a stale version: refused as a conflict"
 run edit "$PROMOID" --amounts customer:-40.00
 check "$rc = 65" "edit: amounts over the credit refused"
 grep -q 'add up to -40.00 USD, more than the credit' "$ERR"
@@ -221,9 +221,9 @@ check "$rc = 0" "close the period"
 grep -q 'PENDING_ASSIGN and .* ASSIGNED stay as they are' "$OUT"
 check "$? = 0" "close says which credits it leaves behind"
 run assign --period $P
-check "$rc = 75" "assign in a closed period: refused"
+check "$rc = 65" "assign in a closed period: refused"
 run invoice --period $P
-check "$rc = 75" "invoice in a closed period: refused"
+check "$rc = 65" "invoice in a closed period: refused"
 grep -q 'closed' "$ERR"
 check "$? = 0" "the refusal says the period is closed"
 

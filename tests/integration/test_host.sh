@@ -256,7 +256,7 @@ run show notfound
 refused "the module's error text is printed on one line" 66 "awscredit: no credit notfound"
 
 # awc_err -> status (docs/ABI.md)
-for pair in 1:70 2:71 3:65 4:66 5:75 6:65 7:65 8:69 9:78 10:65 11:74 12:77 13:69 14:75 15:69 \
+for pair in 1:70 2:71 3:65 4:66 5:65 6:65 7:65 8:69 9:78 10:65 11:74 12:77 13:69 14:75 15:69 \
     16:75 17:78 18:64 99:70; do
     code=${pair%%:*}
     want=${pair##*:}
@@ -361,6 +361,45 @@ if [ "$rc" -eq 78 ] && ! grep -q hunter2 "$ERR" && grep -qF "$TMP/test.ini:2: db
     pass "real module: a password put in db.password_env is not echoed"
 else
     fail "real module: a password put in db.password_env is not echoed"
+fi
+
+for key in 'aws]\ns3_endpoint' 'aws]\nbilling_endpoint' 'athena]\nendpoint' 'invoicing]\nurl'; do
+    config "[${key} = http://user:hunter2pw@host/\n"
+    run --config "$TMP/test.ini" --module-dir "$BUILD" version
+    name=$(printf '%s' "$key" | sed 's/]\\n/./')
+    if [ "$rc" -eq 78 ] && ! grep -q hunter2 "$ERR" &&
+        grep -qF "$TMP/test.ini:2: $name: a URL must not carry a user name or password" "$ERR"; then
+        pass "real module: $name with user:password@ is refused and not echoed"
+    else
+        fail "real module: $name with user:password@ is refused and not echoed"
+    fi
+done
+
+# db.password_file: never cut, never shown
+head -c 1024 /dev/zero | tr '\0' k >"$TMP/dbpass"
+chmod 600 "$TMP/dbpass"
+config "[db]\nsocket = ${SOCKET:-$TMP/no.sock}\nuser = root\npassword_file = $TMP/dbpass\n"
+run --config "$TMP/test.ini" --module-dir "$BUILD" list
+if [ "$rc" -eq 78 ] && ! grep -q kkkk "$ERR" &&
+    grep -qF "db.password_file: '$TMP/dbpass' holds more than 1023 bytes" "$ERR"; then
+    pass "real module: a 1024-byte db.password_file is refused, not cut, not shown"
+else
+    fail "real module: a 1024-byte db.password_file is refused, not cut, not shown"
+fi
+head -c 1023 /dev/zero | tr '\0' k >"$TMP/dbpass"
+echo >>"$TMP/dbpass"
+run --config "$TMP/test.ini" --module-dir "$BUILD" list
+if ! grep -q "holds more than" "$ERR" && ! grep -q kkkk "$ERR"; then
+    pass "real module: a 1023-byte db.password_file and its newline are read"
+else
+    fail "real module: a 1023-byte db.password_file and its newline are read"
+fi
+printf 'kkkk\000kkkk\n' >"$TMP/dbpass"
+run --config "$TMP/test.ini" --module-dir "$BUILD" list
+if [ "$rc" -eq 78 ] && ! grep -q kkkk "$ERR" && grep -qF "holds a NUL byte" "$ERR"; then
+    pass "real module: a db.password_file with a NUL byte is refused, not cut"
+else
+    fail "real module: a db.password_file with a NUL byte is refused, not cut"
 fi
 
 real_cfg ''

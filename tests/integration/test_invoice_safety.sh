@@ -106,7 +106,7 @@ check "$(sql "SELECT COUNT(*) FROM credits WHERE credit_key='40000000001' AND re
     "the difference becomes an adjustment credit"
 
 run close --period $P
-check "$rc = 75" "close while a usage file has not reached the platform: refused"
+check "$rc = 65" "close while a usage file has not reached the platform: refused"
 
 # the file was prepared for the spool: another adapter must not skip it silently
 config xmlrpc

@@ -321,6 +321,69 @@ static void test_password_env_not_echoed(void **state)
     assert_string_equal(c.db.password_env, "DB_PASSWORD_2");
 }
 
+/* Every URL key refuses a user name or password, and never echoes it,
+ * however it is mistyped (a '/' in the password ends the authority). */
+static void test_url_userinfo_not_echoed(void **state)
+{
+    static const char *const keys[][2] = {
+        {"aws", "s3_endpoint"}, {"aws", "billing_endpoint"}, {"athena", "endpoint"},
+        {"invoicing", "url"},
+    };
+    static const char *const values[] = {
+        "http://user:hunter2pw@host/", "https://user:hunter2pw@host", "https://:hunter2pw@host",
+        "https://user:hunter2/pw@host/", "https://hunter2pw@host:9000/x",
+    };
+    awc_config c;
+    char want[96];
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+            assert_int_equal(load_one(&c, keys[k][0], keys[k][1], values[v]), AWC_ECONFIG);
+            snprintf(want, sizeof(want), "test.ini:2: %s.%s: a URL must not carry a user name",
+                     keys[k][0], keys[k][1]);
+            assert_non_null(strstr(awc_error_last(), want));
+            assert_null(strstr(awc_error_last(), "hunter2"));
+        }
+    assert_int_equal(load_one(&c, "invoicing", "url", "https://u:hunter2pw@h/"), AWC_ECONFIG);
+    assert_non_null(strstr(awc_error_last(), "invoicing.user_env"));
+    assert_int_equal(load_one(&c, "aws", "s3_endpoint", "https://h:9000/"), 0);
+    assert_string_equal(c.aws.s3_endpoint, "https://h:9000/");
+    /* a value echoed for another reason still loses its userinfo */
+    assert_int_equal(load_one(&c, "athena", "output_location", "https://u:hunter2pw@h/x"),
+                     AWC_ECONFIG);
+    assert_non_null(strstr(awc_error_last(), "athena.output_location"));
+    assert_null(strstr(awc_error_last(), "hunter2"));
+}
+
+/* No message or log line of the module carries a URL's userinfo. */
+static void test_messages_redact_userinfo(void **state)
+{
+    char buf[AWC_ERRMSG_MAX + 64];
+
+    (void)state;
+    awc_error_set(AWC_ENET, "GET http://user:hunter2pw@host:80/a@b: refused");
+    assert_string_equal(awc_error_last(), "GET http://***@host:80/a@b: refused");
+    awc_error_set(AWC_ENET, "'https://hunter2pw@h' and s3://b/k@x and mailto:a@b");
+    assert_string_equal(awc_error_last(), "'https://***@h' and s3://b/k@x and mailto:a@b");
+    awc_error_prefix(AWC_ENET, "from http://u:hunter2pw@h");
+    assert_string_equal(awc_error_last(),
+                        "from http://***@h: 'https://***@h' and s3://b/k@x and mailto:a@b");
+    /* cut before its '@': what is left of the authority is hidden */
+    memset(buf, 'x', sizeof(buf));
+    memcpy(buf + AWC_ERRMSG_MAX - 30, " http://user:hunter2pw", 22);
+    buf[sizeof(buf) - 1] = '\0';
+    memcpy(buf + AWC_ERRMSG_MAX + 20, "@host/", 6);
+    awc_error_set(AWC_ENET, "%s", buf);
+    assert_null(strstr(awc_error_last(), "hunter2"));
+    assert_non_null(strstr(awc_error_last(), " http://***"));
+    /* in place, for log lines */
+    snprintf(buf, sizeof(buf), "to https://a:hunter2pw@h/");
+    awc_redact_userinfo(buf, 0);
+    assert_string_equal(buf, "to https://***@h/");
+    awc_error_clear();
+}
+
 static void test_password_both(void **state)
 {
     fake f = {0};
@@ -425,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_origin_fallback),
         cmocka_unit_test(test_password_env_not_echoed),
+        cmocka_unit_test(test_url_userinfo_not_echoed),
+        cmocka_unit_test(test_messages_redact_userinfo),
         cmocka_unit_test(test_password_both),
         cmocka_unit_test(test_keys_match_reads),
         cmocka_unit_test(test_keys_match_manifest),
