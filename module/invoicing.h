@@ -102,4 +102,11 @@ typedef struct awc_invoicing_params {
 int awc_invoicing_spool_open(awc_invoicing **out, const awc_invoicing_params *p);
 int awc_invoicing_xmlrpc_open(awc_invoicing **out, const awc_invoicing_params *p);
 
+/* The spool adapter's reading of one ack (docs/INVOICING-SPOOL.md, "Acks"):
+ * text (NUL-terminated, changed in place) is the file's content, path names
+ * it in a message.  Sets out->status and out->note; AWC_EBADINPUT (quoting
+ * at most a short, escaped excerpt of line 1) leaves out unchanged.  Used by
+ * status(); declared here for the unit and fuzz tests. */
+int awc_spool_ack_parse(awc_uf_state *out, char *text, const char *path);
+
 #endif /* AWC_INVOICING_H */
