@@ -380,12 +380,18 @@ static xmlNodePtr array_data(xmlNodePtr value)
     return d;
 }
 
+/* The number of items of an array's <data>, or SIZE_MAX when it holds an
+ * element other than <value>: the readers walk every element of <data>,
+ * so the count must be of every element, not of the <value>s only. */
 static size_t array_len(xmlNodePtr data)
 {
     size_t n = 0;
 
-    for (xmlNodePtr v = el_first(data); v; v = el_next(v))
-        n += is_el(v, "value");
+    for (xmlNodePtr v = el_first(data); v; v = el_next(v)) {
+        if (!is_el(v, "value"))
+            return SIZE_MAX;
+        n++;
+    }
     return n;
 }
 
