@@ -128,3 +128,30 @@ fuzz: $(foreach t,$(FUZZ_TARGETS),fuzz-run-$(t))
 	done; \
 	if [ $$fail -ne 0 ]; then echo "fuzz: FAILED (inputs and logs in $(FUZZ_DIR)/)"; exit 1; fi; \
 	echo "fuzz: all targets ok ($(FUZZ_SECONDS)s each)"
+
+# --- replay of tests/fuzz/crashes/ in `make test` ------------------------------
+# Every target compiled with gcc, ASan and UBSan (the sanitizer build's
+# flags, no libFuzzer), LLVMFuzzerTestOneInput renamed to
+# awc_replay_<target>, into one cmocka binary among the unit tests
+# (tests/fuzz/replay.c): each file of tests/fuzz/crashes/ is a test case run
+# once against the target its name starts with.
+REPLAY_DIR  := $(SAN)/fuzz-replay
+REPLAY_BIN  := $(SAN)/tests/unit/test_fuzz_crashes
+REPLAY_OBJ  := $(patsubst %,$(REPLAY_DIR)/%.o,$(FUZZ_ALL))
+REPLAY_HOST := $(SAN)/obj/host/loader.o $(SAN)/obj/host/inifile.o
+UNIT_BIN    += $(REPLAY_BIN)
+
+$(REPLAY_DIR)/replay_targets.h: tests/fuzz/fuzz.mk $(wildcard tests/fuzz/fuzz_*.c)
+	@mkdir -p $(dir $@)
+	printf 'TARGET(%s)\n' $(FUZZ_ALL) > $@.tmp && mv $@.tmp $@
+
+$(REPLAY_DIR)/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Ihost $(HOST_CFLAGS) -DLLVMFuzzerTestOneInput=awc_replay_$* \
+	    -MMD -MP -c $< -o $@
+
+$(REPLAY_BIN): tests/fuzz/replay.c $(REPLAY_DIR)/replay_targets.h $(REPLAY_OBJ) $(REPLAY_HOST) \
+               $(SAN)/libawc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -I$(REPLAY_DIR) -o $@ $< $(REPLAY_OBJ) $(REPLAY_HOST) $(SAN)/libawc.a \
+	    $(PKG_LIBS) $(HOST_LIBS) $(CMOCKA_LIBS) -ldl -lpthread -lm

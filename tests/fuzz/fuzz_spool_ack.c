@@ -45,7 +45,7 @@ static void first_line(char *buf, const char *text)
 {
     const char *s = text, *e;
 
-    if (memcmp(s, "\xef\xbb\xbf", 3) == 0)
+    if (strncmp(s, "\xef\xbb\xbf", 3) == 0)
         s += 3;
     e = strchr(s, '\n');
     if (!e)
