@@ -186,6 +186,20 @@ static int deliver(json_t *c, awc_billing_credit_fn fn, void *ctx)
     return rc;
 }
 
+int awc_billing_read_page(json_t *resp, awc_billing_credit_fn fn, void *ctx, uint64_t *n)
+{
+    json_t *credits = json_object_get(resp, "credits");
+    size_t i;
+    int rc = 0;
+
+    if (credits && !json_is_array(credits))
+        return awc_error_set(AWC_EBADINPUT, "billing GetCredits: \"credits\" is not a list");
+    for (i = 0; i < json_array_size(credits) && rc == 0; i++)
+        if ((rc = deliver(json_array_get(credits, i), fn, ctx)) == 0)
+            ++*n;
+    return rc;
+}
+
 static int account_ok(const char *a)
 {
     size_t i;
@@ -203,6 +217,7 @@ int awc_billing_get_credits(awc_aws_client *client, const awc_billing_conf *conf
 {
     awc_aws_json_req jr;
     char *token = NULL;
+    uint64_t delivered = 0;
     unsigned pages = 0;
     int rc = 0;
 
@@ -226,8 +241,7 @@ int awc_billing_get_credits(awc_aws_client *client, const awc_billing_conf *conf
     jr.retries = stats ? &stats->retries : NULL;
 
     for (;;) {
-        json_t *body = json_object(), *resp = NULL, *credits, *next;
-        size_t i;
+        json_t *body = json_object(), *resp = NULL, *next;
 
         if (!body) {
             rc = awc_error_set(AWC_ENOMEM, "out of memory");
@@ -253,17 +267,7 @@ int awc_billing_get_credits(awc_aws_client *client, const awc_billing_conf *conf
             break;
         if (stats)
             stats->pages++;
-        credits = json_object_get(resp, "credits");
-        if (credits && !json_is_array(credits)) {
-            json_decref(resp);
-            rc = awc_error_set(AWC_EBADINPUT, "billing GetCredits: \"credits\" is not a list");
-            break;
-        }
-        for (i = 0; i < json_array_size(credits) && rc == 0; i++) {
-            rc = deliver(json_array_get(credits, i), on_credit, ctx);
-            if (rc == 0 && stats)
-                stats->credits++;
-        }
+        rc = awc_billing_read_page(resp, on_credit, ctx, stats ? &stats->credits : &delivered);
         next = json_object_get(resp, "nextToken");
         if (rc == 0 && json_is_string(next) && *json_string_value(next)) {
             if (token && strcmp(token, json_string_value(next)) == 0) {

@@ -88,4 +88,13 @@ int awc_billing_get_credits(awc_aws_client *client, const awc_billing_conf *conf
 /* Epoch seconds to "YYYY-MM-DD" (UTC) into out[11]. */
 void awc_billing_date(char out[11], int64_t epoch);
 
+/* One GetCredits answer (resp, parsed JSON): each credit of its "credits"
+ * list checked and handed to fn; *n counts the credits delivered.  No list
+ * is no credit.  AWC_EBADINPUT ("credits" not a list, a credit without its
+ * required fields, an amount that is not a decimal, two currencies), or
+ * the callback's code.  awc_billing_get_credits() reads each page with it. */
+struct json_t;
+int awc_billing_read_page(struct json_t *resp, awc_billing_credit_fn fn, void *ctx,
+                          uint64_t *n);
+
 #endif /* AWC_AWS_BILLING_H */

@@ -577,6 +577,29 @@ static int deliver(const char *qid, json_t *row, uint64_t n, awc_athena_row_fn o
     return on_row(ctx, &out);
 }
 
+int awc_athena_read_page(json_t *resp, const char *qid, int *first, uint64_t *n,
+                         awc_athena_row_fn on_row, void *ctx)
+{
+    json_t *rows = json_object_get(json_object_get(resp, "ResultSet"), "Rows");
+    size_t i;
+    int rc = 0;
+
+    if (!json_is_array(rows))
+        return awc_error_set(AWC_EBADINPUT, "athena GetQueryResults: no ResultSet.Rows for "
+                                            "query %s", qid);
+    for (i = 0; i < json_array_size(rows) && rc == 0; i++) {
+        if (*first) { /* the header row of a SELECT */
+            *first = 0;
+            rc = check_header(qid, json_array_get(rows, i));
+            continue;
+        }
+        rc = deliver(qid, json_array_get(rows, i), *n + 1, on_row, ctx);
+        if (rc == 0)
+            ++*n;
+    }
+    return rc;
+}
+
 static int results(run *r, const char *qid, awc_athena_row_fn on_row, void *ctx)
 {
     char *token = NULL;
@@ -585,8 +608,7 @@ static int results(run *r, const char *qid, awc_athena_row_fn on_row, void *ctx)
 
     for (;;) {
         json_t *body = json_pack("{s:s,s:i}", "QueryExecutionId", qid, "MaxResults", 1000);
-        json_t *resp = NULL, *rows, *next;
-        size_t i;
+        json_t *resp = NULL, *next;
 
         if (!body) {
             rc = awc_error_set(AWC_ENOMEM, "out of memory");
@@ -600,22 +622,12 @@ static int results(run *r, const char *qid, awc_athena_row_fn on_row, void *ctx)
             break;
         if (r->st)
             r->st->pages++;
-        rows = json_object_get(json_object_get(resp, "ResultSet"), "Rows");
-        if (!json_is_array(rows)) {
+        rc = awc_athena_read_page(resp, qid, &first, &n, on_row, ctx);
+        if (r->st)
+            r->st->rows = n;
+        if (rc) {
             json_decref(resp);
-            rc = awc_error_set(AWC_EBADINPUT, "athena GetQueryResults: no ResultSet.Rows for "
-                                              "query %s", qid);
             break;
-        }
-        for (i = 0; i < json_array_size(rows) && rc == 0; i++) {
-            if (first) { /* the header row of a SELECT */
-                first = 0;
-                rc = check_header(qid, json_array_get(rows, i));
-                continue;
-            }
-            rc = deliver(qid, json_array_get(rows, i), ++n, on_row, ctx);
-            if (rc == 0 && r->st)
-                r->st->rows++;
         }
         next = json_object_get(resp, "NextToken");
         awc_free(token);

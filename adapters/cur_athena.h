@@ -147,4 +147,14 @@ void awc_athena_token(char out[65], const awc_athena_conf *conf, const char *que
 int awc_athena_pull(awc_aws_client *client, const awc_athena_conf *conf, const char *period,
                     awc_athena_row_fn on_row, void *ctx, awc_athena_stats *stats);
 
+/* One GetQueryResults answer (resp, parsed JSON; qid names the query in
+ * messages): while *first, its first row is the header and must name the
+ * columns (then *first = 0); every other row is checked and handed to
+ * on_row as row *n + 1, and *n counts the rows delivered.  AWC_EBADINPUT
+ * (no ResultSet.Rows, other columns, a bad cell), or the callback's code.
+ * awc_athena_pull() reads each page with it. */
+struct json_t;
+int awc_athena_read_page(struct json_t *resp, const char *qid, int *first, uint64_t *n,
+                         awc_athena_row_fn on_row, void *ctx);
+
 #endif /* AWC_CUR_ATHENA_H */

@@ -53,7 +53,8 @@
 #define ACK_MAX (64 * 1024)        /* bytes of an ack file that are read */
 #define DIR_MODE 0750
 #define FILE_MODE 0640
-#define SHOW_MAX 40                /* bytes of a bad value quoted in a message */
+#define EXCERPT_MAX 32             /* bytes of a bad value quoted in a message */
+#define EXCERPT_BUFSZ (4 * EXCERPT_MAX + 4)   /* escaped: up to 4 bytes each, "...", NUL */
 
 static const char header[] =
     "record_id,record_note,item_search_criteria,item_search_value,amount,quantity,"
@@ -135,14 +136,37 @@ static int has_control(const char *s)
     return 0;
 }
 
-/* A printable, bounded copy of a bad value for a message. */
-static const char *show(char *buf, size_t n, const char *s)
+/* A short, escaped excerpt of a bad value for a message: at most
+ * EXCERPT_MAX bytes of s, each byte below 0x20, 0x7f or above as \xNN, a
+ * backslash as \\, then "..." when s is longer.  buf holds EXCERPT_BUFSZ
+ * bytes.  Text the platform writes (an ack) or a caller passes is quoted
+ * only this way, so a message never carries more than a few bytes of a
+ * file, nor a byte a terminal would act on. */
+static const char *excerpt(char buf[EXCERPT_BUFSZ], const char *s)
 {
-    size_t i = 0;
+    static const char hex[] = "0123456789abcdef";
+    size_t i, o = 0;
 
-    for (; s[i] && i + 1 < n && i < SHOW_MAX; i++)
-        buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    buf[i] = '\0';
+    for (i = 0; s[i] && i < EXCERPT_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '\\') {
+            buf[o++] = '\\';
+            if (c == '\\') {
+                buf[o++] = '\\';
+                continue;
+            }
+            buf[o++] = 'x';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    if (s[i]) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
     return buf;
 }
 
@@ -193,19 +217,64 @@ static void record_id(char out[AWC_UF_ID_MAX], const char *fid, uint32_t n)
 
 /* --- files --------------------------------------------------------------------- */
 
+/* Open a spool file for reading without following a link: the last
+ * component must not be a symbolic link (O_NOFOLLOW), and the file must be
+ * a regular file with one link, owned by the user we run as (geteuid()).
+ * acks/ is written by the platform, so a link or a file of another user
+ * there could make us read, and quote, a file that is not an ack; the
+ * outbox files are ours and pass the same checks.  O_NONBLOCK keeps a FIFO
+ * from blocking the open (it is then refused as not a regular file).
+ * 0 with *out the descriptor, 1 when the file does not exist, or < 0
+ * with the error set (AWC_EIO; the message names the path, never its
+ * content). */
+static int open_spool_file(int *out, const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY), err;
+
+    *out = -1;
+    if (fd < 0) {
+        err = errno;
+        if (err == ENOENT)
+            return 1;
+        if (err == ELOOP)
+            return awc_error_set(AWC_EIO, "spool: %s is a symbolic link (refused)", path);
+        return io_error("cannot open", path, err);
+    }
+    if (fstat(fd, &st) != 0) {
+        err = errno;
+        close(fd);
+        return io_error("cannot stat", path, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return awc_error_set(AWC_EIO, "spool: %s is not a regular file (refused)", path);
+    }
+    if (st.st_uid != geteuid()) {
+        close(fd);
+        return awc_error_set(AWC_EIO, "spool: %s belongs to uid %lu, not to uid %lu that "
+                             "awscredit runs as (refused)", path, (unsigned long)st.st_uid,
+                             (unsigned long)geteuid());
+    }
+    if (st.st_nlink != 1) {
+        close(fd);
+        return awc_error_set(AWC_EIO, "spool: %s has %lu hard links, not 1 (refused)", path,
+                             (unsigned long)st.st_nlink);
+    }
+    *out = fd;
+    return 0;
+}
+
 /* Read up to max bytes of path into a NUL-terminated buffer (*out, freed by
  * the caller).  1 when the file does not exist, 0 when read, < 0 on error. */
 static int read_small(char **out, size_t *len, const char *path, size_t max)
 {
     char *buf;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd, rc = open_spool_file(&fd, path);
 
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 1;
-        return io_error("cannot open", path, errno);
-    }
+    if (rc != 0)
+        return rc;
     if (!(buf = awc_malloc(max + 1))) {
         close(fd);
         return awc_error_set(AWC_ENOMEM, "spool: out of memory reading %s", path);
@@ -231,10 +300,11 @@ static int read_small(char **out, size_t *len, const char *path, size_t max)
     return 0;
 }
 
+/* A regular file (a symbolic link is not one: open_spool_file refuses it). */
 static int is_regular(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int fsync_dir(const char *dir)
@@ -305,10 +375,10 @@ static int read_blocks(const char *path, int (*fn)(void *arg, const char *p, siz
                        void *arg)
 {
     char buf[64 * 1024];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd, rc = open_spool_file(&fd, path);
 
-    if (fd < 0)
-        return io_error("cannot open", path, errno);
+    if (rc != 0)
+        return rc == 1 ? io_error("cannot open", path, ENOENT) : rc;
     for (;;) {
         ssize_t r = read(fd, buf, sizeof(buf));
         if (r < 0 && errno == EINTR)
@@ -449,7 +519,7 @@ static void field(struct buf *b, const char *s, int free_text)
  * refused rather than altered). */
 static int check_id(const char *ext, size_t i, const char *name, const char *v)
 {
-    char s[SHOW_MAX + 1];
+    char s[EXCERPT_BUFSZ];
 
     if (!v || !*v)
         return awc_error_set(AWC_EBADINPUT, "usage file %s record %zu: %s is empty", ext, i + 1,
@@ -458,7 +528,7 @@ static int check_id(const char *ext, size_t i, const char *name, const char *v)
         return awc_error_set(AWC_EBADINPUT,
                              "usage file %s record %zu: %s '%s' is too long, has control "
                              "characters or starts with =, +, -, @", ext, i + 1, name,
-                             show(s, sizeof(s), v));
+                             excerpt(s, v));
     return 0;
 }
 
@@ -598,40 +668,12 @@ static void copy_note(char *dst, const char *s)
     dst[n] = '\0';
 }
 
-/* The state of file id: its ack decides; without one, a file in the outbox
- * is pending and no file is unknown. */
-static int spool_status(awc_invoicing *inv, const char *usage_file_id, awc_uf_state *out)
+/* An ack's text: line 1 the status word, the rest a note (docs/INVOICING-
+ * SPOOL.md, "Acks"). */
+int awc_spool_ack_parse(awc_uf_state *out, char *text, const char *path)
 {
-    struct spool *s = (struct spool *)inv;
-    char csv[PATH_MAX], ack[PATH_MAX], shown[SHOW_MAX + 1], id[AWC_UF_ID_MAX];
-    char *text = NULL, *line, *rest;
-    size_t len = 0;
-    int rc, have_csv;
+    char shown[EXCERPT_BUFSZ], *line = text, *rest;
 
-    /* the id may live in *out (status(inv, st.usage_file_id, &st)) */
-    if (!usage_file_id || !valid_file_id(usage_file_id)) {
-        memset(out, 0, sizeof(*out));
-        return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id "
-                             "(UF-YYYY-MM-DDDD-DDDD)",
-                             usage_file_id ? show(shown, sizeof(shown), usage_file_id) : "");
-    }
-    snprintf(id, sizeof(id), "%s", usage_file_id);
-    memset(out, 0, sizeof(*out));
-    if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) ||
-        (rc = join(ack, sizeof(ack), s->acks, id, ".status")))
-        return rc;
-    snprintf(out->usage_file_id, sizeof(out->usage_file_id), "%s", id);
-    have_csv = is_regular(csv);
-    if (have_csv && (rc = count_records(&out->records, csv)) != 0)
-        return rc;
-
-    if ((rc = read_small(&text, &len, ack, ACK_MAX)) < 0)
-        return rc;
-    if (rc == 1) {
-        out->status = have_csv ? AWC_UF_PENDING : AWC_UF_UNKNOWN;
-        return 0;
-    }
-    line = text;
     if ((unsigned char)line[0] == 0xef && (unsigned char)line[1] == 0xbb &&
         (unsigned char)line[2] == 0xbf)
         line += 3;                     /* a byte order mark */
@@ -651,16 +693,50 @@ static int spool_status(awc_invoicing *inv, const char *usage_file_id, awc_uf_st
         out->status = AWC_UF_CLOSED;
     else if (strcmp(line, "rejected") == 0)
         out->status = AWC_UF_REJECTED;
-    else {
-        rc = awc_error_set(AWC_EBADINPUT, "%s: line 1: expected accepted, closed or rejected, "
-                           "got '%s'", ack, show(shown, sizeof(shown), line));
-        awc_free(text);
-        memset(out, 0, sizeof(*out));
-        return rc;
-    }
+    else
+        return awc_error_set(AWC_EBADINPUT, "%s: line 1: expected accepted, closed or rejected, "
+                             "got '%s'", path, excerpt(shown, line));
     copy_note(out->note, rest);
-    awc_free(text);
     return 0;
+}
+
+/* The state of file id: its ack decides; without one, a file in the outbox
+ * is pending and no file is unknown. */
+static int spool_status(awc_invoicing *inv, const char *usage_file_id, awc_uf_state *out)
+{
+    struct spool *s = (struct spool *)inv;
+    char csv[PATH_MAX], ack[PATH_MAX], shown[EXCERPT_BUFSZ], id[AWC_UF_ID_MAX];
+    char *text = NULL;
+    size_t len = 0;
+    int rc, have_csv;
+
+    /* the id may live in *out (status(inv, st.usage_file_id, &st)) */
+    if (!usage_file_id || !valid_file_id(usage_file_id)) {
+        memset(out, 0, sizeof(*out));
+        return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id "
+                             "(UF-YYYY-MM-DDDD-DDDD)",
+                             usage_file_id ? excerpt(shown, usage_file_id) : "");
+    }
+    snprintf(id, sizeof(id), "%s", usage_file_id);
+    memset(out, 0, sizeof(*out));
+    if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) ||
+        (rc = join(ack, sizeof(ack), s->acks, id, ".status")))
+        return rc;
+    snprintf(out->usage_file_id, sizeof(out->usage_file_id), "%s", id);
+    have_csv = is_regular(csv);
+    if (have_csv && (rc = count_records(&out->records, csv)) != 0)
+        return rc;
+
+    if ((rc = read_small(&text, &len, ack, ACK_MAX)) < 0)
+        return rc;
+    if (rc == 1) {
+        out->status = have_csv ? AWC_UF_PENDING : AWC_UF_UNKNOWN;
+        return 0;
+    }
+    if ((rc = awc_spool_ack_parse(out, text, ack)) != 0)
+        memset(out, 0, sizeof(*out));
+    awc_free(text);
+    return rc;
 }
 
 /* --- records ------------------------------------------------------------------ */
@@ -701,19 +777,19 @@ static int spool_records(awc_invoicing *inv, const char *id, char (*record_ids)[
 {
     struct spool *s = (struct spool *)inv;
     struct ids_reader r;
-    char csv[PATH_MAX], buf[64 * 1024], shown[SHOW_MAX + 1];
+    char csv[PATH_MAX], buf[64 * 1024], shown[EXCERPT_BUFSZ];
     int fd, rc, st = AT_START;
 
     *n = 0;
     if (!id || !valid_file_id(id))
         return awc_error_set(AWC_EUSAGE, "spool: '%s' is not a usage file id "
-                             "(UF-YYYY-MM-DDDD-DDDD)", id ? show(shown, sizeof(shown), id) : "");
+                             "(UF-YYYY-MM-DDDD-DDDD)", id ? excerpt(shown, id) : "");
     if ((rc = join(csv, sizeof(csv), s->outbox, id, ".csv")) != 0)
         return rc;
     if (!is_regular(csv))
         return awc_error_set(AWC_ENOTFOUND, "spool: no usage file %s", csv);
-    if ((fd = open(csv, O_RDONLY | O_CLOEXEC)) < 0)
-        return io_error("cannot open", csv, errno);
+    if ((rc = open_spool_file(&fd, csv)) != 0)
+        return rc == 1 ? io_error("cannot open", csv, ENOENT) : rc;
     memset(&r, 0, sizeof(r));
     r.ids = record_ids;
     r.cap = cap;

@@ -380,12 +380,18 @@ static xmlNodePtr array_data(xmlNodePtr value)
     return d;
 }
 
+/* The number of items of an array's <data>, or SIZE_MAX when it holds an
+ * element other than <value>: the readers walk every element of <data>,
+ * so the count must be of every element, not of the <value>s only. */
 static size_t array_len(xmlNodePtr data)
 {
     size_t n = 0;
 
-    for (xmlNodePtr v = el_first(data); v; v = el_next(v))
-        n += is_el(v, "value");
+    for (xmlNodePtr v = el_first(data); v; v = el_next(v)) {
+        if (!is_el(v, "value"))
+            return SIZE_MAX;
+        n++;
+    }
     return n;
 }
 
@@ -671,6 +677,14 @@ static int get_state(struct xr *x, const char *method, const char *arg, awc_uf_s
 
 /* --- send ------------------------------------------------------------------------------- */
 
+/* createFile's answer: the new file's id. */
+static int read_file_id(const char *method, xmlNodePtr v, char id[AWC_UF_ID_MAX])
+{
+    if (get_str(member(v, "usage_file_id"), id, AWC_UF_ID_MAX) || !id_ok(id, AWC_UF_ID_MAX - 1))
+        return bad_answer(method, "no usage_file_id string");
+    return 0;
+}
+
 static int create_file(struct xr *x, const awc_usage_file *f, char id[AWC_UF_ID_MAX])
 {
     static const char method[] = "usage.createFile";
@@ -688,10 +702,24 @@ static int create_file(struct xr *x, const awc_usage_file *f, char id[AWC_UF_ID_
     s_string(&r, st, "currency", f->currency);
     if ((rc = call(x, method, &r, &doc, &v)) != 0)
         return rc;
-    if (get_str(member(v, "usage_file_id"), id, AWC_UF_ID_MAX) || !id_ok(id, AWC_UF_ID_MAX - 1))
-        rc = bad_answer(method, "no usage_file_id string");
+    rc = read_file_id(method, v, id);
     xmlFreeDoc(doc);
     return rc;
+}
+
+/* addRecords' answer: an array of n record ids into ids[0..n). */
+static int read_record_ids(const char *method, xmlNodePtr v, size_t n,
+                           char (*ids)[AWC_UF_ID_MAX])
+{
+    xmlNodePtr data, item;
+    size_t i;
+
+    if (!(data = array_data(v)) || array_len(data) != n)
+        return bad_answer(method, "not one record id per record");
+    for (i = 0, item = el_first(data); item; item = el_next(item), i++)
+        if (get_str(item, ids[i], AWC_UF_ID_MAX) || !id_ok(ids[i], AWC_UF_ID_MAX - 1))
+            return bad_answer(method, "a record id that is not a short string");
+    return 0;
 }
 
 /* usage.addRecords for records [from, from + n): their ids into ids[from..]. */
@@ -702,7 +730,7 @@ static int add_records(struct xr *x, const char *fid, const awc_usage_file *f, s
     char amount[AWC_MONEY_BUFSZ];
     struct req r;
     xmlDocPtr doc;
-    xmlNodePtr data, v, item;
+    xmlNodePtr data, v;
     size_t i;
     int rc;
 
@@ -731,17 +759,9 @@ static int add_records(struct xr *x, const char *fid, const awc_usage_file *f, s
     }
     if ((rc = call(x, method, &r, &doc, &v)) != 0)
         return rc;
-    if (!(data = array_data(v)) || array_len(data) != n) {
-        xmlFreeDoc(doc);
-        return bad_answer(method, "not one record id per record");
-    }
-    for (i = from, item = el_first(data); item; item = el_next(item), i++)
-        if (get_str(item, ids[i], AWC_UF_ID_MAX) || !id_ok(ids[i], AWC_UF_ID_MAX - 1)) {
-            xmlFreeDoc(doc);
-            return bad_answer(method, "a record id that is not a short string");
-        }
+    rc = read_record_ids(method, v, n, ids + from);
     xmlFreeDoc(doc);
-    return 0;
+    return rc;
 }
 
 /* Does string member name of v equal want?  0 yes, else -1. */
@@ -787,6 +807,30 @@ static const char *differs(xmlNodePtr v, const awc_usage_file *f, const awc_usag
     return NULL;
 }
 
+/* listRecords' answer for records [off, off + n) of file fid: their ids
+ * into ids[off..off + n); with f, each record must also equal ours. */
+static int read_listed(const char *method, xmlNodePtr v, const char *fid,
+                       const awc_usage_file *f, size_t off, size_t n,
+                       char (*ids)[AWC_UF_ID_MAX])
+{
+    xmlNodePtr data;
+    size_t i = off;
+
+    if (!(data = array_data(v)) || array_len(data) != n)
+        return bad_answer(method, "not the records asked for");
+    for (xmlNodePtr item = el_first(data); item; item = el_next(item), i++) {
+        const char *field = f ? differs(item, f, &f->records[i]) : NULL;
+        if (field)
+            return awc_error_set(AWC_ECONFLICT, "xmlrpc: usage file %s (external id %s) "
+                                 "already holds a record %zu with another %s: it is not "
+                                 "this file, nothing sent", fid, f->external_id, i + 1, field);
+        if (get_str(member(item, "record_id"), ids[i], AWC_UF_ID_MAX) ||
+            !id_ok(ids[i], AWC_UF_ID_MAX - 1))
+            return bad_answer(method, "a record without a record_id string");
+    }
+    return 0;
+}
+
 /* The ids of the first have records of file fid into ids[0..have).  With
  * f, each record must also equal ours (the same position in f), else
  * AWC_ECONFLICT. */
@@ -796,10 +840,10 @@ static int list_records(struct xr *x, const char *fid, const awc_usage_file *f, 
     static const char method[] = "usage.listRecords";
 
     for (size_t off = 0; off < have; off += BATCH) {
-        size_t n = have - off < BATCH ? have - off : BATCH, i = off;
+        size_t n = have - off < BATCH ? have - off : BATCH;
         struct req r;
         xmlDocPtr doc;
-        xmlNodePtr v, data;
+        xmlNodePtr v;
         int rc;
 
         if (off > (size_t)INT32_MAX)
@@ -811,26 +855,10 @@ static int list_records(struct xr *x, const char *fid, const awc_usage_file *f, 
         v_int(&r, param(&r), (int32_t)n);
         if ((rc = call(x, method, &r, &doc, &v)) != 0)
             return rc;
-        if (!(data = array_data(v)) || array_len(data) != n) {
-            xmlFreeDoc(doc);
-            return bad_answer(method, "not the records asked for");
-        }
-        for (xmlNodePtr item = el_first(data); item; item = el_next(item), i++) {
-            const char *field = f ? differs(item, f, &f->records[i]) : NULL;
-            if (field) {
-                xmlFreeDoc(doc);
-                return awc_error_set(AWC_ECONFLICT, "xmlrpc: usage file %s (external id %s) "
-                                     "already holds a record %zu with another %s: it is not "
-                                     "this file, nothing sent", fid, f->external_id, i + 1,
-                                     field);
-            }
-            if (get_str(member(item, "record_id"), ids[i], AWC_UF_ID_MAX) ||
-                !id_ok(ids[i], AWC_UF_ID_MAX - 1)) {
-                xmlFreeDoc(doc);
-                return bad_answer(method, "a record without a record_id string");
-            }
-        }
+        rc = read_listed(method, v, fid, f, off, n, ids);
         xmlFreeDoc(doc);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
@@ -1115,5 +1143,35 @@ setopt_failed:
                        p->ca_file ? p->ca_file : "unset");
 fail:
     xr_close(&x->base);
+    return rc;
+}
+
+/* --- one answer, without a connection (tests) -------------------------------------------- */
+
+int awc_xmlrpc_read_answer(const char *method, const char *body, size_t len,
+                           const awc_usage_file *f, size_t n, awc_uf_state *state,
+                           char (*ids)[AWC_UF_ID_MAX])
+{
+    struct body b = { (char *)body, len, len, 0, 0 };
+    char status[STATUS_MAX];
+    xmlDocPtr doc;
+    xmlNodePtr v;
+    int rc;
+
+    pthread_once(&once, global_init);
+    memset(state, 0, sizeof(*state));
+    if ((rc = parse_answer(method, &b, &doc, &v)) != 0)
+        return rc;
+    if (strcmp(method, "usage.getStatus") == 0 || strcmp(method, "usage.findByExternalId") == 0)
+        rc = read_state(method, v, state, status);
+    else if (strcmp(method, "usage.createFile") == 0)
+        rc = read_file_id(method, v, ids[0]);
+    else if (strcmp(method, "usage.addRecords") == 0)
+        rc = read_record_ids(method, v, n, ids);
+    else if (strcmp(method, "usage.listRecords") == 0)
+        rc = read_listed(method, v, "UF-test", f, 0, n, ids);
+    xmlFreeDoc(doc);
+    if (rc != 0)
+        memset(state, 0, sizeof(*state));
     return rc;
 }

@@ -233,17 +233,12 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-typedef struct list_page {
-    int truncated;
-    char *next;                    /* NextContinuationToken, awc_malloc */
-} list_page;
-
 static int node_is(xmlNodePtr n, const char *name)
 {
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-static int add_key(awc_s3_keys *out, size_t *cap, awc_s3 *s, const char *what, char *key)
+static int add_key(awc_s3_keys *out, size_t *cap, size_t max_keys, const char *what, char *key)
 {
     char **v;
 
@@ -251,9 +246,9 @@ static int add_key(awc_s3_keys *out, size_t *cap, awc_s3 *s, const char *what, c
         awc_free(key);
         return 0;
     }
-    if (out->n >= s->max_keys) {
+    if (out->n >= max_keys) {
         awc_free(key);
-        return awc_error_set(AWC_EIO, "%s: more than %zu CUR objects", what, s->max_keys);
+        return awc_error_set(AWC_EIO, "%s: more than %zu CUR objects", what, max_keys);
     }
     if (!(v = awc_grow(out->v, cap, out->n, sizeof(*v), 64))) {
         awc_free(key);
@@ -264,7 +259,7 @@ static int add_key(awc_s3_keys *out, size_t *cap, awc_s3 *s, const char *what, c
     return 0;
 }
 
-static int parse_listing(awc_s3_keys *out, size_t *cap, list_page *pg, awc_s3 *s,
+int awc_s3_parse_listing(awc_s3_keys *out, size_t *cap, awc_s3_page *pg, size_t max_keys,
                          const char *what, const char *body, size_t len)
 {
     xmlDocPtr doc;
@@ -320,7 +315,7 @@ static int parse_listing(awc_s3_keys *out, size_t *cap, list_page *pg, awc_s3 *s
                 }
                 if (urlenc)
                     url_decode(key);
-                rc = add_key(out, cap, s, what, key);
+                rc = add_key(out, cap, max_keys, what, key);
             }
         }
     }
@@ -356,7 +351,7 @@ int awc_s3_list(awc_s3_keys *out, awc_s3 *s, const char *bucket, const char *pre
         size_t np = 0;
         awc_aws_request req;
         awc_aws_response resp;
-        list_page pg;
+        awc_s3_page pg;
 
         if (++pages > MAX_PAGES) {
             rc = awc_error_set(AWC_EIO, "%s: more than %u pages", what, MAX_PAGES);
@@ -383,7 +378,7 @@ int awc_s3_list(awc_s3_keys *out, awc_s3 *s, const char *bucket, const char *pre
         req.s3 = 1;
         rc = awc_aws_send(s->client, &req, &resp);
         if (rc == 0)
-            rc = parse_listing(out, &cap, &pg, s, what, resp.body, resp.len);
+            rc = awc_s3_parse_listing(out, &cap, &pg, s->max_keys, what, resp.body, resp.len);
         awc_aws_response_free(&resp);
         if (rc)
             break;

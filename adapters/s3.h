@@ -67,6 +67,12 @@ typedef struct awc_s3_keys {
 
 typedef struct awc_s3_object awc_s3_object;
 
+/* What one ListObjectsV2 page says about the next. */
+typedef struct awc_s3_page {
+    int truncated;                 /* IsTruncated is "true" */
+    char *next;                    /* NextContinuationToken (awc_malloc), or NULL */
+} awc_s3_page;
+
 /* aws.s3_endpoint and aws.region of a loaded configuration (the rest zero:
  * defaults). */
 void awc_s3_conf_from_config(awc_s3_conf *out, const awc_config *cfg);
@@ -89,6 +95,16 @@ void awc_s3_close(awc_s3 *s);
  * pages followed.  AWC_ENOTFOUND when there is none; *out zeroed on error. */
 int awc_s3_list(awc_s3_keys *out, awc_s3 *s, const char *bucket, const char *prefix);
 void awc_s3_keys_free(awc_s3_keys *k);
+
+/* One ListObjectsV2 answer (body, len bytes; what names it in messages):
+ * the keys ending in ".csv" or ".csv.gz" appended to out (*cap its
+ * capacity, as for awc_grow; at most max_keys in all, URL encoding undone
+ * when the answer says EncodingType url), *pg set.  AWC_EBADINPUT (not a
+ * ListBucketResult, a DTD, truncated without a token), AWC_EIO (more than
+ * max_keys), AWC_ENOMEM; on error pg->next is NULL and out keeps what it
+ * holds for awc_s3_keys_free().  awc_s3_list() reads each page with it. */
+int awc_s3_parse_listing(awc_s3_keys *out, size_t *cap, awc_s3_page *pg, size_t max_keys,
+                         const char *what, const char *body, size_t len);
 
 /* Start GetObject of bucket/key and make a pull-style source of it for
  * awc_cur_open_source().  Nothing is transferred before the first read().

@@ -224,12 +224,30 @@ static int handler(void *user, const char *section, const char *key, const char 
 int host_ini_load(host_ini *out, const char *path, const char *const *known, char *err,
                   size_t errsz)
 {
-    parse *p;
-    int ret, rc = 0;
+    FILE *f;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     if (!path)
         return 0;
+    f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsz, "cannot read configuration %s: %s", path, strerror(errno));
+        out->path = strdup(path);
+        return out->path ? AWC_ECONFIG : AWC_ENOMEM;
+    }
+    rc = host_ini_read(out, f, path, known, err, errsz);
+    fclose(f);
+    return rc;
+}
+
+int host_ini_read(host_ini *out, FILE *f, const char *path, const char *const *known,
+                  char *err, size_t errsz)
+{
+    parse *p;
+    int ret, rc = 0;
+
+    memset(out, 0, sizeof(*out));
     out->path = strdup(path);
     p = calloc(1, sizeof(*p));
     if (!out->path || !p) {
@@ -241,12 +259,7 @@ int host_ini_load(host_ini *out, const char *path, const char *const *known, cha
     p->known = known;
     p->err = err;
     p->errsz = errsz;
-    p->f = fopen(path, "r");
-    if (!p->f) {
-        snprintf(err, errsz, "cannot read configuration %s: %s", path, strerror(errno));
-        free(p);
-        return AWC_ECONFIG;
-    }
+    p->f = f;
 
     ret = ini_parse_stream(reader, p, handler, p);
     if (ferror(p->f)) {
@@ -261,7 +274,6 @@ int host_ini_load(host_ini *out, const char *path, const char *const *known, cha
         snprintf(err, errsz, "%s:%d: malformed line", path, ret);
         rc = AWC_ECONFIG;
     }
-    fclose(p->f);
     free(p);
     return rc;
 }

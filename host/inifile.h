@@ -20,6 +20,7 @@
 #define HOST_INIFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct host_ini_entry {
     char *section, *key, *value;
@@ -39,6 +40,9 @@ typedef struct host_ini {
  * left for host_ini_free() either way. */
 int host_ini_load(host_ini *out, const char *path, const char *const *known, char *err,
                   size_t errsz);
+/* The same from an open stream; path names it in messages.  f stays open. */
+int host_ini_read(host_ini *out, FILE *f, const char *path, const char *const *known,
+                  char *err, size_t errsz);
 
 /* The value of [section] key, or NULL when the file does not set it. */
 const char *host_ini_get(const host_ini *ini, const char *section, const char *key);

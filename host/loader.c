@@ -350,9 +350,23 @@ static int read_line(FILE *f, char *buf)
 
 int host_manifest_parse(host_manifest *out, const char *path, char *err, size_t n)
 {
+    FILE *f;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    f = fopen(path, "r");
+    if (!f)
+        return fail(err, n, AWC_ECONFIG, "cannot read module manifest %s: %s", path,
+                    strerror(errno));
+    rc = host_manifest_read(out, f, path, err, n);
+    fclose(f);
+    return rc;
+}
+
+int host_manifest_read(host_manifest *out, FILE *f, const char *path, char *err, size_t n)
+{
     mf_line seen = {0};
     char *buf;
-    FILE *f;
     int line = 0, rc = 0, got;
 
     memset(out, 0, sizeof(*out));
@@ -361,12 +375,6 @@ int host_manifest_parse(host_manifest *out, const char *path, char *err, size_t 
     if (!out->path || !buf) {
         free(buf);
         return fail(err, n, AWC_ENOMEM, "out of memory");
-    }
-    f = fopen(path, "r");
-    if (!f) {
-        free(buf);
-        return fail(err, n, AWC_ECONFIG, "cannot read module manifest %s: %s", path,
-                    strerror(errno));
     }
     while ((got = read_line(f, buf)) != 0) {
         line++;
@@ -385,7 +393,6 @@ int host_manifest_parse(host_manifest *out, const char *path, char *err, size_t 
         rc = fail(err, n, AWC_ECONFIG, "cannot read module manifest %s: %s", path,
                   strerror(errno));
     free(buf);
-    fclose(f);
     if (rc)
         return rc;
 
@@ -427,7 +434,7 @@ static int key_shape_ok(const char *k)
 }
 
 /* What can be known before loading anything. */
-static int check_manifest(const host_manifest *mf, char *err, size_t n)
+int host_manifest_check(const host_manifest *mf, char *err, size_t n)
 {
     int rc = check_abi(mf->path, mf->abi_major, mf->abi_minor, err, n);
     if (rc)
@@ -568,7 +575,7 @@ int host_module_load(host_module *out, const char *dir, char *err, size_t n)
     rc = host_manifest_parse(&out->mf, path, err, n);
     if (rc)
         return rc;
-    rc = check_manifest(&out->mf, err, n);
+    rc = host_manifest_check(&out->mf, err, n);
     if (rc)
         return rc;
 

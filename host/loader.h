@@ -18,6 +18,7 @@
 #define HOST_LOADER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "awscredit.h"
 
@@ -71,6 +72,12 @@ int host_module_dir(char *buf, size_t n, const char *opt, char *err, size_t errs
 /* Parse the manifest at path.  0, AWC_ECONFIG ("PATH:LINE: ...") or
  * AWC_ENOMEM; out is left for host_manifest_free() either way. */
 int host_manifest_parse(host_manifest *out, const char *path, char *err, size_t errsz);
+/* The same from an open stream; path names it in messages.  f stays open. */
+int host_manifest_read(host_manifest *out, FILE *f, const char *path, char *err, size_t errsz);
+/* What can be checked of a parsed manifest before loading anything: the
+ * ABI against this host's, the entry symbol, the hooks, the operation
+ * names and the shape of the config keys.  0, or AWC_EABI with one line. */
+int host_manifest_check(const host_manifest *mf, char *err, size_t errsz);
 void host_manifest_free(host_manifest *mf);
 
 /* Read DIR's manifest, load its library and check it.  0, or AWC_EABI /

@@ -102,4 +102,25 @@ typedef struct awc_invoicing_params {
 int awc_invoicing_spool_open(awc_invoicing **out, const awc_invoicing_params *p);
 int awc_invoicing_xmlrpc_open(awc_invoicing **out, const awc_invoicing_params *p);
 
+/* The spool adapter's reading of one ack (docs/INVOICING-SPOOL.md, "Acks"):
+ * text (NUL-terminated, changed in place) is the file's content, path names
+ * it in a message.  Sets out->status and out->note; AWC_EBADINPUT (quoting
+ * at most a short, escaped excerpt of line 1) leaves out unchanged.  Used by
+ * status(); declared here for the unit and fuzz tests. */
+int awc_spool_ack_parse(awc_uf_state *out, char *text, const char *path);
+
+/* The XML-RPC adapter's reading of one answer (docs/INVOICING-XMLRPC.md),
+ * without a connection: body (len bytes) as the answer to method.
+ * "usage.getStatus" and "usage.findByExternalId" fill *state;
+ * "usage.createFile" the file id into ids[0]; "usage.addRecords" n record
+ * ids into ids[0..n); "usage.listRecords" the ids of records 1..n, each
+ * compared with f->records[i] when f is not NULL (then f->n >= n); any
+ * other method only the envelope (a fault, params/param/value).  0, or the
+ * error send(), find() or status() would return; *state is zeroed on error.
+ * The readers are those of the adapter's calls; this entry is for the unit
+ * and fuzz tests. */
+int awc_xmlrpc_read_answer(const char *method, const char *body, size_t len,
+                           const awc_usage_file *f, size_t n, awc_uf_state *state,
+                           char (*ids)[AWC_UF_ID_MAX]);
+
 #endif /* AWC_INVOICING_H */

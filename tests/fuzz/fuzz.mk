@@ -38,6 +38,11 @@ FUZZ_SRC_fuzz_money      := module/money.c rules/split.c
 FUZZ_SRC_fuzz_credit_id  := module/credit_id.c
 FUZZ_SRC_fuzz_csv        := module/csv.c
 FUZZ_SRC_fuzz_splitspec  := module/assign.c module/money.c rules/split.c
+FUZZ_SRC_fuzz_xmlrpc     := adapters/invoicing_xmlrpc.c module/money.c
+FUZZ_SRC_fuzz_spool_ack  := adapters/invoicing_spool.c module/money.c
+FUZZ_SRC_fuzz_manifest   := host/loader.c
+FUZZ_SRC_fuzz_ini        := host/inifile.c module/config.c
+# fuzz_s3_list, fuzz_athena, fuzz_billing: the AWS adapters, from $(FUZZ_LIBALL)
 
 # Longest input each target is given (libFuzzer -max_len), and read-only
 # seed folders besides the target's own corpus.
@@ -48,6 +53,11 @@ FUZZ_SEEDS_fuzz_cur        := tests/fixtures/cur tests/fixtures/aws/s3
 FUZZ_SEEDS_fuzz_rules_xml  := tests/fixtures/rules
 FUZZ_SEEDS_fuzz_rules_csv  := tests/fixtures/rules
 FUZZ_SEEDS_fuzz_csv        := tests/fixtures/rules
+FUZZ_MAXLEN_fuzz_xmlrpc    := 8192
+FUZZ_MAXLEN_fuzz_athena    := 8192
+FUZZ_MAXLEN_fuzz_billing   := 8192
+FUZZ_MAXLEN_fuzz_s3_list   := 8192
+FUZZ_MAXLEN_fuzz_spool_ack := 4096
 
 fuzz_bin  = $(FUZZ_DIR)/bin/$(1)
 fuzz_objs = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_COMMON) $(FUZZ_SRC_$(1)))
@@ -58,7 +68,8 @@ fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(call fuzz_bin,$(t)))
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_BASEFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_BASEFLAGS) $(if $(filter host/%,$<),$(HOST_CFLAGS)) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 # A target without a FUZZ_SRC_ list links against every module source and
 # lets the linker pick what it needs.
@@ -70,8 +81,8 @@ define FUZZ_TARGET_RULE
 $(call fuzz_bin,$(1)): tests/fuzz/$(1).c $(if $(FUZZ_SRC_$(1)),$(call fuzz_objs,$(1)),$(FUZZ_LIBALL)) \
                        tests/fuzz/fuzz.mk
 	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $(FUZZ_BASEFLAGS) -Werror $(FUZZ_SAN) -fsanitize=fuzzer -MMD -MP \
-	    -o $$@ $$< $$(filter %.o %.a,$$^) $(PKG_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_BASEFLAGS) -Ihost $(HOST_CFLAGS) -Werror $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -MMD -MP -o $$@ $$< $$(filter %.o %.a,$$^) $(PKG_LIBS) $(HOST_LIBS) -ldl -lpthread -lm
 endef
 $(foreach t,$(FUZZ_ALL),$(eval $(call FUZZ_TARGET_RULE,$(t))))
 
@@ -117,3 +128,30 @@ fuzz: $(foreach t,$(FUZZ_TARGETS),fuzz-run-$(t))
 	done; \
 	if [ $$fail -ne 0 ]; then echo "fuzz: FAILED (inputs and logs in $(FUZZ_DIR)/)"; exit 1; fi; \
 	echo "fuzz: all targets ok ($(FUZZ_SECONDS)s each)"
+
+# --- replay of tests/fuzz/crashes/ in `make test` ------------------------------
+# Every target compiled with gcc, ASan and UBSan (the sanitizer build's
+# flags, no libFuzzer), LLVMFuzzerTestOneInput renamed to
+# awc_replay_<target>, into one cmocka binary among the unit tests
+# (tests/fuzz/replay.c): each file of tests/fuzz/crashes/ is a test case run
+# once against the target its name starts with.
+REPLAY_DIR  := $(SAN)/fuzz-replay
+REPLAY_BIN  := $(SAN)/tests/unit/test_fuzz_crashes
+REPLAY_OBJ  := $(patsubst %,$(REPLAY_DIR)/%.o,$(FUZZ_ALL))
+REPLAY_HOST := $(SAN)/obj/host/loader.o $(SAN)/obj/host/inifile.o
+UNIT_BIN    += $(REPLAY_BIN)
+
+$(REPLAY_DIR)/replay_targets.h: tests/fuzz/fuzz.mk $(wildcard tests/fuzz/fuzz_*.c)
+	@mkdir -p $(dir $@)
+	printf 'TARGET(%s)\n' $(FUZZ_ALL) > $@.tmp && mv $@.tmp $@
+
+$(REPLAY_DIR)/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Ihost $(HOST_CFLAGS) -DLLVMFuzzerTestOneInput=awc_replay_$* \
+	    -MMD -MP -c $< -o $@
+
+$(REPLAY_BIN): tests/fuzz/replay.c $(REPLAY_DIR)/replay_targets.h $(REPLAY_OBJ) $(REPLAY_HOST) \
+               $(SAN)/libawc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -I$(REPLAY_DIR) -o $@ $< $(REPLAY_OBJ) $(REPLAY_HOST) $(SAN)/libawc.a \
+	    $(PKG_LIBS) $(HOST_LIBS) $(CMOCKA_LIBS) -ldl -lpthread -lm

@@ -578,6 +578,88 @@ static void acks(void **state)
     }
 }
 
+/* An ack is opened without following a link and must be a regular file
+ * of ours with one link: a link in acks/ used to make status() quote the
+ * first line of whatever file it pointed at.  A bad first line is quoted
+ * only as a short excerpt with control and non-ASCII bytes escaped. */
+static void ack_links_refused(void **state)
+{
+    struct fx *fx = *state;
+    awc_usage_file f = file_of("awscredit:2026-10:R-1:USD:link", 1);
+    awc_uf_state st;
+    char id[AWC_UF_ID_MAX], secret[512];
+    const char *ack, *msg;
+
+    rec(0, "one", -1);
+    assert_int_equal(fx->inv->ops->send(fx->inv, &f, &st, ids), 0);
+    snprintf(id, sizeof(id), "%s", st.usage_file_id);
+    ack = path_of(fx->dir, "acks", id, ".status");
+    snprintf(secret, sizeof(secret), "%s/secret.ini", fx->dir);
+    write_file(secret, "Db-S3cret-Passw0rd\n[db]\npassword = x\n");
+
+    /* a symbolic link */
+    assert_int_equal(symlink(secret, ack), 0);
+    assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), AWC_EIO);
+    msg = awc_error_last();
+    assert_non_null(strstr(msg, "symbolic link"));
+    assert_non_null(strstr(msg, ".status"));
+    assert_null(strstr(msg, "S3cret"));
+    assert_int_equal(st.status, AWC_UF_UNKNOWN);
+    assert_int_equal(fx->inv->ops->find(fx->inv, f.external_id, &st), AWC_EIO);
+    assert_null(strstr(awc_error_last(), "S3cret"));
+    assert_int_equal(unlink(ack), 0);
+
+    /* a hard link */
+    assert_int_equal(link(secret, ack), 0);
+    assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), AWC_EIO);
+    assert_non_null(strstr(awc_error_last(), "hard links"));
+    assert_null(strstr(awc_error_last(), "S3cret"));
+    assert_int_equal(unlink(ack), 0);
+
+    /* a FIFO: refused at once, not waited on */
+    assert_int_equal(mkfifo(ack, 0600), 0);
+    assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), AWC_EIO);
+    assert_non_null(strstr(awc_error_last(), "not a regular file"));
+    assert_int_equal(unlink(ack), 0);
+
+    /* a file of another user (only root can make one) */
+    if (geteuid() == 0) {
+        write_file(ack, "accepted\n");
+        assert_int_equal(chown(ack, 1, 1), 0);
+        assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), AWC_EIO);
+        assert_non_null(strstr(awc_error_last(), "belongs to uid 1"));
+        assert_int_equal(unlink(ack), 0);
+    }
+
+    /* a link in the outbox is not taken for the usage file */
+    {
+        char csv[1024], moved[1024];
+        snprintf(csv, sizeof(csv), "%s", path_of(fx->dir, "outbox", id, ".csv"));
+        snprintf(moved, sizeof(moved), "%s/moved.csv", fx->dir);
+        assert_int_equal(rename(csv, moved), 0);
+        assert_int_equal(symlink(moved, csv), 0);
+        assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), 0);
+        assert_int_equal(st.status, AWC_UF_UNKNOWN);
+        assert_int_equal(fx->inv->ops->records(fx->inv, id, ids, NREC_MAX, &st.records),
+                         AWC_ENOTFOUND);
+        assert_int_equal(unlink(csv), 0);
+        assert_int_equal(rename(moved, csv), 0);
+    }
+
+    /* the ack itself: a bad line is quoted as 32 bytes at most, escaped */
+    write_file(ack, "Db-S3cret-Passw0rd-0123456789abcdefghijklmnop\n");
+    assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), AWC_EBADINPUT);
+    msg = awc_error_last();
+    assert_non_null(strstr(msg, "got 'Db-S3cret-Passw0rd-0123456789abc...'"));
+    assert_null(strstr(msg, "abcd"));
+    write_file(ack, "\x1b]0;x\x07\xc3\xa9\\\n");
+    assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), AWC_EBADINPUT);
+    assert_non_null(strstr(awc_error_last(), "got '\\x1b]0;x\\x07\\xc3\\xa9\\\\'"));
+    write_file(ack, "accepted\n");
+    assert_int_equal(fx->inv->ops->status(fx->inv, id, &st), 0);
+    assert_int_equal(st.status, AWC_UF_ACCEPTED);
+}
+
 static void status_of_unknown_and_bad_ids(void **state)
 {
     struct fx *fx = *state;
@@ -669,6 +751,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(name_taken_by_another_external_id, setup, teardown),
         cmocka_unit_test_setup_teardown(records_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(acks, setup, teardown),
+        cmocka_unit_test_setup_teardown(ack_links_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(status_of_unknown_and_bad_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(open_errors, setup, teardown),
