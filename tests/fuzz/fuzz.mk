@@ -39,7 +39,7 @@ FUZZ_SRC_fuzz_credit_id  := module/credit_id.c
 FUZZ_SRC_fuzz_csv        := module/csv.c
 FUZZ_SRC_fuzz_splitspec  := module/assign.c module/money.c rules/split.c
 FUZZ_SRC_fuzz_xmlrpc     := adapters/invoicing_xmlrpc.c module/money.c
-FUZZ_SRC_fuzz_spool_ack  := adapters/invoicing_spool.c module/money.c
+FUZZ_SRC_fuzz_spool_ack  := adapters/invoicing_spool.c module/money.c module/csvout.c module/out.c
 FUZZ_SRC_fuzz_manifest   := host/loader.c
 FUZZ_SRC_fuzz_ini        := host/inifile.c module/config.c
 # fuzz_s3_list, fuzz_athena, fuzz_billing: the AWS adapters, from $(FUZZ_LIBALL)
