@@ -1250,7 +1250,7 @@ static const char *const json_fields[] = {
     "credit_id", "period", "status", "version", "payer_account_id", "usage_account_id",
     "customer_id", "asset_id", "reseller_id", "product_code", "credit_type", "description",
     "amount", "currency", "assigned_amount", "retained_amount", "rule_id", "usage_file_id",
-    "record_ids", "processing_date", "issue_date", "unmapped", "updated_at",
+    "record_ids", "processing_date", "issue_date", "unmapped", "held", "excluded", "updated_at",
 };
 
 static const char *jstr(json_t *o, const char *key)

@@ -125,7 +125,7 @@ static void fill(chunk *c, uint64_t first)
     "WHERE seq >= %llu AND seq < %llu + 300 ORDER BY seq, line_no"
 #define EVENTS_OF_CHUNK                                                                      \
     "SELECT e.seq - %llu, kind, from_state, to_state, from_version, to_version, "           \
-    "a.customer_id, a.rule_id, a.flag, actor_role, actor_id, "                         \
+    "a.customer_id, a.rule_id, a.unmapped, actor_role, actor_id, "                         \
     "IFNULL(actor_reseller, '<null>'), IFNULL(note, '<null>'), IFNULL(detail, '<null>') "  \
     "FROM credit_events e JOIN assignments a ON a.id = e.assignment_id "                   \
     "WHERE e.seq >= %llu AND e.seq < %llu + 300 AND kind <> 'create' ORDER BY e.seq, e.id"
