@@ -258,4 +258,21 @@ check "$(sql "SELECT GROUP_CONCAT(CONCAT(s.target, s.amount_minor)) FROM credit_
               JOIN credits c ON c.seq = s.seq WHERE c.credit_key = '70000000002'") = $LINES" \
     "the split is kept ($LINES)"
 
+# ---- the money check covers lib/ and adapters/ ----------------------------------
+mkdir -p "$TMP/tree/scripts" "$TMP/tree/module" "$TMP/tree/rules" "$TMP/tree/adapters" \
+    "$TMP/tree/lib"
+cp "$ROOT/scripts/check-money" "$TMP/tree/scripts/"
+printf 'int ok;\n' > "$TMP/tree/module/a.c"
+sh "$TMP/tree/scripts/check-money" >"$OUT" 2>"$ERR"
+check "$? = 0" "check-money passes a tree without floating point"
+for d in adapters lib; do
+    printf 'static double x;\n' > "$TMP/tree/$d/reader.c"
+    sh "$TMP/tree/scripts/check-money" >"$OUT" 2>"$ERR"
+    rc=$?
+    check "$rc -ne 0" "check-money fails on a double in $d/"
+    grep -q "$d/reader.c:1" "$ERR"
+    check "$? = 0" "and names $d/reader.c:1"
+    rm -f "$TMP/tree/$d/reader.c"
+done
+
 tap_done
