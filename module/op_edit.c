@@ -147,6 +147,75 @@ static int print_lines(const awc_call *c, const edit_state *s, const char *verb,
     return rc;
 }
 
+/* The event detail of a change that removes the credit's split lines. */
+static const char *splits_gone(edit_state *s)
+{
+    awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
+    snprintf(s->detail, sizeof(s->detail), "{\"splits_before\":%s,\"splits_after\":[]}", s->jb);
+    return s->detail;
+}
+
+/* The credit's change by event ev as one assignment, with everything the
+ * credit has kept (owner, rule, flag, the account it was moved to); the
+ * caller then sets what ev changes.  0, or the refused transition. */
+static int change_of(awc_assignment *as, const edit_state *s, const awc_edit_args *a,
+                     awc_event_kind ev)
+{
+    int rc;
+
+    memset(as, 0, sizeof(*as));
+    as->seq = s->cr.seq;
+    as->expect_version = a->expect_version ? a->expect_version : s->cr.version;
+    as->from = s->cr.state;
+    if ((rc = awc_state_next(&as->to, s->cr.state, ev)) != 0)
+        return awc_error_prefix(rc, "%s %s", awc_event_name(ev), s->id);
+    as->kind = ev;
+    as->flag = s->cr.flag;
+    as->customer_id = s->cr.customer_id;
+    as->asset_id = s->cr.asset_id;
+    as->reseller_id = s->cr.reseller_id;
+    as->rule_id = s->cr.rule_id;
+    as->owner_account_id = s->cr.owner_account_id;
+    as->note = a->note;
+    return 0;
+}
+
+/* Apply one change with its event; a credit changed meanwhile is a
+ * conflict that names it. */
+static int apply_change(awc_store *st, const awc_call *c, const edit_state *s,
+                        const awc_assignment *as)
+{
+    int rc = st->ops->assign_apply(st, as, 1, c->actor, NULL);
+
+    if (rc == AWC_ECONFLICT)
+        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
+                             "again", s->id);
+    return rc;
+}
+
+/* The outcome of a change that moves no money: one line of text, or JSON
+ * with the credit's new state and version (and extra, consumed, when
+ * given). */
+static int print_change(const awc_call *c, const edit_state *s, const awc_assignment *as,
+                        const char *key, json_t *extra, const char *text)
+{
+    long long version = (long long)as->expect_version + 1;
+    int rc;
+
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "credit_id", json_string(s->id)) |
+                  awc_json_set(doc, "status", json_string(awc_state_name(as->to))) |
+                  awc_json_set(doc, "version", json_integer(version)) |
+                  awc_json_set(doc, key, extra);
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+        return rc;
+    }
+    json_decref(extra);
+    return awc_out_printf(c, "%s %s (version %lld)\n", s->id, text, version);
+}
+
 /* A note alone: an event in the history, and nothing else changes (not
  * the state, the split, the owner, nor the rule that assigned it). */
 static int do_note(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
@@ -160,42 +229,15 @@ static int do_note(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
                              AWC_NOTE_MAX);
     if ((rc = load(m, c, a->credit_id, "edit", s, &st)) != 0)
         return rc;
-    if ((rc = check_version(s, a->expect_version)) != 0)
+    if ((rc = check_version(s, a->expect_version)) != 0 ||
+        (rc = change_of(&as, s, a, AWC_EV_NOTE)) != 0)
         return rc;
-    memset(&as, 0, sizeof(as));
-    as.seq = s->cr.seq;
-    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
-    as.from = s->cr.state;
-    if ((rc = awc_state_next(&as.to, s->cr.state, AWC_EV_NOTE)) != 0)
-        return awc_error_prefix(rc, "edit %s", s->id);
-    as.kind = AWC_EV_NOTE;
-    as.flag = s->cr.flag;
-    as.customer_id = s->cr.customer_id;
-    as.asset_id = s->cr.asset_id;
-    as.reseller_id = s->cr.reseller_id;
-    as.rule_id = s->cr.rule_id;
-    as.owner_account_id = s->cr.owner_account_id;
-    as.lines = s->before.l;
+    as.lines = s->before.l;        /* the same lines again */
     as.nlines = s->before.n;
-    as.note = a->note;
-    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
-    if (rc == AWC_ECONFLICT)
-        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
-                             "again", s->id);
-    if (rc != 0)
+    if ((rc = apply_change(st, c, s, &as)) != 0)
         return rc;
-    if (c->format == AWC_FORMAT_JSON) {
-        json_t *doc = json_object();
-        int bad = awc_json_set(doc, "credit_id", json_string(s->id)) |
-                  awc_json_set(doc, "status", json_string(awc_state_name(as.to))) |
-                  awc_json_set(doc, "version", json_integer(as.expect_version + 1)) |
-                  awc_json_set(doc, "note", json_string(a->note));
-        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
-        json_decref(doc);
-        return rc;
-    }
-    return awc_out_printf(c, "%s: note added (version %lld); nothing else changed\n", s->id,
-                          (long long)(as.expect_version + 1));
+    return print_change(c, s, &as, "note", json_string(a->note),
+                        "note added; nothing else changed");
 }
 
 static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
@@ -304,11 +346,7 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
     as.nlines = s->after.n;
     as.note = a->note;
     as.detail = s->detail;
-    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
-    if (rc == AWC_ECONFLICT)
-        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
-                             "again", s->id);
-    if (rc != 0)
+    if ((rc = apply_change(st, c, s, &as)) != 0)
         return rc;
     return print_lines(c, s, s->cr.state == AWC_PENDING_ASSIGN ? "assigned" : "edited", e);
 }
@@ -330,34 +368,17 @@ static int do_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a,
 {
     awc_assignment as;
     awc_store *st;
-    awc_state to;
     int rc;
 
     if ((rc = load(m, c, a->credit_id, "unassign", s, &st)) != 0)
         return rc;
-    if ((rc = check_version(s, a->expect_version)) != 0)
+    if ((rc = check_version(s, a->expect_version)) != 0 ||
+        (rc = change_of(&as, s, a, AWC_EV_UNASSIGN)) != 0)
         return rc;
-    if ((rc = awc_state_next(&to, s->cr.state, AWC_EV_UNASSIGN)) != 0)
-        return awc_error_prefix(rc, "unassign %s", s->id);
-    awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
-    snprintf(s->detail, sizeof(s->detail), "{\"splits_before\":%s,\"splits_after\":[]}", s->jb);
-    memset(&as, 0, sizeof(as));
-    as.seq = s->cr.seq;
-    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
-    as.from = s->cr.state;
-    as.to = to;
-    as.kind = AWC_EV_UNASSIGN;
-    as.customer_id = s->cr.customer_id;
-    as.asset_id = s->cr.asset_id;
-    as.reseller_id = s->cr.reseller_id;
-    as.owner_account_id = s->cr.owner_account_id;
-    as.note = a->note;
-    as.detail = s->detail;
-    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
-    if (rc == AWC_ECONFLICT)
-        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
-                             "again", s->id);
-    if (rc != 0)
+    as.rule_id = NULL;             /* pending again: no rule, no flag, no lines */
+    as.flag = AWC_FLAG_NONE;
+    as.detail = splits_gone(s);
+    if ((rc = apply_change(st, c, s, &as)) != 0)
         return rc;
     s->after.n = 0;
     return print_lines(c, s, "unassigned: back to PENDING_ASSIGN", 2);
@@ -404,48 +425,20 @@ static int do_exclusion(awc_module *m, const awc_call *c, const awc_edit_args *a
     if (ev == AWC_EV_INCLUDE && s->cr.flag != AWC_FLAG_EXCLUDED)
         return awc_error_set(AWC_EINVALID_TRANSITION, "include: credit %s is not excluded",
                              s->id);
-    memset(&as, 0, sizeof(as));
-    as.seq = s->cr.seq;
-    as.expect_version = a->expect_version ? a->expect_version : s->cr.version;
-    as.from = s->cr.state;
-    if ((rc = awc_state_next(&as.to, s->cr.state, ev)) != 0)
-        return awc_error_prefix(rc, "%s %s", what, s->id);
-    as.kind = ev;
-    /* excluded: no split, the owner kept for scopes; included: pending
-     * and unflagged, so that the next assign takes it afresh */
+    if ((rc = change_of(&as, s, a, ev)) != 0)
+        return rc;
+    /* excluded: no split and no rule, the owner kept for scopes; included:
+     * pending and unflagged, so that the next assign takes it afresh */
     as.flag = ev == AWC_EV_EXCLUDE ? AWC_FLAG_EXCLUDED : AWC_FLAG_NONE;
-    as.customer_id = s->cr.customer_id;
-    as.asset_id = s->cr.asset_id;
-    as.reseller_id = s->cr.reseller_id;
-    as.owner_account_id = s->cr.owner_account_id;
-    as.note = a->note;
-    if (s->before.n) {
-        awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
-        snprintf(s->detail, sizeof(s->detail), "{\"splits_before\":%s,\"splits_after\":[]}",
-                 s->jb);
-        as.detail = s->detail;
-    }
-    rc = st->ops->assign_apply(st, &as, 1, c->actor, NULL);
-    if (rc == AWC_ECONFLICT)
-        return awc_error_set(AWC_ECONFLICT, "credit %s changed since you saw it; reload and try "
-                             "again", s->id);
-    if (rc != 0)
+    as.rule_id = NULL;
+    if (s->before.n)
+        as.detail = splits_gone(s);
+    if ((rc = apply_change(st, c, s, &as)) != 0)
         return rc;
-    if (c->format == AWC_FORMAT_JSON) {
-        json_t *doc = json_object();
-        int bad = awc_json_set(doc, "credit_id", json_string(s->id)) |
-                  awc_json_set(doc, "status", json_string(awc_state_name(as.to))) |
-                  awc_json_set(doc, "excluded", json_boolean(ev == AWC_EV_EXCLUDE)) |
-                  awc_json_set(doc, "version", json_integer(as.expect_version + 1));
-        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
-        json_decref(doc);
-        return rc;
-    }
-    return awc_out_printf(c, ev == AWC_EV_EXCLUDE
-                                 ? "%s: excluded (PENDING_ASSIGN, left alone by assign and "
-                                   "invoice)\n"
-                                 : "%s: included again (PENDING_ASSIGN; the next assign takes "
-                                   "it)\n", s->id);
+    return print_change(c, s, &as, "excluded", json_boolean(ev == AWC_EV_EXCLUDE),
+                        ev == AWC_EV_EXCLUDE
+                            ? "excluded: PENDING_ASSIGN, left alone by assign and invoice"
+                            : "included again: PENDING_ASSIGN, the next assign takes it");
 }
 
 static int exclusion_op(awc_module *m, const awc_call *c, const awc_edit_args *a,
