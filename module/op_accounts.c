@@ -135,8 +135,9 @@ static int by_account_then_from(const void *a, const void *b, void *arg)
     return c ? c : strcmp(x->valid_from, y->valid_from);
 }
 
-/* Ranges of one account must not overlap: one owner per day. */
-static int check_overlaps(import *im)
+/* Ranges of one account must not overlap: one owner per day.  Sets
+ * *accounts to the number of distinct accounts. */
+static int check_overlaps(import *im, size_t *accounts)
 {
     size_t *order = awc_calloc(im->n ? im->n : 1, sizeof(*order));
 
@@ -145,10 +146,13 @@ static int check_overlaps(import *im)
     for (size_t i = 0; i < im->n; i++)
         order[i] = i;
     qsort_r(order, im->n, sizeof(*order), by_account_then_from, im->rows);
+    *accounts = im->n > 0;
     for (size_t i = 1; i < im->n; i++) {
         const awc_account_row *a = &im->rows[order[i - 1]], *b = &im->rows[order[i]];
-        if (strcmp(a->account_id, b->account_id) != 0)
+        if (strcmp(a->account_id, b->account_id) != 0) {
+            ++*accounts;
             continue;
+        }
         if (!a->valid_to[0] || strcmp(a->valid_to, b->valid_from) >= 0) {
             char why[200];
             snprintf(why, sizeof(why), "account %s already has an owner on %s (line %lu "
@@ -232,18 +236,12 @@ int awc_op_accounts_import(awc_module *m, const awc_call *c, const awc_file_args
         return awc_op_end(c, rc);
     rc = read_map(&im, text, len);
     if (rc == 0)
-        rc = check_overlaps(&im);
+        rc = check_overlaps(&im, &accounts);
     if (rc == 0 && im.bad)
         rc = awc_error_set(AWC_EBADINPUT, "%lu bad row%s, nothing imported; first: %s", im.bad,
                            im.bad == 1 ? "" : "s", im.first_bad);
     if (rc == 0 && (rc = awc_mod_store(m, &st)) == 0)
         rc = st->ops->accounts_replace(st, im.rows, im.n);
-    for (size_t i = 0; rc == 0 && i < im.n; i++) {
-        size_t j;
-        for (j = 0; j < i && strcmp(im.rows[j].account_id, im.rows[i].account_id) != 0; j++)
-            ;
-        accounts += j == i;
-    }
     if (rc == 0 && c->format == AWC_FORMAT_JSON) {
         json_t *doc = json_object();
         int bad = awc_json_set(doc, "rows", json_integer((json_int_t)im.n)) |
