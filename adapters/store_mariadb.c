@@ -86,6 +86,13 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_ACCOUNTS_INSERT] =
         "INSERT INTO accounts (account_id, valid_from, valid_to, customer_id, asset_id, "
         "reseller_id, customer_name, reseller_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_ACCOUNTS_ALL] =
+        "SELECT account_id, valid_from, valid_to, customer_id, asset_id, reseller_id, "
+        "customer_name, reseller_name FROM accounts ORDER BY account_id, valid_from FOR UPDATE",
+    [Q_ACCOUNTS_DELETE_KEY] = "DELETE FROM accounts WHERE account_id = ? AND valid_from = ?",
+    [Q_ACCOUNTS_UPDATE] =
+        "UPDATE accounts SET valid_to = ?, customer_id = ?, asset_id = ?, reseller_id = ?, "
+        "customer_name = ?, reseller_name = ? WHERE account_id = ? AND valid_from = ?",
     [Q_ACCOUNTS_AT] =
         "SELECT account_id, valid_from, valid_to, customer_id, asset_id, reseller_id, "
         "customer_name, reseller_name FROM accounts "

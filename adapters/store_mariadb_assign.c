@@ -4,6 +4,7 @@
  * batches, each credit with its event, in the caller's unit of work.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "awc.h"
@@ -13,50 +14,6 @@
 #define PRELOAD_MIN 256 /* assignments in one call that make reading every value worth it */
 
 /* ---- accounts ---------------------------------------------------------------- */
-
-typedef struct accounts_ctx {
-    const awc_account_row *rows;
-    size_t n;
-} accounts_ctx;
-
-static const enum mdb_col account_cols[] = {
-    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
-    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
-};
-
-static int do_accounts_replace(mdb *st, void *arg)
-{
-    accounts_ctx *x = arg;
-    mdb_batch b;
-    int rc;
-
-    if ((rc = mdb_exec(st, Q_ACCOUNTS_DELETE, NULL)) != 0)
-        return rc;
-    if ((rc = mdb_batch_init(&b, BATCH_ROWS, 8, account_cols)) != 0)
-        return rc;
-    for (size_t i = 0; i < x->n && rc == 0; i++) {
-        const awc_account_row *r = &x->rows[i];
-        mdb_batch_str(&b, 0, r->account_id);
-        mdb_batch_str(&b, 1, r->valid_from);
-        mdb_batch_str(&b, 2, r->valid_to[0] ? r->valid_to : NULL);
-        mdb_batch_str(&b, 3, r->customer_id);
-        mdb_batch_str(&b, 4, r->asset_id);
-        mdb_batch_str(&b, 5, r->reseller_id);
-        mdb_batch_str(&b, 6, r->customer_name ? r->customer_name : "");
-        mdb_batch_str(&b, 7, r->reseller_name ? r->reseller_name : "");
-        mdb_batch_next_row(&b);
-        if (b.n == BATCH_ROWS || i + 1 == x->n)
-            rc = mdb_batch_exec(st, Q_ACCOUNTS_INSERT, &b);
-    }
-    mdb_batch_free(&b);
-    return rc;
-}
-
-int mdb_accounts_replace(awc_store *s, const awc_account_row *rows, size_t n)
-{
-    accounts_ctx x = { rows, n };
-    return mdb_tx((mdb *)s, do_accounts_replace, &x);
-}
 
 /* Result buffers for one accounts row. */
 typedef struct account_buf {
@@ -82,6 +39,210 @@ static void bind_account(mdb_result *r, account_buf *a)
     a->row.reseller_id = a->reseller;
     a->row.customer_name = a->cname;
     a->row.reseller_name = a->rname;
+}
+
+/*
+ * Replacing the map writes only what changed.  The stored map is read in
+ * key order (account, valid_from) under lock, beside the new rows sorted
+ * the same way: a stored row missing from the new map is deleted, one
+ * whose values changed is updated, a new key is inserted, and a row that
+ * is the same is left alone.  Re-importing a map with few changes then
+ * costs one read of the table instead of rewriting every row twice.  When
+ * more than a quarter of the stored rows would be deleted or updated one by
+ * one (a statement per row on the server), the whole map is deleted with
+ * one statement and inserted again instead, which is cheaper at that size.
+ */
+#define CHANGES_MAX_PER 4
+
+enum { KEEP, INSERT, UPDATE };
+
+typedef struct accounts_ctx {
+    const awc_account_row *rows;
+    size_t n;
+    size_t *order;                 /* rows by key */
+    unsigned char *act;            /* per row: KEEP, INSERT or UPDATE */
+    struct gone { char account[AWC_ACCOUNT_LEN + 1], from[11]; } *gone; /* keys to delete */
+    size_t ngone, capgone;
+} accounts_ctx;
+
+static const enum mdb_col account_cols[] = {
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+};
+static const enum mdb_col key_cols[] = { MDB_COL_STR, MDB_COL_STR };
+
+/* account_id is 12 digits and valid_from YYYY-MM-DD on both sides, so
+ * bytes order them as the table's key does. */
+static int key_cmp(const awc_account_row *a, const awc_account_row *b)
+{
+    int c = memcmp(a->account_id, b->account_id, AWC_ACCOUNT_LEN);
+    return c ? c : memcmp(a->valid_from, b->valid_from, 10);
+}
+
+static int by_key(const void *a, const void *b, void *arg)
+{
+    const awc_account_row *rows = arg;
+    return key_cmp(&rows[*(const size_t *)a], &rows[*(const size_t *)b]);
+}
+
+static int same_values(const awc_account_row *a, const awc_account_row *b)
+{
+    return strcmp(a->valid_to, b->valid_to) == 0 && strcmp(a->customer_id, b->customer_id) == 0 &&
+           strcmp(a->asset_id, b->asset_id) == 0 && strcmp(a->reseller_id, b->reseller_id) == 0 &&
+           strcmp(a->customer_name ? a->customer_name : "", b->customer_name) == 0 &&
+           strcmp(a->reseller_name ? a->reseller_name : "", b->reseller_name) == 0;
+}
+
+static int add_gone(accounts_ctx *x, const awc_account_row *r)
+{
+    if (x->ngone == x->capgone) {
+        size_t cap = x->capgone ? x->capgone * 2 : 1024;
+        void *g = awc_realloc(x->gone, cap * sizeof(*x->gone));
+        if (!g)
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        x->gone = g;
+        x->capgone = cap;
+    }
+    memcpy(x->gone[x->ngone].account, r->account_id, sizeof(x->gone->account));
+    memcpy(x->gone[x->ngone].from, r->valid_from, sizeof(x->gone->from));
+    x->ngone++;
+    return 0;
+}
+
+/* Reads the stored map beside the new one and sets x->act and x->gone.
+ * *whole = 1 when so much changed that the whole map is to be rewritten. */
+static int compare_stored(mdb *st, accounts_ctx *x, int *whole)
+{
+    account_buf *a = awc_malloc(sizeof(*a));
+    size_t j = 0, stored = 0, changes = 0;
+    mdb_result r;
+    int rc;
+
+    *whole = 0;
+    x->ngone = 0;
+    if (!a)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if ((rc = mdb_exec(st, Q_ACCOUNTS_ALL, NULL)) == 0) {
+        bind_account(&r, a);
+        rc = mdb_bind_result(st, Q_ACCOUNTS_ALL, &r);
+    }
+    while (rc == 0 && (rc = mdb_fetch(st, Q_ACCOUNTS_ALL, &r)) == 1) {
+        int c = 1;
+        rc = 0;
+        stored++;
+        while (j < x->n && (c = key_cmp(&x->rows[x->order[j]], &a->row)) < 0)
+            x->act[x->order[j++]] = INSERT;
+        if (c == 0) {
+            int same = same_values(&x->rows[x->order[j]], &a->row);
+            x->act[x->order[j++]] = same ? KEEP : UPDATE;
+            changes += !same;
+        } else {
+            changes++;
+            rc = add_gone(x, &a->row);
+        }
+    }
+    mdb_done(st, Q_ACCOUNTS_ALL);
+    awc_free(a);
+    while (j < x->n)
+        x->act[x->order[j++]] = INSERT;
+    if (rc == 0 && changes > BATCH_ROWS && changes * CHANGES_MAX_PER > stored)
+        *whole = 1;
+    return rc < 0 ? rc : 0;
+}
+
+static void batch_row(mdb_batch *b, const awc_account_row *r, int update)
+{
+    unsigned c = 0;
+    if (!update) {
+        mdb_batch_str(b, c++, r->account_id);
+        mdb_batch_str(b, c++, r->valid_from);
+    }
+    mdb_batch_str(b, c++, r->valid_to[0] ? r->valid_to : NULL);
+    mdb_batch_str(b, c++, r->customer_id);
+    mdb_batch_str(b, c++, r->asset_id);
+    mdb_batch_str(b, c++, r->reseller_id);
+    mdb_batch_str(b, c++, r->customer_name ? r->customer_name : "");
+    mdb_batch_str(b, c++, r->reseller_name ? r->reseller_name : "");
+    if (update) {
+        mdb_batch_str(b, c++, r->account_id);
+        mdb_batch_str(b, c++, r->valid_from);
+    }
+    mdb_batch_next_row(b);
+}
+
+/* Sends the rows whose action is `act` (any row when whole) with q. */
+static int write_rows(mdb *st, accounts_ctx *x, mdb_batch *b, enum mdb_sql q, int act, int whole)
+{
+    int rc = 0;
+    for (size_t i = 0; i < x->n && rc == 0; i++) {
+        if (!whole && x->act[i] != act)
+            continue;
+        batch_row(b, &x->rows[i], act == UPDATE);
+        if (b->n == BATCH_ROWS)
+            rc = mdb_batch_exec(st, q, b);
+    }
+    return rc ? rc : mdb_batch_exec(st, q, b);
+}
+
+static int do_accounts_replace(mdb *st, void *arg)
+{
+    accounts_ctx *x = arg;
+    mdb_batch b;
+    int rc, whole;
+
+    if ((rc = compare_stored(st, x, &whole)) != 0)
+        return rc;
+    if (whole) {
+        if ((rc = mdb_exec(st, Q_ACCOUNTS_DELETE, NULL)) != 0 ||
+            (rc = mdb_batch_init(&b, BATCH_ROWS, 8, account_cols)) != 0)
+            return rc;
+        rc = write_rows(st, x, &b, Q_ACCOUNTS_INSERT, INSERT, 1);
+        mdb_batch_free(&b);
+        return rc;
+    }
+    if ((rc = mdb_batch_init(&b, BATCH_ROWS, 2, key_cols)) != 0)
+        return rc;
+    for (size_t i = 0; i < x->ngone && rc == 0; i++) {
+        mdb_batch_str(&b, 0, x->gone[i].account);
+        mdb_batch_str(&b, 1, x->gone[i].from);
+        mdb_batch_next_row(&b);
+        if (b.n == BATCH_ROWS)
+            rc = mdb_batch_exec(st, Q_ACCOUNTS_DELETE_KEY, &b);
+    }
+    if (rc == 0)
+        rc = mdb_batch_exec(st, Q_ACCOUNTS_DELETE_KEY, &b);
+    mdb_batch_free(&b);
+    if (rc != 0 || (rc = mdb_batch_init(&b, BATCH_ROWS, 8, account_cols)) != 0)
+        return rc;
+    if ((rc = write_rows(st, x, &b, Q_ACCOUNTS_UPDATE, UPDATE, 0)) == 0)
+        rc = write_rows(st, x, &b, Q_ACCOUNTS_INSERT, INSERT, 0);
+    mdb_batch_free(&b);
+    return rc;
+}
+
+int mdb_accounts_replace(awc_store *s, const awc_account_row *rows, size_t n)
+{
+    accounts_ctx x = { rows, n, NULL, NULL, NULL, 0, 0 };
+    int rc;
+
+    x.order = awc_malloc((n ? n : 1) * sizeof(*x.order));
+    x.act = awc_malloc(n ? n : 1);
+    if (!x.order || !x.act) {
+        rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    } else {
+        int sorted = 1;
+        for (size_t i = 0; i < n; i++) {
+            x.order[i] = i;
+            sorted &= i == 0 || key_cmp(&rows[i - 1], &rows[i]) < 0;
+        }
+        if (!sorted)
+            qsort_r(x.order, n, sizeof(*x.order), by_key, (void *)rows);
+        rc = mdb_tx((mdb *)s, do_accounts_replace, &x);
+    }
+    awc_free(x.order);
+    awc_free(x.act);
+    awc_free(x.gone);
+    return rc;
 }
 
 typedef struct at_ctx {

@@ -349,7 +349,9 @@ typedef struct awc_store_ops {
      * credit moved on meanwhile. */
     int (*credit_restate)(awc_store *st, const awc_restatement *r);
 
-    /* Replace the whole accounts map with rows[0..n). */
+    /* Replace the whole accounts map with rows[0..n) (any order, keys
+     * (account_id, valid_from) unique), all or nothing; a stored row equal
+     * to a new one is left alone. */
     int (*accounts_replace)(awc_store *st, const awc_account_row *rows, size_t n);
     /* Every account row valid on date ("YYYY-MM-DD"). */
     int (*accounts_at)(awc_store *st, const char *date,
