@@ -24,6 +24,7 @@ int host_out_open(host_out *o, const char *path, char *err, size_t errsz)
     memset(o, 0, sizeof(*o));
     if (!path || strcmp(path, "-") == 0) {
         o->f = stdout;
+        o->tty = isatty(STDOUT_FILENO);
         return 0;
     }
     n = strlen(path) + 32;
@@ -46,6 +47,47 @@ int host_out_open(host_out *o, const char *path, char *err, size_t errsz)
     return 0;
 }
 
+/* A C1 control character (U+0080..U+009F) as UTF-8 starts at s[0..n). */
+static int c1_at(const unsigned char *s, size_t n)
+{
+    return n >= 2 && s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F;
+}
+
+/* buf for a terminal: what the module wrote as data (a CSV export, JSON,
+ * a rules file) may hold ESC, BEL, a lone CR or a C1 CSI that would move
+ * the cursor, retitle or clear the terminal, so each is written as an
+ * escape (\x1b, \u009b); newlines, tabs and CRLF pass.  A file or a pipe
+ * gets the bytes as they are. */
+static int write_tty(host_out *o, const char *buf, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+
+    for (size_t i = 0; i < len; i++) {
+        int ok;
+        if (o->cr) {           /* a CR is shown as it is only before LF */
+            o->cr = 0;
+            ok = s[i] == '\n' ? fputc('\r', o->f) != EOF : fputs("\\x0d", o->f) != EOF;
+            if (!ok)
+                return -1;
+        }
+        if (s[i] == '\r') {
+            o->cr = 1;
+            continue;
+        }
+        if (c1_at(s + i, len - i)) {
+            ok = fprintf(o->f, "\\u%04x", s[i + 1]) > 0;
+            i++;
+        } else if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f) {
+            ok = fprintf(o->f, "\\x%02x", s[i]) > 0;
+        } else {
+            ok = fputc(s[i], o->f) != EOF;
+        }
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
 int host_out_write(void *ctx, const char *buf, size_t len)
 {
     host_out *o = ctx;
@@ -53,7 +95,7 @@ int host_out_write(void *ctx, const char *buf, size_t len)
         return -1;
     if (o->term)
         host_term_clear(o->term);
-    if (len && fwrite(buf, 1, len, o->f) != len) {
+    if (len && (o->tty ? write_tty(o, buf, len) != 0 : fwrite(buf, 1, len, o->f) != len)) {
         o->err = errno ? errno : EIO;
         return -1;
     }
@@ -73,6 +115,8 @@ int host_out_finish(host_out *o, int ok, char *err, size_t errsz)
 
     if (!o->f)
         goto out;
+    if (o->cr && !o->err && fputs("\\x0d", o->f) == EOF)
+        o->err = errno ? errno : EIO;
     if (fflush(o->f) != 0 && !o->err)
         o->err = errno ? errno : EIO;
     if (o->path) {
@@ -115,13 +159,23 @@ void host_term_clear(host_term *t)
     }
 }
 
-/* Print text on one line: control characters become spaces. */
+/* Print text on one line: control characters (C0, DEL and C1) become
+ * spaces. */
 static void put_line(const char *prefix, const char *msg)
 {
+    const unsigned char *s = (const unsigned char *)msg;
+    size_t n = strlen(msg);
+
     fputs("awscredit: ", stderr);
     fputs(prefix, stderr);
-    for (const unsigned char *s = (const unsigned char *)msg; *s; s++)
-        fputc(*s < 0x20 || *s == 0x7f ? ' ' : *s, stderr);
+    for (size_t i = 0; i < n; i++) {
+        if (c1_at(s + i, n - i)) {
+            fputc(' ', stderr);
+            i++;
+        } else {
+            fputc(s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], stderr);
+        }
+    }
     fputc('\n', stderr);
 }
 

@@ -30,6 +30,8 @@ typedef struct host_out {
     char *path;                /* -o FILE, or NULL for standard output */
     char *tmp;                 /* FILE.tmp.PID while writing */
     int err;                   /* errno of the first failed write, 0 = fine */
+    int tty;                   /* standard output is a terminal: control characters escaped */
+    int cr;                    /* a CR ended the last write (tty only) */
 } host_out;
 
 struct host_term {

@@ -63,7 +63,7 @@ static size_t u8chars(const char *s)
 }
 
 /* Append s to line[*at..cap) in a column of width (>= 1) characters: control
- * characters become spaces, a longer text is cut and ends with '~', the
+ * characters (C0, DEL, C1) become spaces, a longer text is cut and ends with '~', the
  * rest is padded with blanks (on the left when right != 0). */
 static void cell(char *line, size_t *at, size_t cap, const char *s, size_t width, int right)
 {
@@ -81,6 +81,11 @@ static void cell(char *line, size_t *at, size_t cap, const char *s, size_t width
             n = len - i;
         if (*at + n >= cap)
             break;
+        if (n == 2 && (unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] <= 0x9F) {
+            line[(*at)++] = ' ';   /* a C1 control character, like C0 ones */
+            i += n;
+            continue;
+        }
         for (size_t j = 0; j < n; j++) {
             unsigned char b = (unsigned char)s[i + j];
             line[(*at)++] = (b < 0x20 || b == 0x7f) ? ' ' : (char)b;

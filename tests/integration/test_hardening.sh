@@ -219,6 +219,7 @@ check "$rc = 65" "nested bounds past 256 positions do not import"
 { echo "$HEAD"
   printf '1,2026-06-01T00:00:00Z,111111111111,222222222222,Credit,2026-06-03T00:00:00Z,AmazonEC2,USD,-1,"Bell\a and \033[2J clear, credit id: 70000000001",AWS,AWS Inc,\n'
   row 2 2026-06 222222222222 USD -2 "'=1+1 starts with an apostrophe, credit id: 70000000002"
+  printf '3,2026-06-01T00:00:00Z,111111111111,222222222222,Credit,2026-06-03T00:00:00Z,AmazonEC2,USD,-3,"C1 \302\2332J csi, credit id: 70000000003",AWS,AWS Inc,\n'
 } > "$TMP/ctl.csv"
 run pull --period 2026-06 --path "$TMP/ctl.csv"
 check "$rc = 0" "a description with BEL and ESC pulls"
@@ -228,6 +229,23 @@ check "$(tr -d '\n\t' < "$OUT" | LC_ALL=C tr -d '\040-\176' | wc -c) = 0" \
     "show writes no control character"
 grep -q 'Bell\\x07 and \\x1b\[2J clear' "$OUT"
 check "$? = 0" "show writes them as visible escapes"
+run list --period 2026-06
+check "$(tr -d '\n\t' < "$OUT" | LC_ALL=C tr -d '\040-\176' | wc -c) = 0" \
+    "list writes no control character (C0 or C1)"
+run show "$(id_of 70000000003)"
+grep -q 'C1 \\u009b2J csi' "$OUT"
+check "$? = 0" "show writes a C1 CSI as \\u009b"
+# data written to a terminal (here a pseudo-terminal from script(1)) is
+# escaped; to a file it stays exact
+script -qec "'$HOST' --config '$TMP/awscredit.ini' export --period 2026-06" /dev/null \
+    > "$TMP/tty.out" 2>&1 </dev/null
+check "$(LC_ALL=C grep -c "$(printf '\033')" "$TMP/tty.out") = 0" \
+    "export to a terminal writes no ESC"
+grep -q 'Bell\\x07 and \\x1b\[2J clear' "$TMP/tty.out"
+check "$? = 0" "export to a terminal shows them as escapes"
+run export --period 2026-06 -o "$TMP/ctl-export.csv"
+check "$(LC_ALL=C grep -c "$(printf '\033')" "$TMP/ctl-export.csv") = 1" \
+    "export to a file keeps the bytes exactly"
 run edit "$CTL" --note "$(printf 'see \033]0;title\007 this')"
 run show "$CTL"
 check "$(tr -d '\n\t' < "$OUT" | LC_ALL=C tr -d '\040-\176' | wc -c) = 0" \
