@@ -683,7 +683,7 @@ static int build_index(awc_ruleset *rs)
             break;
         case AWC_MATCH_REGEX: {
             size_t ll;
-            if (regcomp(&rs->re[rs->n_re], r->match_text, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
+            if (awc_rule_regcomp(&rs->re[rs->n_re], r->match_text)) {
                 rc = awc_error_set(AWC_EBADINPUT, "rule '%s': regex does not compile", r->id);
                 goto out;
             }

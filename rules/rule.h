@@ -28,6 +28,7 @@
 #ifndef AWC_RULE_H
 #define AWC_RULE_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -199,6 +200,11 @@ void awc_rule_list_free(char **items, size_t n);
  * is then the CSV column name of the culprit ("id", "period_to",
  * "customers", "parties", ...) so importers can point at it. */
 int awc_rule_check(const awc_rule *r, const char **field);
+
+/* Compile a rule's regex text for matching anywhere in a description,
+ * anchored so that one search reads the text once (rule.c).  regcomp's
+ * result: 0, or a REG_* code (re is then not to be freed). */
+int awc_rule_regcomp(regex_t *re, const char *text);
 
 /* Precedence: < 0 when a is more appropriate than b, > 0 when b is, 0 only
  * for the same id.  *step (when not NULL) is the deciding step 1..6, or 0. */

@@ -502,6 +502,13 @@ static void test_regex_limits(void **state)
         { "(MPE|EDP)", NULL }, { "credit id: [0-9]+", NULL }, { "a{2,5}b*", NULL },
         { "[+*]+x", NULL }, { "\\++", NULL }, { "((a{1,16}){1,15})b", NULL },
         { "[\\1]x", NULL }, { "\\\\1", NULL },
+        /* a class's ']' does not end the bracket: the ')' inside it is a
+         * character, and the group's 10,000 positions are counted */
+        { "(a{1,100}[[:alpha:])]){1,100}z", "positions" },
+        { "((a{1,100}[[:alpha:]))]){1,100}[[:alpha:]))]){1,50}z", "positions" },
+        { "[[:digit:][:space:]]+x", NULL }, { "[[.-.]a]b", NULL }, { "[[=e=]]", NULL },
+        /* a ')' without its '(' would close the anchoring group early */
+        { "a)b", "without its" }, { "\\)", NULL }, { "[)]", NULL },
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
