@@ -527,7 +527,7 @@ static int check_id(const char *ext, size_t i, const char *name, const char *v)
     if (strlen(v) > FIELD_MAX || has_control(v) || awc_csv_needs_guard(v, strlen(v)))
         return awc_error_set(AWC_EBADINPUT,
                              "usage file %s record %zu: %s '%s' is too long, has control "
-                             "characters or starts with =, +, -, @", ext, i + 1, name,
+                             "characters or starts like a formula", ext, i + 1, name,
                              excerpt(s, v));
     return 0;
 }

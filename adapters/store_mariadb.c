@@ -136,8 +136,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PERIOD_GET] = "SELECT closed_by, closed_at FROM periods WHERE period = ?",
     [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
     [Q_CURRENCY_UNITS] =
-        "SELECT u.code, u.exponent FROM currency_units u WHERE u.id = "
-        "(SELECT MAX(v.id) FROM currency_units v WHERE v.code = u.code) ORDER BY u.code",
+        "SELECT code, exponent FROM currency_units ORDER BY code",
     [Q_CURRENCY_ADD] =
         "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id, "
         "actor_reseller) VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,9 +1,11 @@
 /*
  * store_mariadb_currency.c -- the minor units a distributor set for
- * currency codes without an ISO 4217 one (sql/migrations/010): added as
- * audited rows, read back as the latest row of each code.
+ * currency codes without an ISO 4217 one (sql/migrations/010): one audited
+ * row per code, set once.
  */
 #include <string.h>
+
+#include <mysqld_error.h>
 
 #include "awc.h"
 #include "mdb.h"
@@ -58,13 +60,18 @@ static int do_unit_add(mdb *st, void *arg)
 {
     unit_add_ctx *x = arg;
     mdb_params p;
+    int rc;
 
     mdb_p_init(&p);
     mdb_p_str(&p, x->code);
     mdb_p_i64(&p, &x->exponent);
     mdb_p_str(&p, x->reason);
     mdb_p_actor(&p, x->actor);
-    return mdb_exec(st, Q_CURRENCY_ADD, &p);
+    rc = mdb_exec(st, Q_CURRENCY_ADD, &p);
+    if (rc != 0 && st->last_errno == ER_DUP_ENTRY)
+        return awc_error_set(AWC_EBADINPUT, "currency %s has a minor unit already: a minor "
+                             "unit is set once", x->code);
+    return rc;
 }
 
 int mdb_currency_unit_add(awc_store *s, const char *code, int exponent, const char *reason,

@@ -171,8 +171,14 @@ int awc_mod_store(awc_module *m, awc_store **out)
         rc = check_schema(m->store);
     if (rc == 0 && !m->migrating)
         rc = awc_mod_currencies_load(m->store);
-    if (rc == 0)
+    if (rc == 0) {
         *out = m->store;
+    } else if (m->store) {
+        /* a store that failed its checks is not kept: the next call
+         * checks again */
+        m->store->ops->close(m->store);
+        m->store = NULL;
+    }
     return rc;
 }
 

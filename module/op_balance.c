@@ -49,10 +49,11 @@ static int on_grant(void *arg, const awc_grant *g)
             return x->rc = awc_error_set(AWC_ENOMEM, "out of memory");
         return 0;
     }
-    return x->rc = awc_out_printf(x->c, "%-14s %-10s %-3s %22s %22s %-10s %5lld  %.40s\n",
+    return x->rc = awc_out_printf(x->c, "%-14s %-10s %-3s %22s %22s %-10s %5lld  %.*s\n",
                                   g->credit_id, g->credit_type, g->currency, init, rem,
                                   g->expiry_date[0] ? g->expiry_date : "-",
-                                  (long long)g->credits, g->description);
+                                  (long long)g->credits, awc_out_cut(g->description, 40),
+                                  g->description);
 }
 
 static int grants(awc_module *m, const awc_call *c, const char *by, const char *title)

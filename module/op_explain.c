@@ -166,11 +166,14 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
             rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
         json_decref(doc);
     } else {
+        /* on one line whatever it holds */
+        char desc[sizeof(s->cr.description) * 2];
+        awc_out_field(desc, sizeof(desc), s->cr.description);
         rc = awc_out_printf(c, "%s  %s  %s %s  account %s  customer %s  reseller %s\n"
                             "  description: %s\n  type %s, service %s\n",
                             s->id, awc_state_name(s->cr.state), s->cr.period, s->cr.currency,
                             account, have_owner ? s->owner.customer_id : "-",
-                            have_owner ? s->owner.reseller_id : "-", s->cr.description,
+                            have_owner ? s->owner.reseller_id : "-", desc,
                             s->cr.credit_type, s->cr.product_code);
         if (rc == 0)
             rc = awc_out_printf(c, "Candidates (%zu rule%s, precedence: description, customer, "

@@ -460,21 +460,25 @@ static int settle_file(void *arg, const awc_outbox_file *f)
     memset(&state, 0, sizeof(state));
     if ((rc = r->inv->ops->status(r->inv, f->usage_file_id, &state)) != 0)
         return awc_error_prefix(rc, "usage file %s", f->usage_file_id);
+    /* counted once the store took it */
     switch (state.status) {
     case AWC_UF_CLOSED:
-        r->closed++;
-        return r->st->ops->outbox_settle(r->st, f->local_id, AWC_OB_CLOSED, state.note,
-                                         r->c->actor);
+        if ((rc = r->st->ops->outbox_settle(r->st, f->local_id, AWC_OB_CLOSED, state.note,
+                                            r->c->actor)) == 0)
+            r->closed++;
+        return rc;
     case AWC_UF_REJECTED:
-        r->rejected++;
         awc_mod_log(r->m, AWC_LOG_WARN, "usage file %s rejected: %s", f->usage_file_id,
                     state.note[0] ? state.note : "(no note)");
-        return r->st->ops->outbox_settle(r->st, f->local_id, AWC_OB_REJECTED, state.note,
-                                         r->c->actor);
+        if ((rc = r->st->ops->outbox_settle(r->st, f->local_id, AWC_OB_REJECTED, state.note,
+                                            r->c->actor)) == 0)
+            r->rejected++;
+        return rc;
     case AWC_UF_ACCEPTED:
-        r->accepted++;
-        return f->status == AWC_OB_ACCEPTED
-                   ? 0 : r->st->ops->outbox_set_status(r->st, f->local_id, AWC_OB_ACCEPTED, NULL);
+        rc = f->status == AWC_OB_ACCEPTED
+                 ? 0 : r->st->ops->outbox_set_status(r->st, f->local_id, AWC_OB_ACCEPTED, NULL);
+        r->accepted += rc == 0;
+        return rc;
     case AWC_UF_PENDING:
     case AWC_UF_UNKNOWN:
         r->waiting++;
@@ -483,15 +487,18 @@ static int settle_file(void *arg, const awc_outbox_file *f)
     return 0;
 }
 
-/* One file that cannot be settled (a malformed answer, a platform error)
- * does not stop the others: it stays as it is, is counted, and the first
- * error is returned at the end. */
+/* One file that cannot be settled (a malformed or unreadable answer, a
+ * file the platform does not know, a state the credits cannot take) does
+ * not stop the others: it stays as it is, is counted, and the first error
+ * is returned at the end.  What would fail every file alike (the
+ * database, the platform unreachable, memory, a lock) stops at once. */
 static int settle_or_note(void *arg, const awc_outbox_file *f)
 {
     recon *r = arg;
     int rc = settle_file(r, f);
 
-    if (rc == 0 || rc == AWC_ELOCKED)
+    if (rc == 0 || !(rc == AWC_EBADINPUT || rc == AWC_EIO || rc == AWC_ENOTFOUND ||
+                     rc == AWC_EINVALID_TRANSITION || rc == AWC_EREADONLY))
         return rc;
     r->failed++;
     awc_mod_log(r->m, AWC_LOG_ERROR, "%s", awc_error_last());

@@ -72,6 +72,18 @@ static size_t escape(char *dst, size_t cap, const char *s, size_t len, int keep_
     return at;
 }
 
+int awc_out_cut(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+
+    if (n <= max)
+        return (int)n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;                       /* s[n] continues a character: cut before it */
+    return (int)n;
+}
+
 char *awc_out_field(char *dst, size_t n, const char *s)
 {
     escape(dst, n, s ? s : "", s ? strlen(s) : 0, 0);

@@ -24,6 +24,9 @@ int awc_out_printf(const awc_call *c, const char *fmt, ...) AWC_PRINTF(2, 3);
  * escaped too ("\n", "\t"): one field of data on one line.  Cut (never
  * mid-escape) when dst is too small; returns dst. */
 char *awc_out_field(char *dst, size_t n, const char *s);
+/* How many bytes of s, at most max, end on a whole UTF-8 character: for
+ * "%.*s" in a column, so that a cut never leaves half a character. */
+int awc_out_cut(const char *s, size_t max);
 /* Write doc (indented, keys in insertion order) and a newline; doc is not
  * released. */
 int awc_out_json(const awc_call *c, const json_t *doc);

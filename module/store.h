@@ -454,11 +454,12 @@ typedef struct awc_store_ops {
      * time).  It holds none of st's named locks. */
     int (*another)(awc_store *st, awc_store **out);
 
-    /* The minor units a distributor set for currency codes (the latest of
-     * each code), one callback per code. */
+    /* The minor units a distributor set for currency codes, one callback
+     * per code. */
     int (*currency_units)(awc_store *st, int (*fn)(void *arg, const char *code, int exponent),
                           void *arg);
-    /* Record a code's minor unit with its reason and actor (append-only). */
+    /* Record a code's minor unit with its reason and actor (append-only;
+     * AWC_EBADINPUT when the code has one already). */
     int (*currency_unit_add)(awc_store *st, const char *code, int exponent, const char *reason,
                              const awc_actor *actor);
 } awc_store_ops;

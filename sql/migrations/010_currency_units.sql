@@ -2,7 +2,8 @@
 -- that ISO 4217 leaves without one (XAU, XTS, XXX, ...), so that credits
 -- in them can be assigned and invoiced (docs/ADMIN-GUIDE.md, "Held
 -- credits").  Append-only, like credit_events: each row is one audited
--- decision, the latest row of a code is the one in force.
+-- decision, and a code has one (amounts are rounded to it from then on),
+-- so that two hosts setting the same code at once cannot both succeed.
 
 CREATE TABLE IF NOT EXISTS currency_units (
     id             BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -13,7 +14,7 @@ CREATE TABLE IF NOT EXISTS currency_units (
     actor_role     VARCHAR(16) CHARACTER SET ascii NOT NULL,
     actor_id       VARCHAR(128) NOT NULL,
     actor_reseller VARCHAR(128) NULL,
-    KEY currency_units_code (code, id)
+    UNIQUE KEY currency_units_code (code)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TRIGGER IF NOT EXISTS currency_units_no_update BEFORE UPDATE ON currency_units

@@ -150,6 +150,9 @@ run currency set XAU --exponent 3 --reason "changed my mind"
 check "$rc = 65" "a minor unit is set once"
 sql "UPDATE currency_units SET exponent = 3" >/dev/null 2>&1
 check "$? -ne 0" "currency_units is append-only"
+sql "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id)
+     VALUES ('XAU', 3, 'another host at the same time', 'distributor', 'bob')" >/dev/null 2>&1
+check "$? -ne 0" "the database holds one minor unit per code (two hosts cannot both set one)"
 
 # resolved: XTS excluded
 run --as reseller:R-2:ann exclude "$XTS" --reason "test"
