@@ -76,6 +76,11 @@ static void check_quote(const char *msg, const char *line)
     end = msg + strlen(msg);
     CHECK(end > q && end[-1] == '\'');
     end--;
+    /* text that looks like a URL with userinfo is redacted in every
+     * message (awc_redact_userinfo, tested in test_config.c): the excerpt
+     * then differs from the line on purpose */
+    if (memmem(q, (size_t)(end - q), "://", 3))
+        return;
     dots = end - q >= 3 && memcmp(end - 3, "...", 3) == 0;
     if (dots && len > 32)
         end -= 3;
