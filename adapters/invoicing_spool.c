@@ -663,6 +663,8 @@ static void copy_note(char *dst, const char *s)
         n = AWC_UF_NOTE_MAX - 1;
         while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
             n--;
+        while (n > 0 && is_blank(s[n - 1]))
+            n--;                   /* a cut note ends on text too */
     }
     memcpy(dst, s, n);
     dst[n] = '\0';
