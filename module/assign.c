@@ -237,6 +237,124 @@ int awc_assign_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total
     return 0;
 }
 
+/* The budget of before: what it gives the customer and the reseller (in
+ * minor units, and in basis points when each of those lines has one, else
+ * -1), and its retained amount. */
+static void budget_of(const awc_split_line *before, size_t nb, int64_t *minor, int32_t *bp,
+                      int64_t *retained)
+{
+    *minor = *retained = 0;
+    *bp = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const awc_split_line *l = &before[i];
+        if (l->kind == AWC_SPLIT_RETAINED) {
+            *retained += l->amount_minor;
+        } else if (l->kind == AWC_SPLIT_CUSTOMER || l->kind == AWC_SPLIT_RESELLER) {
+            *minor += l->amount_minor;
+            *bp = (*bp < 0 || l->bp < 0) ? -1 : *bp + l->bp;
+        }
+    }
+}
+
+static const awc_split_line *party_in(const awc_split_line *before, size_t nb, const char *id)
+{
+    for (size_t i = 0; i < nb; i++)
+        if (before[i].kind == AWC_SPLIT_PARTY && strcmp(before[i].party_id, id) == 0)
+            return &before[i];
+    return NULL;
+}
+
+int awc_reseller_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total, int e,
+                       const awc_split_spec *spec, const awc_split_line *before, size_t nb,
+                       const awc_owner *owner)
+{
+    int64_t budget, retained, given = 0, weights[AWC_SPEC_MAX], shares[AWC_SPEC_MAX];
+    int32_t budget_bp, given_bp = 0;
+    size_t idx[AWC_SPEC_MAX], ncr = 0;
+    awc_split_spec amt;
+    char a[AWC_MONEY_BUFSZ], b[AWC_MONEY_BUFSZ];
+    int rc;
+
+    budget_of(before, nb, &budget, &budget_bp, &retained);
+    for (size_t i = 0; i < spec->n; i++) {
+        const awc_split_line *p;
+        if (spec->t[i].kind != AWC_SPLIT_PARTY) {
+            idx[ncr++] = i;
+            given += spec->t[i].minor;
+            given_bp += spec->t[i].bp;
+            continue;
+        }
+        p = party_in(before, nb, spec->t[i].party_id);
+        if (!p || (spec->amounts ? spec->t[i].minor != p->amount_minor
+                                 : spec->t[i].bp != p->bp))
+            return awc_error_set(AWC_EPERM, "split: %s party %s: only a distributor adds, "
+                                 "removes or changes a named party's share",
+                                 p ? "changes" : "adds", spec->t[i].party_id);
+    }
+    if (ncr == 0)
+        return awc_error_set(AWC_EPERM, "split: give the customer's and the reseller's shares; "
+                             "a reseller admin redistributes only between them");
+    if (spec->amounts && given != budget) {
+        awc_money_format_minor(a, sizeof(a), budget, e);
+        awc_money_format_minor(b, sizeof(b), given, e);
+        return awc_error_set(AWC_EPERM, "split: the customer and the reseller share %s (what "
+                             "the assignment gives them); these amounts add up to %s: the "
+                             "retained and named parties' shares stay as they are", a, b);
+    }
+    if (!spec->amounts && budget_bp < 0)
+        return awc_error_set(AWC_EPERM, "split: the credit is split by amounts: give "
+                             "--amounts that add up to what the customer and the reseller "
+                             "have now");
+    if (!spec->amounts && given_bp != budget_bp) {
+        awc_percent_format(a, sizeof(a), budget_bp);
+        awc_percent_format(b, sizeof(b), given_bp);
+        return awc_error_set(AWC_EPERM, "split: the customer and the reseller share %s %% "
+                             "(what the assignment gives them); these percentages add up to "
+                             "%s %%: the retained and named parties' shares stay as they are",
+                             a, b);
+    }
+    /* the budget split between the customer and the reseller */
+    if (spec->amounts) {
+        for (size_t k = 0; k < ncr; k++)
+            shares[k] = spec->t[idx[k]].minor;
+    } else {
+        for (size_t k = 0; k < ncr; k++)
+            weights[k] = spec->t[idx[k]].bp;
+        if ((rc = awc_split_weighted(shares, budget, weights, ncr)) != 0)
+            return rc;
+    }
+    /* as fixed amounts: theirs, then every named party's as it is */
+    memset(&amt, 0, sizeof(amt));
+    amt.amounts = 1;
+    for (size_t k = 0; k < ncr; k++) {
+        amt.t[amt.n].kind = spec->t[idx[k]].kind;
+        amt.t[amt.n++].minor = shares[k];
+    }
+    for (size_t i = 0; i < nb; i++) {
+        if (before[i].kind != AWC_SPLIT_PARTY)
+            continue;
+        if (amt.n == AWC_SPEC_MAX)
+            return awc_error_set(AWC_EBADINPUT, "split: more than %d targets", AWC_SPEC_MAX);
+        amt.t[amt.n].kind = AWC_SPLIT_PARTY;
+        snprintf(amt.t[amt.n].party_id, sizeof(amt.t[amt.n].party_id), "%s",
+                 before[i].party_id);
+        amt.t[amt.n++].minor = before[i].amount_minor;
+    }
+    if ((rc = awc_assign_lines(lines, cap, n, total, &amt, owner)) != 0)
+        return rc;
+    /* the percentages as given and as they were */
+    for (size_t k = 0; k < ncr; k++)
+        lines[k].bp = spec->amounts ? -1 : spec->t[idx[k]].bp;
+    for (size_t k = ncr; k + 1 < *n; k++)
+        lines[k].bp = party_in(before, nb, lines[k].party_id)->bp;
+    /* retained follows, since the total and the other lines are as they
+     * were; checked all the same */
+    if (lines[*n - 1].amount_minor != retained)
+        return awc_error_set(AWC_EPERM, "split: the retained share would change; a "
+                             "distributor edits this credit");
+    return 0;
+}
+
 /* The JSON of split lines, appended by hand (it is written for every
  * assigned credit). */
 typedef struct jbuf {

@@ -57,6 +57,28 @@ int awc_invoiceable(int64_t *out, int *exponent, awc_amount amount, const char *
 int awc_assign_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total,
                      const awc_split_spec *spec, const awc_owner *owner);
 
+/*
+ * The money rule for a reseller admin (SPEC 7): the lines of a reseller's
+ * edit spec, for a credit of invoiceable amount total (exponent e) whose
+ * current lines are before[0..nb) (for a pending credit: what its rule or
+ * the default gives).  What before gives the customer and the reseller is
+ * the budget they may share:
+ *   - with amounts, the customer's and reseller's must add up to it;
+ *   - with percentages, theirs must add up to the percentage before gives
+ *     them, and the budget is split between them in proportion, to the
+ *     minor unit (largest remainder, ties to the earlier target);
+ *   - the retained line and every named party's line keep their amounts
+ *     exactly; a party in spec must be one of before's with its share as
+ *     it is (only a distributor adds, removes or changes a named party).
+ * Lines: the customer and reseller targets in spec order, then the named
+ * parties in before's order, then retained.  0, or AWC_EPERM saying why
+ * (AWC_EBADINPUT for a spec the credit cannot take); lines are not to be
+ * used then.
+ */
+int awc_reseller_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t total, int e,
+                       const awc_split_spec *spec, const awc_split_line *before, size_t nb,
+                       const awc_owner *owner);
+
 /* JSON text of lines ("[{"target":"customer","amount_minor":-1234,...}]")
  * into buf; "[]" when buf is too small for all of it, "" when n < 3. */
 void awc_lines_json(char *buf, size_t n, const awc_split_line *lines, size_t count);

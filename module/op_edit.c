@@ -9,6 +9,7 @@
 #include "credit_id.h"
 #include "mod.h"
 #include "out.h"
+#include "ruleload.h"
 
 typedef struct lines_buf {
     awc_split_line l[AWC_SPEC_MAX + 1];
@@ -55,6 +56,7 @@ static int account_ok(const char *s)
 typedef struct edit_state {
     awc_credit cr;
     lines_buf before, after;
+    lines_buf rule;                /* a pending credit's lines by rule or default */
     char id[AWC_CREDIT_ID_BUFSZ];
     char owner_buf[1024];
     awc_account_row owner_row;
@@ -240,6 +242,47 @@ static int do_note(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
                         "note added; nothing else changed");
 }
 
+/* A pending credit's lines as the most appropriate rule or the default
+ * would give them to its current owner: what a reseller admin may
+ * redistribute (SPEC 7).  AWC_EPERM when nothing would assign it. */
+static int rule_lines(awc_module *m, awc_store *st, edit_state *s, int64_t total,
+                      lines_buf *out)
+{
+    const char *account = s->cr.owner_account_id[0] ? s->cr.owner_account_id
+                                                     : s->cr.usage_account_id;
+    char first_day[11], buf[1024];
+    awc_account_row row;
+    awc_ruleset *rs = NULL;
+    const awc_rule *rule;
+    awc_split_spec spec;
+    awc_owner owner;
+    int rc;
+
+    snprintf(first_day, sizeof(first_day), "%.7s-01", s->cr.period);
+    rc = st->ops->account_owner(st, account, first_day, &row, buf, sizeof(buf));
+    if (rc == AWC_ENOTFOUND)
+        return awc_error_set(AWC_EPERM, "edit: credit %s has no owner to take a split from; a "
+                             "distributor assigns it", s->id);
+    if (rc != 0 || (rc = awc_ruleset_load(&rs, st)) != 0)
+        return rc;
+    awc_rule_input in = { s->cr.description, s->cr.period, row.customer_id, row.reseller_id,
+                          s->cr.product_code, s->cr.credit_type, account };
+    rule = rs ? awc_ruleset_choose(rs, &in) : NULL;
+    if (rule)
+        awc_splitspec_from_rule(&spec, rule);
+    else if (m->cfg.assign.default_split)
+        rc = awc_splitspec_parse_percent(&spec, m->cfg.assign.default_split);
+    else
+        rc = awc_error_set(AWC_EPERM, "edit: no rule and no default split give credit %s a "
+                           "split to redistribute; a distributor assigns it", s->id);
+    owner = (awc_owner){ row.customer_id, row.asset_id, row.reseller_id, row.customer_name,
+                         row.reseller_name };
+    if (rc == 0)
+        rc = awc_assign_lines(out->l, AWC_SPEC_MAX + 1, &out->n, total, &spec, &owner);
+    awc_ruleset_free(rs);
+    return rc;
+}
+
 static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
 {
     awc_split_spec spec;
@@ -323,8 +366,20 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
                                  t_txt, s->cr.currency);
         }
     }
-    if ((rc = awc_assign_lines(s->after.l, AWC_SPEC_MAX + 1, &s->after.n, total, &spec,
-                               &owner)) != 0)
+    if (c->actor->role == AWC_ROLE_RESELLER) {
+        /* the money rule: only what the customer and reseller get moves */
+        lines_buf *now = &s->before;
+        if (s->cr.state == AWC_PENDING_ASSIGN) {
+            now = &s->rule;
+            if ((rc = rule_lines(m, st, s, total, now)) != 0)
+                return rc;
+        }
+        rc = awc_reseller_lines(s->after.l, AWC_SPEC_MAX + 1, &s->after.n, total, e, &spec,
+                                now->l, now->n, &owner);
+    } else {
+        rc = awc_assign_lines(s->after.l, AWC_SPEC_MAX + 1, &s->after.n, total, &spec, &owner);
+    }
+    if (rc != 0)
         return awc_error_prefix(rc, "edit %s", s->id);
     awc_lines_json(s->jb, sizeof(s->jb), s->before.l, s->before.n);
     awc_lines_json(s->ja, sizeof(s->ja), s->after.l, s->after.n);

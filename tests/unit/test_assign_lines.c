@@ -15,6 +15,7 @@
 
 #include "assign.h"
 #include "awc.h"
+#include "prng.h"
 
 static const awc_owner OWNER = { "C-7", "AS-42", "R-NORTH", "Customer Seven", "North" };
 
@@ -164,6 +165,173 @@ static void test_json_room(void **state)
     assert_string_equal(buf, "");
 }
 
+/* ---- the money rule for a reseller admin (SPEC 7) --------------------------------- */
+
+typedef struct lines_t {
+    awc_split_line l[AWC_SPEC_MAX + 1];
+    size_t n;
+} lines_t;
+
+static lines_t lines_of(const char *pct, int64_t total)
+{
+    lines_t b;
+    awc_split_spec spec = percent(pct);
+    assert_int_equal(awc_assign_lines(b.l, AWC_SPEC_MAX + 1, &b.n, total, &spec, &OWNER), 0);
+    return b;
+}
+
+/* rc of a reseller's spec text (percent, or amounts when it has a '.') */
+static int reseller(lines_t *out, const lines_t *before, int64_t total, int e, const char *text)
+{
+    awc_split_spec spec;
+    if (strstr(text, ":-"))                /* amounts are negative, like credits */
+        assert_int_equal(awc_splitspec_parse_amounts(&spec, text, e), 0);
+    else
+        spec = percent(text);
+    return awc_reseller_lines(out->l, AWC_SPEC_MAX + 1, &out->n, total, e, &spec, before->l,
+                              before->n, &OWNER);
+}
+
+static int64_t sum(const lines_t *x)
+{
+    int64_t s = 0;
+    for (size_t i = 0; i < x->n; i++)
+        s += x->l[i].amount_minor;
+    return s;
+}
+
+/* The hardening issue's case: a MAP credit split 80/15 with 5 % retained;
+ * "reseller:100" took the distributor's share. */
+static void test_reseller_keeps_retained(void **state)
+{
+    lines_t b = lines_of("customer:80,reseller:15", -10000), a;
+    (void)state;
+
+    assert_int_equal(b.l[2].amount_minor, -500);
+    assert_int_equal(reseller(&a, &b, -10000, 2, "reseller:100"), AWC_EPERM);
+    assert_non_null(strstr(awc_error_last(), "share 95 %"));
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:60,reseller:30"), AWC_EPERM);
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:100"), AWC_EPERM);
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:-95.00,reseller:-5.00"), AWC_EPERM);
+    assert_non_null(strstr(awc_error_last(), "share -95.00"));
+    assert_non_null(strstr(awc_error_last(), "add up to -100.00"));
+
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:60,reseller:35"), 0);
+    assert_int_equal(a.n, 3);
+    assert_int_equal(a.l[0].kind, AWC_SPLIT_CUSTOMER);
+    assert_int_equal(a.l[0].amount_minor, -6000);
+    assert_int_equal(a.l[0].bp, 6000);
+    assert_int_equal(a.l[1].amount_minor, -3500);
+    assert_int_equal(a.l[1].bp, 3500);
+    assert_int_equal(a.l[2].kind, AWC_SPLIT_RETAINED);
+    assert_int_equal(a.l[2].amount_minor, -500);
+
+    assert_int_equal(reseller(&a, &b, -10000, 2, "reseller:95"), 0);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.l[0].amount_minor, -9500);
+    assert_int_equal(a.l[1].amount_minor, -500);
+
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:-90.00,reseller:-5.00"), 0);
+    assert_int_equal(a.l[0].amount_minor, -9000);
+    assert_int_equal(a.l[0].bp, -1);
+    assert_int_equal(a.l[2].amount_minor, -500);
+}
+
+static void test_reseller_keeps_parties(void **state)
+{
+    lines_t b = lines_of("customer:80,reseller:10,party:P-1:5", -10000), a;
+    (void)state;
+
+    /* the party stays, with its share and percentage, wherever it is named */
+    assert_int_equal(reseller(&a, &b, -10000, 2, "reseller:5,customer:85"), 0);
+    assert_int_equal(a.n, 4);
+    assert_int_equal(a.l[0].kind, AWC_SPLIT_RESELLER);
+    assert_int_equal(a.l[0].amount_minor, -500);
+    assert_int_equal(a.l[1].amount_minor, -8500);
+    assert_int_equal(a.l[2].kind, AWC_SPLIT_PARTY);
+    assert_string_equal(a.l[2].party_id, "P-1");
+    assert_int_equal(a.l[2].amount_minor, -500);
+    assert_int_equal(a.l[2].bp, 500);
+    assert_int_equal(a.l[3].amount_minor, -500);
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:80,reseller:10,party:P-1:5"), 0);
+
+    /* only a distributor adds, removes or changes a named party */
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:80,reseller:5,party:P-1:10"),
+                     AWC_EPERM);
+    assert_non_null(strstr(awc_error_last(), "changes party P-1"));
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:85,party:P-2:5"), AWC_EPERM);
+    assert_non_null(strstr(awc_error_last(), "adds party P-2"));
+    assert_int_equal(reseller(&a, &b, -10000, 2, "party:P-1:5"), AWC_EPERM);
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:-85.00,reseller:-5.00"), 0);
+    assert_int_equal(a.l[2].amount_minor, -500);
+}
+
+/* JPY: no decimals; the budget is split to the yen and nothing drifts */
+static void test_reseller_jpy(void **state)
+{
+    lines_t b = lines_of("customer:33.33,reseller:33.33,party:P-1:33.33", -1001), a;
+    (void)state;
+
+    assert_int_equal(sum(&b), -1001);
+    assert_int_equal(reseller(&a, &b, -1001, 0, "customer:66.66"), 0);
+    assert_int_equal(a.l[0].amount_minor, b.l[0].amount_minor + b.l[1].amount_minor);
+    assert_int_equal(a.l[1].amount_minor, b.l[2].amount_minor);
+    assert_int_equal(a.l[2].amount_minor, b.l[3].amount_minor);
+    assert_int_equal(sum(&a), -1001);
+    assert_int_equal(reseller(&a, &b, -1001, 0, "customer:0.01,reseller:66.65"), 0);
+    assert_int_equal(sum(&a), -1001);
+    assert_int_equal(a.l[3].amount_minor, b.l[3].amount_minor);
+}
+
+/* A split by amounts is redistributed by amounts. */
+static void test_reseller_amount_split(void **state)
+{
+    awc_split_spec spec;
+    lines_t b, a;
+    (void)state;
+
+    assert_int_equal(awc_splitspec_parse_amounts(&spec, "customer:-40.00,reseller:-10.00", 2), 0);
+    assert_int_equal(awc_assign_lines(b.l, AWC_SPEC_MAX + 1, &b.n, -10000, &spec, &OWNER), 0);
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:50"), AWC_EPERM);
+    assert_non_null(strstr(awc_error_last(), "give --amounts"));
+    assert_int_equal(reseller(&a, &b, -10000, 2, "customer:-25.00,reseller:-25.00"), 0);
+    assert_int_equal(a.l[2].amount_minor, -5000);
+}
+
+/* Property: every redistribution a reseller may make keeps the retained
+ * and party lines exactly and adds up to the total. */
+static void test_reseller_property(void **state)
+{
+    (void)state;
+    rng_seed("reseller money rule");
+    for (int round = 0; round < 3000; round++) {
+        int e = rng_below(2) ? 0 : 2;
+        int64_t total = -(int64_t)rng_below(100000000) - 1;
+        int32_t c = (int32_t)rng_below(6001), r = (int32_t)rng_below(2001);
+        int32_t p = (int32_t)rng_below(1001);
+        char text[128];
+        lines_t b, a;
+
+        snprintf(text, sizeof(text), "customer:%d.%02d,reseller:%d.%02d,party:P-1:%d.%02d",
+                 c / 100, c % 100, r / 100, r % 100, p / 100, p % 100);
+        b = lines_of(text, total);
+        {
+            int32_t budget = c + r, nc = (int32_t)rng_below((uint64_t)budget + 1);
+            snprintf(text, sizeof(text), "customer:%d.%02d,reseller:%d.%02d", nc / 100,
+                     nc % 100, (budget - nc) / 100, (budget - nc) % 100);
+        }
+        assert_int_equal(reseller(&a, &b, total, e, text), 0);
+        assert_int_equal(sum(&a), total);
+        assert_int_equal(a.l[0].amount_minor + a.l[1].amount_minor,
+                         b.l[0].amount_minor + b.l[1].amount_minor);
+        assert_int_equal(a.l[2].amount_minor, b.l[2].amount_minor);
+        assert_string_equal(a.l[2].party_id, "P-1");
+        assert_int_equal(a.l[3].amount_minor, b.l[3].amount_minor);
+        for (size_t i = 0; i < a.n; i++)
+            assert_true(a.l[i].amount_minor <= 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +341,11 @@ int main(void)
         cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_json_limits),
         cmocka_unit_test(test_json_room),
+        cmocka_unit_test(test_reseller_keeps_retained),
+        cmocka_unit_test(test_reseller_keeps_parties),
+        cmocka_unit_test(test_reseller_jpy),
+        cmocka_unit_test(test_reseller_amount_split),
+        cmocka_unit_test(test_reseller_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
