@@ -20,7 +20,7 @@ SAN     := $(BUILD)/san
 TSAN    := $(BUILD)/tsan
 LIBDIR  := $(PREFIX)/lib/awscredit
 
-PKGS      := libcurl libxml-2.0 libmariadb jansson zlib
+PKGS      := libcurl libxml-2.0 libmariadb jansson zlib libsodium
 HOST_PKGS := inih
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

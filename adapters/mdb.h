@@ -58,6 +58,13 @@ enum mdb_sql {
     Q_PERIOD_CLOSE,
     Q_CURRENCY_UNITS,
     Q_CURRENCY_ADD,
+    Q_USER_ADD,
+    Q_USER_SET,
+    Q_USER_GET,
+    Q_USERS,
+    Q_SESSIONS_END,
+    Q_TOKEN_ADD,
+    Q_TOKEN_REVOKE,
     Q_INV_LINES,
     Q_OB_FILE_COUNT,
     Q_OB_FILE_INSERT,
@@ -270,6 +277,13 @@ int mdb_currency_units(awc_store *s, int (*fn)(void *arg, const char *code, int 
                        void *arg);
 int mdb_currency_unit_add(awc_store *s, const char *code, int exponent, const char *reason,
                           const awc_actor *actor);
+int mdb_user_add(awc_store *s, const char *name, int role, const char *reseller_id,
+                 const char *hash);
+int mdb_user_set(awc_store *s, const char *name, const char *hash, int disable);
+int mdb_users_each(awc_store *s, int (*fn)(void *, const awc_user *), void *arg);
+int mdb_token_add(awc_store *s, const char *id, const char *user, const char *label,
+                  const uint8_t hash[32]);
+int mdb_token_revoke(awc_store *s, const char *id);
 int mdb_invoice_lines(awc_store *s, const char *period,
                       int (*fn)(void *, const awc_invoice_line *), void *arg);
 int mdb_outbox_create(awc_store *s, awc_outbox_file *f, const awc_invoice_line *lines, size_t n,
@@ -309,6 +323,8 @@ int mdb_credits_query(awc_store *s, const awc_query *q,
 
 /* Shared by the credit statements. */
 const char *mdb_role_name(int role);
+/* "distributor", "reseller", "viewer" -> awc_role, or 0. */
+int mdb_role_parse(const char *s);
 /* An event's three actor columns (role, id, reseller), as parameters or
  * as batch columns col..col+2. */
 void mdb_p_actor(mdb_params *p, const awc_actor *a);

@@ -137,6 +137,25 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
     [Q_CURRENCY_UNITS] =
         "SELECT code, exponent FROM currency_units ORDER BY code",
+    [Q_USER_ADD] =
+        "INSERT INTO users (name, role, reseller_id, password_hash) VALUES (?, ?, ?, ?)",
+    /* a new hash when given; disabled set to 0 or 1 when given (-1 keeps) */
+    [Q_USER_SET] =
+        "UPDATE users SET password_hash = IF(? IS NULL, password_hash, ?), "
+        "disabled = IF(? < 0, disabled, ?), changed_at = CURRENT_TIMESTAMP(6) WHERE name = ?",
+    [Q_USER_GET] = "SELECT name FROM users WHERE name = ?",
+    [Q_USERS] =
+        "SELECT u.name, u.role, COALESCE(u.reseller_id, ''), u.disabled, "
+        "DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+        "COALESCE(DATE_FORMAT(u.last_login_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "
+        "(SELECT COUNT(*) FROM api_tokens t WHERE t.user_name = u.name AND t.revoked_at IS NULL) "
+        "FROM users u ORDER BY u.name",
+    [Q_SESSIONS_END] = "DELETE FROM sessions WHERE user_name = ?",
+    [Q_TOKEN_ADD] =
+        "INSERT INTO api_tokens (id, user_name, label, secret_hash) VALUES (?, ?, ?, ?)",
+    [Q_TOKEN_REVOKE] =
+        "UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP(6) "
+        "WHERE id = ? AND revoked_at IS NULL",
     [Q_CURRENCY_ADD] =
         "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id, "
         "actor_reseller) VALUES (?, ?, ?, ?, ?, ?)",
@@ -1039,6 +1058,11 @@ static const awc_store_ops mdb_ops = {
     .another = mdb_another,
     .currency_units = mdb_currency_units,
     .currency_unit_add = mdb_currency_unit_add,
+    .user_add = mdb_user_add,
+    .user_set = mdb_user_set,
+    .users_each = mdb_users_each,
+    .token_add = mdb_token_add,
+    .token_revoke = mdb_token_revoke,
 };
 
 static char *dup_or_null(const char *s, int *oom)

@@ -48,7 +48,7 @@ void mdb_batch_actor(mdb_batch *b, unsigned col, const awc_actor *a)
     mdb_batch_str(b, col + 2, actor_reseller(a));
 }
 
-static int role_parse(const char *s)
+int mdb_role_parse(const char *s)
 {
     if (strcmp(s, "distributor") == 0)
         return AWC_ROLE_DISTRIBUTOR;
@@ -353,7 +353,7 @@ static int do_events(mdb *st, void *arg)
                                   (unsigned long long)ev->id);
             break;
         }
-        ev->actor_role = role_parse(role);
+        ev->actor_role = mdb_role_parse(role);
         x->delivered++;
         if (x->fn(x->arg, ev) != 0)
             x->stopped = 1;

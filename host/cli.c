@@ -20,7 +20,7 @@ enum opt_id {
     O_STATUS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, O_CREDIT_ID, O_DESCRIPTION,
     O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
     O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN,
-    O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT
+    O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT, O_ROLE, O_PASSWORD_STDIN, O_LABEL
 };
 
 typedef struct opt_info {
@@ -86,6 +86,10 @@ static const opt_info opts[] = {
     {O_WITHIN, "within", 1, "DAYS", "expiring within DAYS days (default 30)"},
     {O_REASON, "reason", 1, "TEXT", "why (required); kept in the history"},
     {O_EXPONENT, "exponent", 1, "N", "decimal places of the currency's minor unit, 0 to 4"},
+    {O_ROLE, "role", 1, "ROLE", "distributor, viewer or reseller:RESELLER_ID"},
+    {O_PASSWORD_STDIN, "password-stdin", 0, NULL,
+     "read the password from the first line of standard input (never from the command line)"},
+    {O_LABEL, "label", 1, "TEXT", "what the token is for, shown by 'user list'"},
 };
 
 static const int global_opts[] = {O_CONFIG, O_JSON, O_AS, O_MODULE_DIR, O_VERBOSE, O_HELP, O_END};
@@ -103,6 +107,9 @@ static const int edit_opts[] = {O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPEC
 static const int unassign_opts[] = {O_NOTE, O_EXPECT, O_END};
 static const int exclude_opts[] = {O_REASON, O_EXPECT, O_END};
 static const int currency_opts[] = {O_EXPONENT, O_REASON, O_END};
+static const int user_add_opts[] = {O_ROLE, O_PASSWORD_STDIN, O_END};
+static const int user_pw_opts[] = {O_PASSWORD_STDIN, O_END};
+static const int user_token_opts[] = {O_LABEL, O_END};
 static const int file_opts[] = {O_FORMAT, O_END};
 static const int days_opts[] = {O_WITHIN, O_END};
 
@@ -126,6 +133,8 @@ typedef enum arg_kind {
     ARGS_UNASSIGN,             /* ID [--note] [--expect-version] */
     ARGS_EXCLUDE,              /* ID --reason TEXT [--expect-version] */
     ARGS_CURRENCY,             /* CODE --exponent N --reason TEXT */
+    ARGS_USER,                 /* NAME (user add, passwd, disable, token) */
+    ARGS_TOKEN_ID,             /* TOKEN_ID (user revoke-token) */
     ARGS_FILE_IN,              /* FILE (or - for standard input) */
     ARGS_FILE_OUT,             /* [FILE] */
     ARGS_DAYS                  /* [--within DAYS] */
@@ -272,6 +281,36 @@ static const host_cmd cmds[] = {
      "credits that expire soon",
      "Lists the credits that expire within DAYS days from today.",
      "awscredit expiring --within 60"},
+    {"user", "add", HOST_OP_USER, ARGS_USER, user_add_opts,
+     "NAME --role ROLE --password-stdin",
+     "add a user of the web console and API (distributor)",
+     "Adds a user who signs in to 'awscredit serve': a distributor, a viewer, or a "
+     "reseller admin of one reseller (reseller:RESELLER_ID). The password is read from "
+     "standard input and kept only as an argon2id hash.",
+     "printf '%s\\n' \"$PASSWORD\" | awscredit user add alice --role reseller:R-NORTH --password-stdin"},
+    {"user", "passwd", HOST_OP_USER, ARGS_USER, user_pw_opts, "NAME --password-stdin",
+     "set a user's password (distributor)",
+     "Sets a new password, read from standard input; the user's sessions end.",
+     "printf '%s\\n' \"$PASSWORD\" | awscredit user passwd alice --password-stdin"},
+    {"user", "disable", HOST_OP_USER, ARGS_USER, no_opts, "NAME",
+     "stop a user from signing in (distributor)",
+     "The user can no longer sign in or use an API token; their sessions end. The user "
+     "stays in the database, and in every event that names them.",
+     "awscredit user disable alice"},
+    {"user", "list", HOST_OP_USER, ARGS_NONE, no_opts, "",
+     "list the users (distributor)",
+     "Lists the users with their role, state, creation and last sign-in, and how many "
+     "live API tokens each has. Never a password or a token.",
+     "awscredit user list"},
+    {"user", "token", HOST_OP_USER, ARGS_USER, user_token_opts, "NAME [--label TEXT]",
+     "make an API token for scripts (distributor)",
+     "Prints a new API token for NAME, once: scripts send it as 'Authorization: Bearer "
+     "TOKEN' and act as that user. Only a hash of it is kept.",
+     "awscredit user token finance-bot --label 'nightly CSV download'"},
+    {"user", "revoke-token", HOST_OP_USER, ARGS_TOKEN_ID, no_opts, "TOKEN_ID",
+     "revoke an API token (distributor)",
+     "Stops the token whose id is TOKEN_ID (the 16 hex digits after awc_) from working.",
+     "awscredit user revoke-token 3f2a9c0d41b7e8a5"},
     {"version", NULL, HOST_OP_VERSION, ARGS_NONE, no_opts, "",
      "versions of this program, the module and its libraries",
      "Prints the version and ABI of this program and of the module, the manifest it was "
@@ -608,6 +647,9 @@ static int cmd_opt(host_request *r, int id, const char *arg)
     case O_HELD: r->filter.held = 1; return 0;
     case O_EXCLUDED: r->filter.excluded = 1; return 0;
     case O_REASON: r->edit.note = arg; r->currency.reason = arg; return 0;
+    case O_ROLE: r->user.role = arg; return 0;
+    case O_PASSWORD_STDIN: r->password_stdin = 1; return 0;
+    case O_LABEL: r->user.label = arg; return 0;
     case O_EXPONENT:
         if (parse_int(arg, 0, 4, &v))
             return -1;
@@ -671,6 +713,7 @@ static void request_init(host_request *r)
     r->edit.size = sizeof(r->edit);
     r->file.size = sizeof(r->file);
     r->currency.size = sizeof(r->currency);
+    r->user.size = sizeof(r->user);
     r->within_days = 30;
     default_actor(r);
 }
@@ -732,6 +775,14 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
             return usage(status, hint, "%s: expected one FILE, got %d arguments", hint, npos);
         r->file.path = pos[0];
         break;
+    case ARGS_USER:
+    case ARGS_TOKEN_ID:
+        if (npos != 1)
+            return usage(status, hint, "%s: expected one %s, got %d arguments", hint,
+                         c->args == ARGS_USER ? "user NAME" : "TOKEN_ID", npos);
+        r->user.name = pos[0];
+        r->user.token_id = pos[0];
+        break;
     case ARGS_CURRENCY:
         if (npos != 1)
             return usage(status, hint, "%s: expected one currency CODE, got %d arguments", hint,
@@ -752,6 +803,14 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
         if (npos)
             return usage(status, hint, "%s: unexpected argument '%s'", hint, pos[0]);
         break;
+    }
+    if (c->op == HOST_OP_USER) {
+        r->user.action = c->sub;
+        if (c->opts == user_add_opts && !r->user.role)
+            return usage(status, hint, "%s: --role ROLE is required", hint);
+        if ((c->opts == user_add_opts || c->opts == user_pw_opts) && !r->password_stdin)
+            return usage(status, hint, "%s: give --password-stdin: a password is read from "
+                         "standard input, never taken from the command line", hint);
     }
     if ((c->args == ARGS_EXCLUDE || c->args == ARGS_CURRENCY) && !r->edit.note)
         return usage(status, hint, "%s: --reason TEXT is required", hint);
@@ -844,7 +903,10 @@ int host_cli_parse(host_request *r, int argc, char **argv, int *status)
             }
             return usage(status, name, "'%s' needs a subcommand: %s", name,
                          strcmp(name, "rules") == 0 ? "import, export or validate"
-                         : strcmp(name, "currency") == 0 ? "set" : "import");
+                         : strcmp(name, "currency") == 0 ? "set"
+                         : strcmp(name, "user") == 0
+                             ? "add, passwd, disable, list, token or revoke-token"
+                             : "import");
         }
         first++;
     }
@@ -888,6 +950,7 @@ int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m
     case HOST_OP_EXCLUDE: return d->exclude(m, c, &r->edit);
     case HOST_OP_INCLUDE: return d->include(m, c, &r->edit);
     case HOST_OP_CURRENCY_SET: return d->currency_set(m, c, &r->currency);
+    case HOST_OP_USER: return d->user(m, c, &r->user);
     case HOST_OP_COUNT: break;
     }
     return AWC_ENOTSUP;

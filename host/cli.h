@@ -46,6 +46,8 @@ typedef struct host_request {
     awc_edit_args edit;        /* edit, unassign */
     awc_file_args file;        /* rules *, accounts import */
     awc_currency_args currency;/* currency set */
+    awc_user_args user;        /* user * */
+    int password_stdin;        /* user add, passwd: read user.password from stdin */
     int have_exponent;
 } host_request;
 

@@ -45,6 +45,7 @@ static const char *const op_names[HOST_OP_COUNT] = {
     [HOST_OP_EXCLUDE] = "exclude",
     [HOST_OP_INCLUDE] = "include",
     [HOST_OP_CURRENCY_SET] = "currency_set",
+    [HOST_OP_USER] = "user",
 };
 
 const char *host_op_name(host_op op)
@@ -89,6 +90,7 @@ int host_op_present(const awc_module_desc *d, host_op op)
     case HOST_OP_EXCLUDE: return HAS(d, exclude);
     case HOST_OP_INCLUDE: return HAS(d, include);
     case HOST_OP_CURRENCY_SET: return HAS(d, currency_set);
+    case HOST_OP_USER: return HAS(d, user);
     case HOST_OP_COUNT: break;
     }
     return 0;

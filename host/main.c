@@ -98,6 +98,24 @@ static int print_versions(host *h)
 
 /* ---- one run ----------------------------------------------------------------------------- */
 
+#define PASSWORD_READ_MAX 4096
+
+/* The first line of standard input (without its line end) into buf, for
+ * --password-stdin.  0, or -1 when there is none or it does not fit. */
+static int read_password(char *buf, size_t n)
+{
+    size_t len;
+
+    if (!fgets(buf, (int)n, stdin))
+        return -1;
+    len = strlen(buf);
+    if (len == n - 1 && buf[len - 1] != '\n')
+        return -1;                 /* longer than the buffer: not cut silently */
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    return 0;
+}
+
 static int run(host *h)
 {
     char err[HOST_ERR_MAX], errbuf[HOST_ERR_MAX], oerr[HOST_ERR_MAX], dir[PATH_MAX], name[64];
@@ -154,8 +172,22 @@ static int run(host *h)
 
     if (text_version)
         rc = print_versions(h);
-    if (!rc && host_op_present(d, op))
+    if (!rc && h->req.password_stdin) {
+        static char password[PASSWORD_READ_MAX];
+        if (read_password(password, sizeof(password)) != 0) {
+            explicit_bzero(password, sizeof(password));
+            host_term_error(&h->term, "--password-stdin: no password on standard input, or "
+                            "one longer than %d bytes", PASSWORD_READ_MAX - 2);
+            host_out_finish(&h->out, 0, oerr, sizeof(oerr));
+            return EX_USAGE;
+        }
+        h->req.user.password = password;
         rc = host_cli_call(&h->req, d, h->m, &call);
+        explicit_bzero(password, sizeof(password));
+        h->req.user.password = NULL;
+    } else if (!rc && host_op_present(d, op)) {
+        rc = host_cli_call(&h->req, d, h->m, &call);
+    }
     host_term_clear(&h->term);
 
     oerr[0] = '\0';

@@ -165,6 +165,21 @@ typedef struct awc_currency_args {
     const char *reason;            /* required; kept with the decision */
 } awc_currency_args;
 
+/* ABI 1.1: `user ACTION`, the users of the web console and API (SPEC 15).
+ * action: "add" (name, role, password), "passwd" (name, password),
+ * "disable" (name), "list", "token" (name, label; the token is written
+ * once, in the output), "revoke-token" (token_id).  The password is the
+ * host's to wipe after the call; the module neither keeps nor logs it. */
+typedef struct awc_user_args {
+    size_t size;
+    const char *action;
+    const char *name;
+    const char *role;              /* "distributor", "reseller:RID" or "viewer" */
+    const char *password;
+    const char *label;
+    const char *token_id;
+} awc_user_args;
+
 typedef struct awc_file_args {
     size_t size;
     const char *path;              /* input or output file; NULL/"-" = stdin/stdout */
@@ -215,6 +230,7 @@ typedef struct awc_module_desc {
     int (*exclude)(awc_module *m, const awc_call *c, const awc_edit_args *a);
     int (*include)(awc_module *m, const awc_call *c, const awc_edit_args *a);
     int (*currency_set)(awc_module *m, const awc_call *c, const awc_currency_args *a);
+    int (*user)(awc_module *m, const awc_call *c, const awc_user_args *a);
 } awc_module_desc;
 
 /* The size of the descriptor at ABI 1.0: a host requires at least this. */

@@ -47,6 +47,7 @@ int awc_op_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_exclude(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_include(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_currency_set(awc_module *m, const awc_call *c, const awc_currency_args *a);
+int awc_op_user(awc_module *m, const awc_call *c, const awc_user_args *a);
 /* The minor units a distributor set for currency codes, from the store
  * into this process (awc_currency_define). */
 int awc_mod_currencies_load(awc_store *st);

@@ -21,7 +21,7 @@ static const char *const operations[] = {
     "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
     "rules_import", "rules_export", "rules_validate", "balance", "expiring", "exclude",
-    "include", "currency_set", NULL,
+    "include", "currency_set", "user", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -271,6 +271,7 @@ static const awc_module_desc descriptor = {
     .exclude = awc_op_exclude,
     .include = awc_op_include,
     .currency_set = awc_op_currency_set,
+    .user = awc_op_user,
 };
 
 __attribute__((visibility("default")))

@@ -316,6 +316,17 @@ typedef struct awc_store awc_store;
 /* The rows of a chunk of assignments in the store's own form (opaque). */
 typedef struct awc_stage awc_stage;
 
+/* A user of the web console and API, as `user list` shows it (never a
+ * hash). */
+typedef struct awc_user {
+    char name[AWC_CODE_MAX * 4 + 1];
+    int role;                      /* awc_role */
+    char reseller_id[AWC_CODE_MAX * 4 + 1];  /* "" unless a reseller admin */
+    int disabled;
+    char created_at[24], last_login_at[24];  /* ISO 8601 UTC; "" = never */
+    int64_t tokens;                /* live API tokens */
+} awc_user;
+
 typedef struct awc_store_ops {
     void (*close)(awc_store *st);
     /* apply pending migrations; *applied = how many ran now */
@@ -462,6 +473,20 @@ typedef struct awc_store_ops {
      * AWC_EBADINPUT when the code has one already). */
     int (*currency_unit_add)(awc_store *st, const char *code, int exponent, const char *reason,
                              const awc_actor *actor);
+
+    /* Users of the web console and API (SPEC 15).  The store holds hashes
+     * only.  user_add: AWC_EBADINPUT when the name exists.  user_set: a
+     * new password hash (NULL keeps it) and disabled 0/1 (-1 keeps it);
+     * either ends the user's sessions; AWC_ENOTFOUND for no such user. */
+    int (*user_add)(awc_store *st, const char *name, int role, const char *reseller_id,
+                    const char *hash);
+    int (*user_set)(awc_store *st, const char *name, const char *hash, int disable);
+    int (*users_each)(awc_store *st, int (*fn)(void *arg, const awc_user *u), void *arg);
+    /* An API token: its public id and the SHA-256 of its secret.
+     * AWC_ENOTFOUND for no such user, or (revoke) no live token id. */
+    int (*token_add)(awc_store *st, const char *id, const char *user, const char *label,
+                     const uint8_t hash[32]);
+    int (*token_revoke)(awc_store *st, const char *id);
 } awc_store_ops;
 
 struct awc_store {
