@@ -434,7 +434,7 @@ static void help_group(const char *name)
     printf("Usage: awscredit %s SUBCOMMAND [ARGS]\n\nSubcommands:\n", name);
     for (size_t i = 0; i < NCMDS; i++)
         if (strcmp(cmds[i].name, name) == 0 && cmds[i].sub)
-            printf("  %-10s  %s\n", cmds[i].sub, cmds[i].summary);
+            printf("  %-12s  %s\n", cmds[i].sub, cmds[i].summary);
     printf("\nRun 'awscredit %s SUBCOMMAND --help' for details.\n", name);
 }
 
