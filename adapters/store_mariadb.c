@@ -143,7 +143,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_USER_SET] =
         "UPDATE users SET password_hash = IF(? IS NULL, password_hash, ?), "
         "disabled = IF(? < 0, disabled, ?), changed_at = CURRENT_TIMESTAMP(6) WHERE name = ?",
-    [Q_USER_GET] = "SELECT name FROM users WHERE name = ?",
+    [Q_USER_GET] = "SELECT 1 FROM users WHERE name = ?",
     [Q_USERS] =
         "SELECT u.name, u.role, COALESCE(u.reseller_id, ''), u.disabled, "
         "DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
@@ -151,8 +151,10 @@ static const char *const sql_text[Q_COUNT] = {
         "(SELECT COUNT(*) FROM api_tokens t WHERE t.user_name = u.name AND t.revoked_at IS NULL) "
         "FROM users u ORDER BY u.name",
     [Q_SESSIONS_END] = "DELETE FROM sessions WHERE user_name = ?",
+    /* only for a user who may sign in */
     [Q_TOKEN_ADD] =
-        "INSERT INTO api_tokens (id, user_name, label, secret_hash) VALUES (?, ?, ?, ?)",
+        "INSERT INTO api_tokens (id, user_name, label, secret_hash) "
+        "SELECT ?, name, ?, ? FROM users WHERE name = ? AND disabled = 0",
     [Q_TOKEN_REVOKE] =
         "UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP(6) "
         "WHERE id = ? AND revoked_at IS NULL",

@@ -62,11 +62,11 @@ static int do_user_set(mdb *st, void *arg)
      * counts 0, so look the name up before calling it unknown */
     if (mdb_affected(st, Q_USER_SET) == 0) {
         mdb_result r;
-        char name[8];
+        int64_t one = 0;
         mdb_p_init(&p);
         mdb_p_str(&p, x->name);
         mdb_r_init(&r);
-        mdb_r_str(&r, name, sizeof(name));
+        mdb_r_i64(&r, &one);
         rc = mdb_one_row(st, Q_USER_GET, &p, &r);
         if (rc < 0)
             return rc;
@@ -144,13 +144,15 @@ static int do_token_add(mdb *st, void *arg)
 
     mdb_p_init(&p);
     mdb_p_str(&p, x->id);
-    mdb_p_str(&p, x->user);
     mdb_p_str(&p, x->label ? x->label : "");
     mdb_p_bytes(&p, x->hash, 32);
-    rc = mdb_exec(st, Q_TOKEN_ADD, &p);
-    if (rc != 0 && st->last_errno == ER_NO_REFERENCED_ROW_2)
-        return awc_error_set(AWC_ENOTFOUND, "no user %s", x->user);
-    return rc;
+    mdb_p_str(&p, x->user);
+    if ((rc = mdb_exec(st, Q_TOKEN_ADD, &p)) != 0)
+        return rc;
+    if (mdb_affected(st, Q_TOKEN_ADD) == 0)
+        return awc_error_set(AWC_ENOTFOUND, "no user %s who may sign in (unknown or disabled)",
+                             x->user);
+    return 0;
 }
 
 int mdb_token_add(awc_store *s, const char *id, const char *user, const char *label,

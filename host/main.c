@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "awscredit.h"
 #include "cli.h"
@@ -104,9 +106,24 @@ static int print_versions(host *h)
  * --password-stdin.  0, or -1 when there is none or it does not fit. */
 static int read_password(char *buf, size_t n)
 {
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0, ok;
     size_t len;
 
-    if (!fgets(buf, (int)n, stdin))
+    /* no copy in stdio's buffer, and no echo on a terminal */
+    setvbuf(stdin, NULL, _IONBF, 0);
+    if (tty) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fputs("password: ", stderr);
+    }
+    ok = fgets(buf, (int)n, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!ok)
         return -1;
     len = strlen(buf);
     if (len == n - 1 && buf[len - 1] != '\n')

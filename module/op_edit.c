@@ -242,14 +242,19 @@ static int do_note(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
                         "note added; nothing else changed");
 }
 
-/* A pending credit's lines as the most appropriate rule or the default
- * would give them to its current owner: what a reseller admin may
- * redistribute (SPEC 7).  AWC_EPERM when nothing would assign it. */
-static int rule_lines(awc_module *m, awc_store *st, edit_state *s, int64_t total,
-                      lines_buf *out)
+/* The account a credit belongs to now. */
+static const char *account_of(const edit_state *s)
 {
-    const char *account = s->cr.owner_account_id[0] ? s->cr.owner_account_id
-                                                     : s->cr.usage_account_id;
+    return s->cr.owner_account_id[0] ? s->cr.owner_account_id : s->cr.usage_account_id;
+}
+
+/* The lines the most appropriate rule or the default would give the credit
+ * as the owner of account (NULL: its own) on the period's first day: what
+ * a reseller admin may redistribute of a pending credit (SPEC 7).
+ * AWC_EPERM when nothing would assign it. */
+static int rule_lines(awc_module *m, awc_store *st, edit_state *s, const char *account,
+                      int64_t total, lines_buf *out)
+{
     char first_day[11], buf[1024];
     awc_account_row row;
     awc_ruleset *rs = NULL;
@@ -258,6 +263,8 @@ static int rule_lines(awc_module *m, awc_store *st, edit_state *s, int64_t total
     awc_owner owner;
     int rc;
 
+    if (!account)
+        account = account_of(s);
     snprintf(first_day, sizeof(first_day), "%.7s-01", s->cr.period);
     rc = st->ops->account_owner(st, account, first_day, &row, buf, sizeof(buf));
     if (rc == AWC_ENOTFOUND)
@@ -283,8 +290,61 @@ static int rule_lines(awc_module *m, awc_store *st, edit_state *s, int64_t total
     return rc;
 }
 
+/* 1 when a and b give the distributor (retained) and every named party
+ * the same amounts: what a reseller admin may never change. */
+static int same_protected(const lines_buf *a, const lines_buf *b)
+{
+    const lines_buf *x[2] = { a, b };
+    int64_t retained[2] = { 0, 0 };
+    size_t parties[2] = { 0, 0 };
+
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < x[k]->n; i++) {
+            const awc_split_line *l = &x[k]->l[i];
+            if (l->kind == AWC_SPLIT_RETAINED)
+                retained[k] += l->amount_minor;
+            if (l->kind != AWC_SPLIT_PARTY)
+                continue;
+            parties[k]++;
+            if (k == 0) {
+                size_t j;
+                for (j = 0; j < b->n; j++)
+                    if (b->l[j].kind == AWC_SPLIT_PARTY &&
+                        strcmp(b->l[j].party_id, l->party_id) == 0 &&
+                        b->l[j].amount_minor == l->amount_minor)
+                        break;
+                if (j == b->n)
+                    return 0;
+            }
+        }
+    return retained[0] == retained[1] && parties[0] == parties[1];
+}
+
+/* What a reseller admin may redistribute of a pending credit: its rule's
+ * lines for its owner, which must give the retained share and the named
+ * parties what the rule gives the owner of the account it moves to (the
+ * rule of either owner would otherwise decide what the distributor gets). */
+static int pending_budget(awc_module *m, awc_store *st, edit_state *s, const char *to,
+                          int64_t total)
+{
+    int rc = rule_lines(m, st, s, NULL, total, &s->rule);
+
+    if (rc != 0 || !to || strcmp(to, account_of(s)) == 0)
+        return rc;
+    if ((rc = rule_lines(m, st, s, to, total, &s->after)) != 0)
+        return rc;
+    rc = same_protected(&s->rule, &s->after);
+    s->after.n = 0;                /* only borrowed for the comparison */
+    if (!rc)
+        return awc_error_set(AWC_EPERM, "edit: the rules give the distributor or a named "
+                             "party another share for account %s than for %s; a "
+                             "distributor moves credit %s", to, account_of(s), s->id);
+    return 0;
+}
+
 static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
 {
+    const lines_buf *now;
     awc_split_spec spec;
     awc_owner owner;
     awc_assignment as;
@@ -315,20 +375,6 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
                              "distributor includes it again first", s->id);
     if ((rc = awc_invoiceable(&total, &e, s->cr.amount, s->cr.currency)) != 0)
         return rc;
-    /* the spec: as given, else the current percentages, else the default */
-    if (a->split)
-        rc = awc_splitspec_parse_percent(&spec, a->split);
-    else if (a->amounts)
-        rc = awc_splitspec_parse_amounts(&spec, a->amounts, e);
-    else if (spec_from_lines(&spec, &s->before) == 0)
-        rc = 0;
-    else if (m->cfg.assign.default_split)
-        rc = awc_splitspec_parse_percent(&spec, m->cfg.assign.default_split);
-    else
-        rc = awc_error_set(AWC_EUSAGE, "edit: credit %s has no split to keep; give --split or "
-                           "--amounts", s->id);
-    if (rc != 0)
-        return rc;
     /* the owner: of the new account, else of the credit's (owner) account */
     snprintf(first_day, sizeof(first_day), "%.7s-01", s->cr.period);
     account = a->account ? a->account
@@ -346,6 +392,28 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
     owner = (awc_owner){ s->owner_row.customer_id, s->owner_row.asset_id,
                          s->owner_row.reseller_id, s->owner_row.customer_name,
                          s->owner_row.reseller_name };
+    /* a reseller admin redistributes what there is now: the lines, or for
+     * a pending credit what its rule would give (SPEC 7) */
+    now = &s->before;
+    if (c->actor->role == AWC_ROLE_RESELLER && s->cr.state == AWC_PENDING_ASSIGN) {
+        if ((rc = pending_budget(m, st, s, a->account, total)) != 0)
+            return rc;
+        now = &s->rule;
+    }
+    /* the spec: as given, else the current percentages, else the default */
+    if (a->split)
+        rc = awc_splitspec_parse_percent(&spec, a->split);
+    else if (a->amounts)
+        rc = awc_splitspec_parse_amounts(&spec, a->amounts, e);
+    else if (spec_from_lines(&spec, now) == 0)
+        rc = 0;
+    else if (m->cfg.assign.default_split)
+        rc = awc_splitspec_parse_percent(&spec, m->cfg.assign.default_split);
+    else
+        rc = awc_error_set(AWC_EUSAGE, "edit: credit %s has no split to keep; give --split or "
+                           "--amounts", s->id);
+    if (rc != 0)
+        return rc;
     if (spec.amounts) {
         char a_txt[AWC_SUM_BUFSZ], t_txt[AWC_MONEY_BUFSZ];
         awc_sum sum = 0;
@@ -368,12 +436,6 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
     }
     if (c->actor->role == AWC_ROLE_RESELLER) {
         /* the money rule: only what the customer and reseller get moves */
-        lines_buf *now = &s->before;
-        if (s->cr.state == AWC_PENDING_ASSIGN) {
-            now = &s->rule;
-            if ((rc = rule_lines(m, st, s, total, now)) != 0)
-                return rc;
-        }
         rc = awc_reseller_lines(s->after.l, AWC_SPEC_MAX + 1, &s->after.n, total, e, &spec,
                                 now->l, now->n, &owner);
     } else {
@@ -419,6 +481,26 @@ int awc_op_edit(awc_module *m, const awc_call *c, const awc_edit_args *a)
     return awc_op_end(c, rc);
 }
 
+/* A reseller admin may unassign a credit only when its rule would give the
+ * distributor and the named parties what they have now: else unassigning
+ * and assigning again would undo a distributor's decision (SPEC 7). */
+static int may_unassign(awc_module *m, awc_store *st, edit_state *s)
+{
+    int64_t total;
+    int e, rc;
+
+    if ((rc = awc_invoiceable(&total, &e, s->cr.amount, s->cr.currency)) != 0 ||
+        (rc = rule_lines(m, st, s, NULL, total, &s->rule)) != 0)
+        return rc == AWC_EPERM ? awc_error_set(AWC_EPERM, "unassign: no rule or default would "
+                                               "assign credit %s again; only a distributor "
+                                               "unassigns it", s->id) : rc;
+    if (!same_protected(&s->before, &s->rule))
+        return awc_error_set(AWC_EPERM, "unassign: credit %s gives the distributor or a named "
+                             "party another share than its rule; only a distributor unassigns "
+                             "it", s->id);
+    return 0;
+}
+
 static int do_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a, edit_state *s)
 {
     awc_assignment as;
@@ -429,6 +511,8 @@ static int do_unassign(awc_module *m, const awc_call *c, const awc_edit_args *a,
         return rc;
     if ((rc = check_version(s, a->expect_version)) != 0 ||
         (rc = change_of(&as, s, a, AWC_EV_UNASSIGN)) != 0)
+        return rc;
+    if (c->actor->role == AWC_ROLE_RESELLER && (rc = may_unassign(m, st, s)) != 0)
         return rc;
     as.rule_id = NULL;             /* pending again: no rule, no flag, no lines */
     as.flag = AWC_FLAG_NONE;

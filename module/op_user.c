@@ -5,8 +5,9 @@
  * the interactive limits: 2 passes over 64 MiB) and the hash alone goes to
  * the store.  An API token is "awc_<id>_<secret>": a public id of 16 hex
  * digits (64 random bits) that names it, and a secret of 256 random bits
- * (base64url) of which the store keeps the SHA-256 only; the whole token is
- * written once, in this command's output. */
+ * as 64 hex digits, of which the store keeps the SHA-256 (of those 64
+ * characters) only; the whole token, 85 characters with no '_' but its
+ * two, is written once, in this command's output. */
 #include <string.h>
 
 #include <sodium.h>
@@ -27,10 +28,25 @@ static int name_ok(const char *s)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '@'))
+        /* lower case only: "Alice" and "alice" are one person */
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == '@'))
             return 0;
     }
+    return 1;
+}
+
+/* A reseller id as the accounts map takes it: 1 to 128 bytes, no control
+ * character, not starting like a formula. */
+static int reseller_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > AWC_CODE_MAX || strchr("=+-@", s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
     return 1;
 }
 
@@ -42,7 +58,7 @@ static int role_of(const char *s, int *role, const char **reseller)
         *role = AWC_ROLE_DISTRIBUTOR;
     else if (s && strcmp(s, "viewer") == 0)
         *role = AWC_ROLE_VIEWER;
-    else if (s && strncmp(s, "reseller:", 9) == 0 && name_ok(s + 9)) {
+    else if (s && strncmp(s, "reseller:", 9) == 0 && reseller_ok(s + 9)) {
         *role = AWC_ROLE_RESELLER;
         *reseller = s + 9;
     } else
@@ -122,8 +138,7 @@ static int do_list(const awc_call *c, awc_store *st)
 static int do_token(const awc_call *c, awc_store *st, const awc_user_args *a)
 {
     unsigned char id_bytes[TOKEN_ID_LEN / 2], secret[SECRET_BYTES], hash[crypto_hash_sha256_BYTES];
-    char id[TOKEN_ID_LEN + 1], text[sodium_base64_ENCODED_LEN(SECRET_BYTES,
-                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    char id[TOKEN_ID_LEN + 1], text[2 * SECRET_BYTES + 1];
     char token[8 + TOKEN_ID_LEN + sizeof(text)];
     int rc;
 
@@ -132,8 +147,7 @@ static int do_token(const awc_call *c, awc_store *st, const awc_user_args *a)
     randombytes_buf(id_bytes, sizeof(id_bytes));
     randombytes_buf(secret, sizeof(secret));
     sodium_bin2hex(id, sizeof(id), id_bytes, sizeof(id_bytes));
-    sodium_bin2base64(text, sizeof(text), secret, sizeof(secret),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2hex(text, sizeof(text), secret, sizeof(secret));
     crypto_hash_sha256(hash, (const unsigned char *)text, strlen(text));
     snprintf(token, sizeof(token), "awc_%s_%s", id, text);
     rc = st->ops->token_add(st, id, a->name, a->label, hash);
@@ -176,8 +190,8 @@ static int run_action(const awc_call *c, awc_store *st, const awc_user_args *a)
         return rc;
     }
     if (!name_ok(a->name))
-        return awc_error_set(AWC_EUSAGE, "user %s: a user name is 1 to %d of A-Z a-z 0-9 . _ - @",
-                             act, AWC_CODE_MAX);
+        return awc_error_set(AWC_EUSAGE, "user %s: a user name is 1 to %d of a-z 0-9 . _ - @ "
+                             "(lower case)", act, AWC_CODE_MAX);
     if (strcmp(act, "add") == 0) {
         if ((rc = role_of(a->role, &role, &reseller)) != 0 || (rc = hash_of(hash, a->password)))
             return rc;

@@ -124,6 +124,50 @@ run $R1 edit "$MAP" --split customer:95
 check "$rc = 0" "customer:95 is what the rule lets it redistribute"
 check "$(lines 80000000001) = customer:-9500,retained:-500" "the rule's retained share is kept"
 
+# unassigning and assigning again must not undo a distributor's decision
+run edit "$MAP" --split customer:50,party:AUDIT:10
+check "$rc = 0" "a distributor gives 10 % to a party and retains 40 %"
+run $R1 unassign "$MAP"
+check "$rc = 77" "a reseller may not unassign a credit whose shares differ from its rule's"
+grep -q "only a distributor unassigns it" "$ERR"
+check "$? = 0" "the refusal says why"
+check "$(lines 80000000001) = customer:-5000,AUDIT:-1000,retained:-4000" "nothing changed"
+run edit "$MAP" --split customer:90,reseller:5
+check "$rc = 0" "the distributor puts the rule's shares back"
+run $R1 unassign "$MAP"
+check "$rc = 0" "a reseller may unassign a credit that its rule would assign alike"
+
+# a pending credit moved to an account whose rule gives a party a share
+cat >> "$TMP/accounts.csv" <<'CSV'
+444444444444,C-3,AS-3,R-1,Gamma,North,2026-01-01,
+CSV
+cat > "$TMP/rules2.xml" <<'XML'
+<rules xmlns="urn:awscredit:rules:1">
+  <rule id="R-MAP" name="MAP 80/15, 5 % retained" created="2026-01-01T00:00:00Z">
+    <description match="contains">MAP</description>
+    <split customer="80" reseller="15"/>
+  </rule>
+  <rule id="R-C3" name="C-3's MAP credits feed a fund" created="2026-02-01T00:00:00Z">
+    <description match="contains">MAP</description>
+    <customers mode="only">C-3</customers>
+    <split customer="45">
+      <party id="P-C3" percent="50"/>
+    </split>
+  </rule>
+</rules>
+XML
+run accounts import "$TMP/accounts.csv" && run rules import "$TMP/rules2.xml"
+check "$rc = 0" "a third account, of C-3, whose MAP rule gives a party 50 %"
+run $R1 edit "$MAP" --account 444444444444 --split customer:95
+check "$rc = 77" "a reseller may not move a pending credit where the rules give the party money"
+grep -q "another share for account 444444444444" "$ERR"
+check "$? = 0" "the refusal names the account"
+check "$(sql "SELECT status FROM credits WHERE credit_key = '80000000001'") = PENDING_ASSIGN" \
+    "the credit stays pending"
+run $R1 edit "$MAP"  --account 222222222222
+check "$rc = 0" "--account alone on a pending credit takes the split of its rule"
+check "$(lines 80000000001) = customer:-8000,reseller:-1500,retained:-500" "(80/15, 5 % retained)"
+
 # the distributor may change every share
 run edit "$MAP" --split reseller:100 --note "distributor decision"
 check "$rc = 0" "a distributor may give everything to the reseller"

@@ -61,6 +61,8 @@ pw "$SECRET" user add bob --role admin --password-stdin
 check "$rc = 64" "an unknown role is a usage error"
 pw "$SECRET" user add 'bob smith' --role viewer --password-stdin
 check "$rc = 64" "a name with a blank is refused"
+pw "$SECRET" user add Alice --role viewer --password-stdin
+check "$rc = 64" "a name in upper case is refused: Alice and alice are one person"
 pw "short" user add bob --role viewer --password-stdin
 check "$rc = 65" "a password under 10 bytes is refused"
 grep -q short "$ERR"
@@ -95,7 +97,8 @@ case $TOKEN in awc_????????????????_*) r=0 ;; *) r=1 ;; esac
 check "$r = 0" "the token is awc_<16 hex>_<secret>"
 TID=$(echo "$TOKEN" | cut -d_ -f2)
 SEC=$(echo "$TOKEN" | cut -d_ -f3-)
-check "$(printf '%s' "$SEC" | wc -c) = 43" "its secret is 256 bits in base64url"
+check "$(printf '%s' "$SEC" | tr -d 0-9a-f | wc -c)$(printf '%s' "$SEC" | wc -c) = 064" \
+    "its secret is 256 bits as 64 hex digits (so the token has no other '_')"
 check "$(sql "SELECT HEX(secret_hash) FROM api_tokens WHERE id = '$TID'") = $(printf '%s' "$SEC" | sha256sum | cut -c1-64 | tr a-f A-F)" \
     "only the SHA-256 of the secret is stored"
 check "$(sql "SELECT COUNT(*) FROM api_tokens WHERE HEX(secret_hash) LIKE '%$SEC%' OR label LIKE '%$SEC%'") = 0" \
@@ -120,6 +123,9 @@ run user disable alice
 check "$rc = 0" "disabling again changes nothing and succeeds"
 run user disable nobody
 check "$rc = 66" "disable of an unknown user is not found"
+
+run user token alice
+check "$rc = 66" "a disabled user gets no API token"
 
 run --json user list
 grep -q '"disabled": true' "$OUT" && grep -q '"name": "alice"' "$OUT"
