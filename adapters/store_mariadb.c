@@ -45,11 +45,12 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE seq = ? AND version = ?",
     [Q_EVENT_INSERT] =
         "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note, detail) "
-        "VALUES (NEXTVAL(credit_event_seq), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "actor_role, actor_id, actor_reseller, actor_via, note, detail) "
+        "VALUES (NEXTVAL(credit_event_seq), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_EVENTS_OF] =
         "SELECT id, seq, at, kind, from_state, to_state, from_version, to_version, actor_role, "
-        "actor_id, actor_reseller, note, detail FROM credit_events WHERE seq = ? ORDER BY id",
+        "actor_id, actor_reseller, COALESCE(actor_via, ''), note, detail FROM credit_events "
+        "WHERE seq = ? ORDER BY id",
     /* one round trip hands out a block of IDs (the SEQUENCE engine's
      * seq_1_to_N table); unused ones are gaps, never reused */
     [Q_SEQ_BLOCK] = "SELECT NEXTVAL(credit_seq) FROM seq_1_to_1000",
@@ -74,9 +75,9 @@ static const char *const sql_text[Q_COUNT] = {
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING_ASSIGN')",
     [Q_BATCH_EVENT_CREATE] =
         "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note, detail) "
+        "actor_role, actor_id, actor_reseller, actor_via, note, detail) "
         "VALUES (NEXTVAL(credit_event_seq), ?, 'create', 'NONE', 'PENDING_ASSIGN', 0, 1, "
-        "?, ?, ?, ?, ?)",
+        "?, ?, ?, ?, ?, ?)",
     [Q_CREDIT_RESTATE] =
         "UPDATE credits SET amount = ?, description = ?, credit_type = ?, billing_entity = ?, "
         "legal_entity = ?, invoice_id = ?, first_usage = ?, last_usage = ?, issue_date = ?, "
@@ -160,7 +161,7 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE id = ? AND revoked_at IS NULL",
     [Q_CURRENCY_ADD] =
         "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id, "
-        "actor_reseller) VALUES (?, ?, ?, ?, ?, ?)",
+        "actor_reseller, actor_via) VALUES (?, ?, ?, ?, ?, ?, ?)",
     /* the credits are locked first, alone: a locking read of the join
      * would lock shared assignment rows exclusively */
     [Q_INV_LOCK] =
@@ -212,10 +213,10 @@ static const char *const sql_text[Q_COUNT] = {
         "SET s.record_id = r.record_id WHERE r.local_id = ?",
     [Q_OB_COLLECT_EVENTS] =
         "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note) "
+        "actor_role, actor_id, actor_reseller, actor_via, note) "
         "SELECT NEXTVAL(credit_event_seq), seq, 'collect', 'ASSIGNED', 'PROCESSING', "
         "version, version + 1, "
-        "?, ?, ?, ? "
+        "?, ?, ?, ?, ? "
         "FROM credits WHERE outbox_id = ? AND status = 'ASSIGNED' ORDER BY seq",
     [Q_OB_COLLECT] =
         "UPDATE credits SET status = 'PROCESSING', version = version + 1, usage_file_id = ?, "
@@ -223,10 +224,10 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE outbox_id = ? AND status = 'ASSIGNED'",
     [Q_OB_CLOSE_EVENTS] =
         "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note) "
+        "actor_role, actor_id, actor_reseller, actor_via, note) "
         "SELECT NEXTVAL(credit_event_seq), seq, 'invoiced', 'PROCESSING', 'PROCESSED', "
         "version, version + 1, "
-        "?, ?, ?, ? "
+        "?, ?, ?, ?, ? "
         "FROM credits WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
         "ORDER BY seq",
@@ -236,10 +237,10 @@ static const char *const sql_text[Q_COUNT] = {
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
     [Q_OB_REJECT_EVENTS] =
         "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
-        "actor_role, actor_id, actor_reseller, note) "
+        "actor_role, actor_id, actor_reseller, actor_via, note) "
         "SELECT NEXTVAL(credit_event_seq), seq, 'reject', 'PROCESSING', 'ASSIGNED', "
         "version, version + 1, "
-        "?, ?, ?, ? "
+        "?, ?, ?, ?, ? "
         "FROM credits WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING' "
         "ORDER BY seq",
@@ -306,8 +307,8 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE t.from_state <> 'PENDING_ASSIGN'",
     [Q_ASSIGN_EVENT] =
         "INSERT INTO credit_events (id, seq, kind, from_state, to_state, from_version, to_version, "
-        "assignment_id, actor_role, actor_id, actor_reseller, note, detail) "
-        "VALUES (NEXTVAL(credit_event_seq), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "assignment_id, actor_role, actor_id, actor_reseller, actor_via, note, detail) "
+        "VALUES (NEXTVAL(credit_event_seq), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_ASG_FIND] =
         "SELECT id FROM assignments WHERE owner_account_id = ? AND customer_id = ? "
         "AND asset_id = ? AND reseller_id = ? AND rule_id = ? AND unmapped = ?",

@@ -578,7 +578,9 @@ static const enum mdb_col batch_cols[] = {
 static const enum mdb_col event_cols[] = {
     MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_I64,
     MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_STR,
 };
+#define EVENT_COLS 13
 static const enum mdb_col split_cols[] = {
     MDB_COL_U64, MDB_COL_I64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR,
     MDB_COL_I64, MDB_COL_I64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
@@ -704,9 +706,9 @@ static void add_event(mdb_batch *b, const awc_assignment *a, uint64_t id,
     mdb_batch_num(b, 4, a->expect_version);
     mdb_batch_num(b, 5, a->expect_version + 1);
     mdb_batch_num(b, EVENT_ASG_COL, (int64_t)id);
-    mdb_batch_actor(b, 7, actor);
-    mdb_batch_str(b, 10, keep(t, or_null(a->note)));
-    mdb_batch_str(b, 11, keep(t, or_null(a->detail)));
+    mdb_batch_actor(b, 7, actor);  /* 7 to 10 */
+    mdb_batch_str(b, 11, keep(t, or_null(a->note)));
+    mdb_batch_str(b, 12, keep(t, or_null(a->detail)));
     mdb_batch_next_row(b);
 }
 
@@ -732,7 +734,7 @@ awc_stage *mdb_stage_new(awc_store *s)
 
     if (!g)
         return NULL;
-    if (mdb_batch_init(&g->events, BATCH_ROWS, 12, event_cols) != 0 ||
+    if (mdb_batch_init(&g->events, BATCH_ROWS, EVENT_COLS, event_cols) != 0 ||
         mdb_batch_init(&g->lines, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols) != 0 ||
         !(g->text.p = awc_malloc(STAGE_TEXT))) {
         mdb_stage_free(s, g);
@@ -846,7 +848,7 @@ static chunk_bufs *chunk_bufs_get(mdb *st)
     if (!(cb = awc_calloc(1, sizeof(*cb))))
         return NULL;
     if (mdb_batch_init(&cb->credits, BATCH_ROWS, 5, batch_cols) != 0 ||
-        mdb_batch_init(&cb->events, BATCH_ROWS, 12, event_cols) != 0 ||
+        mdb_batch_init(&cb->events, BATCH_ROWS, EVENT_COLS, event_cols) != 0 ||
         mdb_batch_init(&cb->lines, BATCH_ROWS * MAX_LINES_PER_CREDIT, 10, split_cols) != 0 ||
         !(cb->values = awc_calloc(BATCH_ROWS, sizeof(*cb->values))) ||
         !(cb->ids = awc_calloc(BATCH_ROWS, sizeof(*cb->ids)))) {

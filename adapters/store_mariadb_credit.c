@@ -34,11 +34,20 @@ static const char *actor_reseller(const awc_actor *a)
     return a->role == AWC_ROLE_RESELLER ? a->reseller_id : NULL;
 }
 
+/* Who acted for the actor, when its host says so (ABI 1.1), else NULL. */
+static const char *actor_via(const awc_actor *a)
+{
+    if (a->size < offsetof(awc_actor, via) + sizeof(a->via) || !a->via || !a->via[0])
+        return NULL;
+    return a->via;
+}
+
 void mdb_p_actor(mdb_params *p, const awc_actor *a)
 {
     mdb_p_str(p, mdb_role_name(a->role));
     mdb_p_str(p, actor_id(a));
     mdb_p_str(p, actor_reseller(a));
+    mdb_p_str(p, actor_via(a));
 }
 
 void mdb_batch_actor(mdb_batch *b, unsigned col, const awc_actor *a)
@@ -46,6 +55,7 @@ void mdb_batch_actor(mdb_batch *b, unsigned col, const awc_actor *a)
     mdb_batch_str(b, col, mdb_role_name(a->role));
     mdb_batch_str(b, col + 1, actor_id(a));
     mdb_batch_str(b, col + 2, actor_reseller(a));
+    mdb_batch_str(b, col + 3, actor_via(a));
 }
 
 int mdb_role_parse(const char *s)
@@ -340,6 +350,7 @@ static int do_events(mdb *st, void *arg)
     mdb_r_str(&r, role, sizeof(role));
     mdb_r_str(&r, ev->actor_id, sizeof(ev->actor_id));
     mdb_r_str(&r, ev->actor_reseller, sizeof(ev->actor_reseller));
+    mdb_r_str(&r, ev->actor_via, sizeof(ev->actor_via));
     mdb_r_str(&r, ev->note, sizeof(ev->note));
     mdb_r_str(&r, ev->detail, sizeof(ev->detail));
     if ((rc = mdb_bind_result(st, Q_EVENTS_OF, &r)) != 0)

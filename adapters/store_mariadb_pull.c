@@ -151,7 +151,7 @@ static const enum mdb_col credit_cols[] = {
     MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_I64, MDB_COL_STR,
 };
 static const enum mdb_col event_cols[] = {
-    MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
+    MDB_COL_U64, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR, MDB_COL_STR,
 };
 
 static const char *or_null(const char *s)
@@ -199,7 +199,7 @@ static int do_insert_batch(mdb *st, void *arg)
     memset(&cb, 0, sizeof(cb));
     memset(&eb, 0, sizeof(eb));
     if ((rc = mdb_batch_init(&cb, BATCH_ROWS, 19, credit_cols)) != 0 ||
-        (rc = mdb_batch_init(&eb, BATCH_ROWS, 6, event_cols)) != 0)
+        (rc = mdb_batch_init(&eb, BATCH_ROWS, 7, event_cols)) != 0)
         goto out;
     amounts = awc_calloc(BATCH_ROWS, sizeof(*amounts));
     if (!amounts) {
@@ -219,9 +219,9 @@ static int do_insert_batch(mdb *st, void *arg)
             }
             add_credit_row(&cb, &d[i], amounts[i]);
             mdb_batch_num(&eb, 0, (int64_t)d[i].seq);
-            mdb_batch_actor(&eb, 1, a);
-            mdb_batch_str(&eb, 4, d[i].adjusts ? "adjustment of a processed credit" : NULL);
-            mdb_batch_str(&eb, 5, NULL);
+            mdb_batch_actor(&eb, 1, a);   /* 1 to 4 */
+            mdb_batch_str(&eb, 5, d[i].adjusts ? "adjustment of a processed credit" : NULL);
+            mdb_batch_str(&eb, 6, NULL);
             mdb_batch_next_row(&eb);
         }
         if ((rc = mdb_batch_exec(st, Q_BATCH_CREDIT_INSERT, &cb)) != 0 ||

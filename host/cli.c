@@ -503,9 +503,13 @@ static int parse_actor(host_request *r, const char *s)
         return -1;
     role_len = (size_t)(colon - s);
     rest = colon + 1;
+    /* the operator behind --as is recorded beside the actor (SPEC 13) */
+    if (!r->actor_via[0])
+        snprintf(r->actor_via, sizeof(r->actor_via), "distributor:%s", r->actor_id);
     memset(&r->actor, 0, sizeof(r->actor));
     r->actor.size = sizeof(r->actor);
     r->actor.id = r->actor_id;
+    r->actor.via = r->actor_via;
     if (role_len == 6 && strncmp(s, "viewer", 6) == 0)
         r->actor.role = AWC_ROLE_VIEWER;
     else if (role_len == 11 && strncmp(s, "distributor", 11) == 0)

@@ -35,6 +35,7 @@ typedef struct host_request {
     awc_actor actor;
     char actor_id[HOST_ACTOR_MAX + 1];
     char actor_reseller[HOST_ACTOR_MAX + 1];
+    char actor_via[HOST_ACTOR_MAX + 16];  /* with --as: "distributor:$USER", who acted */
     /* command arguments */
     const char *credit_id;     /* show, explain */
     const char *period;        /* assign, invoice, close, run */

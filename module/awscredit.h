@@ -69,6 +69,10 @@ typedef struct awc_actor {
     awc_role role;
     const char *id;                /* person or process, e.g. "alice" */
     const char *reseller_id;       /* AWC_ROLE_RESELLER only, else NULL */
+    /* ABI 1.1: who acted for it, when that is someone else: the operator
+     * behind the command line's --as (SPEC 13), recorded with every event
+     * beside the actor.  NULL when the actor acted itself. */
+    const char *via;
 } awc_actor;
 
 enum awc_log_level { AWC_LOG_ERROR = 0, AWC_LOG_WARN = 1, AWC_LOG_INFO = 2, AWC_LOG_DEBUG = 3 };

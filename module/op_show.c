@@ -23,15 +23,17 @@ static void actor_text(char *buf, size_t n, const awc_event *ev)
                      : ev->actor_role == AWC_ROLE_RESELLER ? "reseller"
                      : ev->actor_role == AWC_ROLE_VIEWER ? "viewer" : "unknown";
     if (ev->actor_reseller[0])
-        snprintf(buf, n, "%s:%s:%s", role, ev->actor_reseller, ev->actor_id);
+        snprintf(buf, n, "%s:%s:%s%s%s%s", role, ev->actor_reseller, ev->actor_id,
+                 ev->actor_via[0] ? " (via " : "", ev->actor_via, ev->actor_via[0] ? ")" : "");
     else
-        snprintf(buf, n, "%s:%s", role, ev->actor_id);
+        snprintf(buf, n, "%s:%s%s%s%s", role, ev->actor_id, ev->actor_via[0] ? " (via " : "",
+                 ev->actor_via, ev->actor_via[0] ? ")" : "");
 }
 
 static int event_text(void *arg, const awc_event *ev)
 {
     show_ctx *x = arg;
-    char who[3 * AWC_CODE_MAX + 32], note[sizeof(ev->note) * 2];
+    char who[5 * AWC_CODE_MAX + 48], note[sizeof(ev->note) * 2];
 
     actor_text(who, sizeof(who), ev);
     awc_out_field(note, sizeof(note), ev->note);
@@ -60,6 +62,7 @@ static int event_json(void *arg, const awc_event *ev)
                                                       ? "reseller" : "viewer")) |
           awc_json_set(actor, "id", json_string(ev->actor_id)) |
           awc_json_set(actor, "reseller_id", awc_json_str_or_null(ev->actor_reseller)) |
+          awc_json_set(actor, "via", awc_json_str_or_null(ev->actor_via)) |
           awc_json_set(e, "actor", actor) |
           awc_json_set(e, "note", awc_json_str_or_null(ev->note));
     if (!bad && ev->detail[0]) {

@@ -78,6 +78,7 @@ typedef struct awc_event {
     int actor_role;
     char actor_id[AWC_CODE_MAX + 1];
     char actor_reseller[AWC_CODE_MAX + 1];
+    char actor_via[AWC_CODE_MAX + 1];   /* "" when the actor acted itself */
     char note[AWC_NOTE_MAX * 4 + 1];
     char detail[4096];             /* JSON: splits before/after, amounts */
 } awc_event;

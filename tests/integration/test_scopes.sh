@@ -169,6 +169,13 @@ expect 0 "distributor: close" $D close --period $P
 }
 ok "$(sql "SELECT COUNT(*) FROM credit_events WHERE actor_role='reseller' AND actor_id='alice' AND actor_reseller='R-1'") = 3" \
     "every change records its actor (alice's 3 events)"
+ok "$(sql "SELECT COUNT(*) FROM credit_events WHERE actor_id='alice' AND actor_via='distributor:tester'") = 3" \
+    "and the operator who acted for alice with --as (SPEC 13)"
+ok "$(sql "SELECT COUNT(*) FROM credit_events WHERE actor_via IS NOT NULL AND actor_id='tester'") = 0" \
+    "an operator acting as itself is recorded once"
+"$HOST" --config "$TMP/awscredit.ini" $R1 show "$OWN" >"$OUT" 2>"$ERR" </dev/null
+grep -q "reseller:R-1:alice (via distributor:tester)" "$OUT"
+ok "$? = 0" "show names both"
 
 # R-1's credit whose account has moved to R-2 since: a rule for R-2 only
 # now matches it, and R-1's explain shows that rule (it is about the credit).

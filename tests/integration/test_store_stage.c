@@ -31,7 +31,7 @@ static testdb db;
 static awc_store *st;
 
 static const awc_actor bob_r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "bob\tthe\\admin",
-                                  "R-1" };
+                                  "R-1", "distributor:op\\\n" };
 
 static int setup(void **state)
 {
@@ -126,7 +126,8 @@ static void fill(chunk *c, uint64_t first)
 #define EVENTS_OF_CHUNK                                                                      \
     "SELECT e.seq - %llu, kind, from_state, to_state, from_version, to_version, "           \
     "a.customer_id, a.rule_id, a.unmapped, actor_role, actor_id, "                         \
-    "IFNULL(actor_reseller, '<null>'), IFNULL(note, '<null>'), IFNULL(detail, '<null>') "  \
+    "IFNULL(actor_reseller, '<null>'), IFNULL(actor_via, '<null>'), IFNULL(note, '<null>'), " \
+    "IFNULL(detail, '<null>') "                                                             \
     "FROM credit_events e JOIN assignments a ON a.id = e.assignment_id "                   \
     "WHERE e.seq >= %llu AND e.seq < %llu + 300 AND kind <> 'create' ORDER BY e.seq, e.id"
 #define CREDITS_OF_CHUNK                                                                     \
