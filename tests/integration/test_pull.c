@@ -26,7 +26,7 @@ static testdb db;
 static awc_store *st;
 static char csv[256];
 
-static const awc_actor ops = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "ops", NULL };
+static const awc_actor ops = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "ops", NULL, NULL };
 
 static const char header[] =
     "identity_line_item_id,bill_billing_period_start_date,bill_payer_account_id,"

@@ -37,11 +37,11 @@ static testdb db;
 static awc_store *st;
 static awc_module mod;
 
-static const awc_actor ops = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "ops", NULL };
-static const awc_actor viewer = { sizeof(awc_actor), AWC_ROLE_VIEWER, "vic", NULL };
-static const awc_actor r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "alice", "R-1" };
-static const awc_actor r2 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "bob", "R-2" };
-static const awc_actor r_none = { sizeof(awc_actor), AWC_ROLE_RESELLER, "eve", NULL };
+static const awc_actor ops = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "ops", NULL, NULL };
+static const awc_actor viewer = { sizeof(awc_actor), AWC_ROLE_VIEWER, "vic", NULL, NULL };
+static const awc_actor r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "alice", "R-1", NULL };
+static const awc_actor r2 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "bob", "R-2", NULL };
+static const awc_actor r_none = { sizeof(awc_actor), AWC_ROLE_RESELLER, "eve", NULL, NULL };
 
 /* ---- the seeded credits ------------------------------------------------------------ */
 

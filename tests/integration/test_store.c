@@ -27,9 +27,9 @@
 static testdb db;
 static awc_store *st;
 
-static const awc_actor alice = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "alice", NULL };
-static const awc_actor bob_r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "bob", "R-1" };
-static const awc_actor vic = { sizeof(awc_actor), AWC_ROLE_VIEWER, "vic", NULL };
+static const awc_actor alice = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "alice", NULL, NULL };
+static const awc_actor bob_r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "bob", "R-1", NULL };
+static const awc_actor vic = { sizeof(awc_actor), AWC_ROLE_VIEWER, "vic", NULL, NULL };
 
 static unsigned long counter;
 

@@ -85,9 +85,9 @@ static void test_names_round_trip(void **state)
     assert_int_equal(awc_state_parse(&s, "DONE"), AWC_EBADINPUT);
 }
 
-static const awc_actor dist = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "d", NULL };
-static const awc_actor r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "r", "R-1" };
-static const awc_actor view = { sizeof(awc_actor), AWC_ROLE_VIEWER, "v", NULL };
+static const awc_actor dist = { sizeof(awc_actor), AWC_ROLE_DISTRIBUTOR, "d", NULL, NULL };
+static const awc_actor r1 = { sizeof(awc_actor), AWC_ROLE_RESELLER, "r", "R-1", NULL };
+static const awc_actor view = { sizeof(awc_actor), AWC_ROLE_VIEWER, "v", NULL, NULL };
 
 static void test_step_over_fake_store(void **state)
 {
