@@ -46,9 +46,7 @@ static void bad_row(awc_accounts *am, unsigned long line, const char *col, const
     am->bad++;
 }
 
-/* Ids travel to the billing platform, which matches them exactly: no
- * control characters, and nothing a spreadsheet would take for a formula. */
-static int id_ok(const char *s)
+int awc_accounts_id_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > AWC_CODE_MAX || strchr("=+-@", s[0]))
@@ -67,7 +65,7 @@ static size_t chars(const char *s)
     return c;
 }
 
-static int account_ok(const char *s)
+int awc_accounts_account_ok(const char *s)
 {
     if (strlen(s) != AWC_ACCOUNT_LEN)
         return 0;
@@ -94,10 +92,10 @@ static int add_row(awc_accounts *am, awc_csv *c, const int *map)
 
     for (int k = 0; k < C_COUNT; k++)
         f[k] = c->field[map[k]];
-    if (!account_ok(f[C_ACCOUNT]))
+    if (!awc_accounts_account_ok(f[C_ACCOUNT]))
         bad_row(am, c->line, "account_id", "expected 12 digits");
     for (int k = C_CUSTOMER; k <= C_RESELLER; k++)
-        if (!id_ok(f[k]))
+        if (!awc_accounts_id_ok(f[k]))
             bad_row(am, c->line, columns[k], "required, at most 128 bytes, no control "
                     "characters, not starting with = + - @");
     if (chars(f[C_CNAME]) > 256 || chars(f[C_RNAME]) > 256)

@@ -35,6 +35,14 @@ typedef struct awc_accounts {
     void *log_arg;
 } awc_accounts;
 
+/* 1 when s may be a customer, asset or reseller id: ids travel to the
+ * billing platform, which matches them exactly, so 1 to AWC_CODE_MAX bytes,
+ * no control characters, and nothing a spreadsheet would take for a
+ * formula (no leading = + - @). */
+int awc_accounts_id_ok(const char *s);
+/* 1 when s is an AWS account id: exactly 12 digits. */
+int awc_accounts_account_ok(const char *s);
+
 /* An empty map; name (kept, not copied) names the file in messages. */
 void awc_accounts_init(awc_accounts *am, const char *name);
 /* Frees the rows and their strings; am is empty afterwards. */

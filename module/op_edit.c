@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "assign.h"
 #include "credit.h"
 #include "credit_id.h"
@@ -41,16 +42,6 @@ static int spec_from_lines(awc_split_spec *spec, const lines_buf *b)
         spec->n++;
     }
     return spec->n ? 0 : -1;
-}
-
-static int account_ok(const char *s)
-{
-    if (strlen(s) != AWC_ACCOUNT_LEN)
-        return 0;
-    for (int i = 0; i < AWC_ACCOUNT_LEN; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
 }
 
 typedef struct edit_state {
@@ -360,7 +351,7 @@ static int do_edit(awc_module *m, const awc_call *c, const awc_edit_args *a, edi
         return do_note(m, c, a, s);
     if (a->split && a->amounts)
         return awc_error_set(AWC_EUSAGE, "edit: --split and --amounts exclude each other");
-    if (a->account && !account_ok(a->account))
+    if (a->account && !awc_accounts_account_ok(a->account))
         return awc_error_set(AWC_EBADINPUT, "edit: --account '%.20s': expected 12 digits",
                              a->account);
     if (a->note && strlen(a->note) > AWC_NOTE_MAX)

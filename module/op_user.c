@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "accounts.h"
 #include "mod.h"
 #include "out.h"
 
@@ -36,20 +37,6 @@ static int name_ok(const char *s)
     return 1;
 }
 
-/* A reseller id as the accounts map takes it: 1 to 128 bytes, no control
- * character, not starting like a formula. */
-static int reseller_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > AWC_CODE_MAX || strchr("=+-@", s[0]))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* "distributor", "viewer" or "reseller:RID" into *role and *reseller. */
 static int role_of(const char *s, int *role, const char **reseller)
 {
@@ -58,7 +45,7 @@ static int role_of(const char *s, int *role, const char **reseller)
         *role = AWC_ROLE_DISTRIBUTOR;
     else if (s && strcmp(s, "viewer") == 0)
         *role = AWC_ROLE_VIEWER;
-    else if (s && strncmp(s, "reseller:", 9) == 0 && reseller_ok(s + 9)) {
+    else if (s && strncmp(s, "reseller:", 9) == 0 && awc_accounts_id_ok(s + 9)) {
         *role = AWC_ROLE_RESELLER;
         *reseller = s + 9;
     } else

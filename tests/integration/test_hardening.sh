@@ -13,26 +13,8 @@ set -u
 
 AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$AWC_TEST_ROOT/tests/support/tap.sh"
-DB=awc_hard_$$
+tap_db hardening
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_hardening.XXXXXX") || exit 1
-OUT=$TMP/out
-ERR=$TMP/err
-cleanup() {
-    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
-run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
-# the credit ID of the one credit whose key is $1
-id_of() {
-    "$HOST" --config "$TMP/awscredit.ini" --json list --description "$1" </dev/null |
-        sed -n 's/.*"credit_id": "\(AWSC-[0-9-]*\)".*/\1/p' | head -n 1
-}
-
-mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
 mkdir -p "$TMP/spool"
 { db_ini "$DB"; cat <<EOF
 [assign]
@@ -117,9 +99,9 @@ check "$(sql "SELECT COUNT(*) FROM credits WHERE period = '2026-09' AND status =
     "both USD credits are ASSIGNED"
 run list --held
 check "$(grep -c '^AWSC-' "$OUT") = 3" "list --held lists the three"
-XAU=$(id_of 60000000002)
-XTS=$(id_of 60000000003)
-XXX=$(id_of 60000000005)
+XAU=$(credit_id 60000000002)
+XTS=$(credit_id 60000000003)
+XXX=$(credit_id 60000000005)
 run show "$XAU"
 grep -q "held: it cannot be assigned" "$OUT" && grep -q "currency XAU has no minor unit" "$OUT"
 check "$? = 0" "show says it is held, and why (in its history)"
@@ -226,7 +208,7 @@ check "$rc = 65" "nested bounds past 256 positions do not import"
 } > "$TMP/ctl.csv"
 run pull --period 2026-06 --path "$TMP/ctl.csv"
 check "$rc = 0" "a description with BEL and ESC pulls"
-CTL=$(id_of 70000000001)
+CTL=$(credit_id 70000000001)
 run show "$CTL"
 check "$(tr -d '\n\t' < "$OUT" | LC_ALL=C tr -d '\040-\176' | wc -c) = 0" \
     "show writes no control character"
@@ -235,7 +217,7 @@ check "$? = 0" "show writes them as visible escapes"
 run list --period 2026-06
 check "$(tr -d '\n\t' < "$OUT" | LC_ALL=C tr -d '\040-\176' | wc -c) = 0" \
     "list writes no control character (C0 or C1)"
-run show "$(id_of 70000000003)"
+run show "$(credit_id 70000000003)"
 grep -q 'C1 \\u009b2J csi' "$OUT"
 check "$? = 0" "show writes a C1 CSI as \\u009b"
 # data written to a terminal (here a pseudo-terminal from script(1)) is
@@ -261,7 +243,7 @@ check "$? = 0" "a description that starts with '= is exported with one more apos
 
 # ---- 13. a note alone changes nothing else ------------------------------------------
 run assign --period 2026-06
-NOTE=$(id_of 70000000002)
+NOTE=$(credit_id 70000000002)
 RULE=$(sql "SELECT rule_id FROM credit_view WHERE credit_key = '70000000002'")
 LINES=$(sql "SELECT GROUP_CONCAT(CONCAT(s.target, s.amount_minor)) FROM credit_splits s
              JOIN credits c ON c.seq = s.seq WHERE c.credit_key = '70000000002'")

@@ -12,25 +12,8 @@ set -u
 
 AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$AWC_TEST_ROOT/tests/support/tap.sh"
-DB=awc_money_$$
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_money_rule.XXXXXX") || exit 1
-OUT=$TMP/out
-ERR=$TMP/err
-cleanup() {
-    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
-run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+tap_db money_rule
 R1="--as reseller:R-1:alice"
-# the credit ID of the credit whose key is $1
-id_of() {
-    "$HOST" --config "$TMP/awscredit.ini" --json list --description "$1" </dev/null |
-        sed -n 's/.*"credit_id": "\(AWSC-[0-9-]*\)".*/\1/p' | head -n 1
-}
 # the split lines of the credit whose key is $1: target:amount_minor,...
 lines() {
     sql "SELECT GROUP_CONCAT(CONCAT(IF(s.target = 'party', s.party_id, s.target), ':',
@@ -38,7 +21,6 @@ lines() {
          FROM credit_splits s JOIN credits c ON c.seq = s.seq WHERE c.credit_key = '$1'"
 }
 
-mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
 { db_ini "$DB"; printf '[assign]\ndefault = customer:100\n'; } > "$TMP/awscredit.ini"
 cat > "$TMP/accounts.csv" <<'CSV'
 account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to
@@ -69,9 +51,9 @@ HEAD=identity_line_item_id,bill_billing_period_start_date,bill_payer_account_id,
 run migrate && run accounts import "$TMP/accounts.csv" && run rules import "$TMP/rules.xml" &&
     run pull --period 2026-10 --path "$TMP/cur.csv" && run assign --period 2026-10
 check "$rc = 0" "set up: three credits assigned by rule"
-MAP=$(id_of 80000000001)
-FUND=$(id_of 80000000002)
-YEN=$(id_of 80000000003)
+MAP=$(credit_id 80000000001)
+FUND=$(credit_id 80000000002)
+YEN=$(credit_id 80000000003)
 check "$(lines 80000000001) = customer:-8000,reseller:-1500,retained:-500" "MAP is split 80/15, 5 % retained"
 
 # the case of the issue: reseller:100 took the distributor's 5 %

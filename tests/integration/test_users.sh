@@ -11,19 +11,7 @@ set -u
 
 AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$AWC_TEST_ROOT/tests/support/tap.sh"
-DB=awc_users_$$
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_users.XXXXXX") || exit 1
-OUT=$TMP/out
-ERR=$TMP/err
-cleanup() {
-    mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
-run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+tap_db users
 # pw PASSWORD ARGS... -- run ARGS with PASSWORD on standard input
 pw() {
     p=$1
@@ -33,7 +21,6 @@ pw() {
 }
 SECRET='correct horse battery staple'
 
-mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
 db_ini "$DB" > "$TMP/awscredit.ini"
 run migrate
 check "$rc = 0" "migrate"

@@ -40,3 +40,29 @@ tap_done() {
     echo "# $n checks, $failed failed"
     [ "$failed" = 0 ]
 }
+
+# tap_db NAME -- a working directory TMP (with OUT and ERR) and an empty
+# database DB on the test server, both removed at exit, for a script that
+# needs nothing else cleaned up.  The script writes $TMP/awscredit.ini
+# (db_ini "$DB" and its own sections), then uses sql, run and credit_id.
+tap_db() {
+    DB=awc_$1_$$
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_$1.XXXXXX") || exit 1
+    OUT=$TMP/out
+    ERR=$TMP/err
+    trap 'mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null; rm -rf "$TMP"' EXIT
+    mariadb --no-defaults -S "$SOCKET" -uroot -e "CREATE DATABASE $DB" || exit 1
+}
+
+# sql TEXT -- one statement on DB, its rows tab-separated without headers.
+sql() { mariadb --no-defaults -S "$SOCKET" -uroot -N -B "$DB" -e "$1"; }
+
+# run ARGS... -- the host with $TMP/awscredit.ini: output in OUT and ERR,
+# exit status in rc.
+run() { "$HOST" --config "$TMP/awscredit.ini" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+
+# credit_id TEXT -- the ID of the first credit whose description holds TEXT.
+credit_id() {
+    "$HOST" --config "$TMP/awscredit.ini" --json list --description "$1" </dev/null |
+        sed -n 's/.*"credit_id": "\(AWSC-[0-9-]*\)".*/\1/p' | head -n 1
+}
