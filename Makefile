@@ -21,7 +21,7 @@ TSAN    := $(BUILD)/tsan
 LIBDIR  := $(PREFIX)/lib/awscredit
 
 PKGS      := libcurl libxml-2.0 libmariadb jansson zlib libsodium
-HOST_PKGS := inih
+HOST_PKGS := inih libmicrohttpd jansson libsodium
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 HOST_CFLAGS := $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null) -DAWC_LIBDIR='"$(LIBDIR)"'
@@ -81,7 +81,7 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 $(BUILD)/awscredit.so: $(REL_MOD_OBJ)
 	$(CC) -shared -Wl,-z,defs -Wl,--as-needed -o $@ $^ $(PKG_LIBS) -lm
 $(BUILD)/awscredit: $(REL_HOST_OBJ)
-	$(CC) -o $@ $^ $(HOST_LIBS) -ldl
+	$(CC) -o $@ $^ $(HOST_LIBS) -ldl -lpthread
 $(BUILD)/plugin.manifest: plugin.manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
@@ -96,7 +96,7 @@ $(SAN)/obj/gen/%.o: $(BUILD)/gen/%.c
 $(SAN)/awscredit.so: $(SAN_MOD_OBJ)
 	$(CC) -shared $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 $(SAN)/awscredit: $(SAN_HOST_OBJ)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS) -ldl
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS) -ldl -lpthread
 $(SAN)/plugin.manifest: plugin.manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
@@ -111,7 +111,7 @@ $(TSAN)/obj/gen/%.o: $(BUILD)/gen/%.c
 $(TSAN)/awscredit.so: $(TSAN_MOD_OBJ)
 	$(CC) -shared $(TSAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 $(TSAN)/awscredit: $(TSAN_HOST_OBJ)
-	$(CC) $(TSAN_FLAGS) -o $@ $^ $(HOST_LIBS) -ldl
+	$(CC) $(TSAN_FLAGS) -o $@ $^ $(HOST_LIBS) -ldl -lpthread
 $(TSAN)/plugin.manifest: plugin.manifest
 	@mkdir -p $(dir $@)
 	cp $< $@

@@ -56,6 +56,7 @@ enum mdb_sql {
     Q_SPLITS_OF,
     Q_PERIOD_GET,
     Q_PERIOD_CLOSE,
+    Q_PERIODS,
     Q_CURRENCY_UNITS,
     Q_CURRENCY_ADD,
     Q_USER_ADD,
@@ -65,6 +66,19 @@ enum mdb_sql {
     Q_SESSIONS_END,
     Q_TOKEN_ADD,
     Q_TOKEN_REVOKE,
+    Q_AUTH_USER,
+    Q_AUTH_FAILS,
+    Q_AUTH_FAIL_ADD,
+    Q_AUTH_FAIL_EXPIRE,
+    Q_AUTH_FAIL_CLEAR,
+    Q_AUTH_LOGIN,
+    Q_SESSION_ADD,
+    Q_SESSION_GET,
+    Q_SESSION_SEEN,
+    Q_SESSION_DEL,
+    Q_SESSIONS_EXPIRE,
+    Q_TOKEN_GET,
+    Q_TOKEN_SEEN,
     Q_INV_LINES,
     Q_OB_FILE_COUNT,
     Q_OB_FILE_INSERT,
@@ -284,6 +298,19 @@ int mdb_users_each(awc_store *s, int (*fn)(void *, const awc_user *), void *arg)
 int mdb_token_add(awc_store *s, const char *id, const char *user, const char *label,
                   const uint8_t hash[32]);
 int mdb_token_revoke(awc_store *s, const char *id);
+int mdb_credits_totals(awc_store *s, const awc_query *q,
+                       int (*fn)(void *, const char *, int64_t, const char *), void *arg);
+int mdb_periods_each(awc_store *s, int (*fn)(void *, const awc_period_row *), void *arg);
+int mdb_auth_user(awc_store *s, const char *name, awc_user *u, char *hash, size_t n);
+int mdb_auth_failures(awc_store *s, const char *name, const char *client, int window_s,
+                      int64_t out[4]);
+int mdb_auth_failed(awc_store *s, const char *name, const char *client, int window_s);
+int mdb_session_add(awc_store *s, const char *name, const uint8_t hash[32], const char *csrf,
+                    int idle_s, int max_s);
+int mdb_session_get(awc_store *s, const uint8_t hash[32], int idle_s, int max_s, awc_user *u,
+                    char csrf[44]);
+int mdb_session_end(awc_store *s, const uint8_t hash[32]);
+int mdb_token_get(awc_store *s, const char *id, uint8_t hash[32], awc_user *u);
 int mdb_invoice_lines(awc_store *s, const char *period,
                       int (*fn)(void *, const awc_invoice_line *), void *arg);
 int mdb_outbox_create(awc_store *s, awc_outbox_file *f, const awc_invoice_line *lines, size_t n,

@@ -136,6 +136,16 @@ static const char *const sql_text[Q_COUNT] = {
         "asset_id, reseller_id, record_id FROM credit_splits WHERE seq = ? ORDER BY line_no",
     [Q_PERIOD_GET] = "SELECT closed_by, closed_at FROM periods WHERE period = ?",
     [Q_PERIOD_CLOSE] = "INSERT IGNORE INTO periods (period, closed_by) VALUES (?, ?)",
+    /* periods with credits, and closed ones with none, newest first */
+    [Q_PERIODS] =
+        "SELECT t.period, SUM(t.pending), SUM(t.assigned), SUM(t.processing), "
+        "SUM(t.processed), COALESCE(MAX(p.closed_by), ''), "
+        "COALESCE(DATE_FORMAT(MAX(p.closed_at), '%Y-%m-%dT%H:%i:%sZ'), '') FROM ("
+        "SELECT period, SUM(status = 'PENDING_ASSIGN') AS pending, "
+        "SUM(status = 'ASSIGNED') AS assigned, SUM(status = 'PROCESSING') AS processing, "
+        "SUM(status = 'PROCESSED') AS processed FROM credits GROUP BY period "
+        "UNION ALL SELECT period, 0, 0, 0, 0 FROM periods) t "
+        "LEFT JOIN periods p ON p.period = t.period GROUP BY t.period ORDER BY t.period DESC",
     [Q_CURRENCY_UNITS] =
         "SELECT code, exponent FROM currency_units ORDER BY code",
     [Q_USER_ADD] =
@@ -159,6 +169,48 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_TOKEN_REVOKE] =
         "UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP(6) "
         "WHERE id = ? AND revoked_at IS NULL",
+    /* sign-in (SPEC 15): the user with its hash; failures in the window
+     * by name and by client, with the seconds until the oldest leaves it */
+    [Q_AUTH_USER] =
+        "SELECT name, role, COALESCE(reseller_id, ''), disabled, password_hash FROM users "
+        "WHERE name = ?",
+    [Q_AUTH_FAILS] =
+        "SELECT COALESCE(SUM(user_name = ?), 0), COALESCE(SUM(client = ?), 0), "
+        "COALESCE(? - TIMESTAMPDIFF(SECOND, MIN(IF(user_name = ?, at, NULL)), "
+        "CURRENT_TIMESTAMP(6)), 0), "
+        "COALESCE(? - TIMESTAMPDIFF(SECOND, MIN(IF(client = ?, at, NULL)), "
+        "CURRENT_TIMESTAMP(6)), 0) FROM signin_failures "
+        "WHERE (user_name = ? OR client = ?) "
+        "AND at > CURRENT_TIMESTAMP(6) - INTERVAL ? SECOND",
+    [Q_AUTH_FAIL_ADD] = "INSERT INTO signin_failures (user_name, client) VALUES (?, ?)",
+    [Q_AUTH_FAIL_EXPIRE] =
+        "DELETE FROM signin_failures WHERE at < CURRENT_TIMESTAMP(6) - INTERVAL ? SECOND",
+    [Q_AUTH_FAIL_CLEAR] = "DELETE FROM signin_failures WHERE user_name = ?",
+    [Q_AUTH_LOGIN] = "UPDATE users SET last_login_at = CURRENT_TIMESTAMP(6) WHERE name = ?",
+    [Q_SESSION_ADD] =
+        "INSERT INTO sessions (id_hash, user_name, csrf_token) VALUES (?, ?, ?)",
+    /* a live session of a user who may sign in: idle and age in seconds */
+    [Q_SESSION_GET] =
+        "SELECT u.name, u.role, COALESCE(u.reseller_id, ''), s.csrf_token, "
+        "TIMESTAMPDIFF(SECOND, s.last_seen_at, CURRENT_TIMESTAMP(6)) "
+        "FROM sessions s JOIN users u ON u.name = s.user_name "
+        "WHERE s.id_hash = ? AND u.disabled = 0 "
+        "AND s.last_seen_at > CURRENT_TIMESTAMP(6) - INTERVAL ? SECOND "
+        "AND s.created_at > CURRENT_TIMESTAMP(6) - INTERVAL ? SECOND",
+    [Q_SESSION_SEEN] =
+        "UPDATE sessions SET last_seen_at = CURRENT_TIMESTAMP(6) WHERE id_hash = ?",
+    [Q_SESSION_DEL] = "DELETE FROM sessions WHERE id_hash = ?",
+    [Q_SESSIONS_EXPIRE] =
+        "DELETE FROM sessions WHERE last_seen_at < CURRENT_TIMESTAMP(6) - INTERVAL ? SECOND "
+        "OR created_at < CURRENT_TIMESTAMP(6) - INTERVAL ? SECOND",
+    /* a live token of a user who may sign in */
+    [Q_TOKEN_GET] =
+        "SELECT u.name, u.role, COALESCE(u.reseller_id, ''), t.secret_hash, "
+        "COALESCE(TIMESTAMPDIFF(SECOND, t.last_used_at, CURRENT_TIMESTAMP(6)), 1000000) "
+        "FROM api_tokens t JOIN users u ON u.name = t.user_name "
+        "WHERE t.id = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+    [Q_TOKEN_SEEN] =
+        "UPDATE api_tokens SET last_used_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
     [Q_CURRENCY_ADD] =
         "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id, "
         "actor_reseller, actor_via) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1042,7 +1094,9 @@ static const awc_store_ops mdb_ops = {
     .assign_stage = mdb_assign_stage,
     .splits_of = mdb_splits_of,
     .period_get = mdb_period_get,
+    .periods_each = mdb_periods_each,
     .credits_query = mdb_credits_query,
+    .credits_totals = mdb_credits_totals,
     .period_close = mdb_period_close,
     .invoice_lines = mdb_invoice_lines,
     .outbox_create = mdb_outbox_create,
@@ -1066,6 +1120,13 @@ static const awc_store_ops mdb_ops = {
     .users_each = mdb_users_each,
     .token_add = mdb_token_add,
     .token_revoke = mdb_token_revoke,
+    .auth_user = mdb_auth_user,
+    .auth_failures = mdb_auth_failures,
+    .auth_failed = mdb_auth_failed,
+    .session_add = mdb_session_add,
+    .session_get = mdb_session_get,
+    .session_end = mdb_session_end,
+    .token_get = mdb_token_get,
 };
 
 static char *dup_or_null(const char *s, int *oom)

@@ -1077,3 +1077,48 @@ int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor)
     period_ctx x = { period, NULL, NULL, NULL, 0, 0, actor };
     return mdb_tx((mdb *)s, do_period_close, &x);
 }
+
+/* Every period with its credits counted by state, and whether it is
+ * closed (SPEC 15, the distributor's periods view). */
+typedef struct periods_ctx {
+    int (*fn)(void *, const awc_period_row *);
+    void *arg;
+    uint64_t delivered;
+} periods_ctx;
+
+static int do_periods(mdb *st, void *arg)
+{
+    periods_ctx *x = arg;
+    awc_period_row row;
+    uint64_t n = 0;
+    mdb_result r;
+    int rc;
+
+    memset(&row, 0, sizeof(row));
+    if ((rc = mdb_exec(st, Q_PERIODS, NULL)) == 0) {
+        mdb_r_init(&r);
+        mdb_r_str(&r, row.period, sizeof(row.period));
+        for (int i = 0; i < 4; i++)
+            mdb_r_i64(&r, &row.counts[i]);
+        mdb_r_str(&r, row.closed_by, sizeof(row.closed_by));
+        mdb_r_str(&r, row.closed_at, sizeof(row.closed_at));
+        rc = mdb_bind_result(st, Q_PERIODS, &r);
+    }
+    while (rc == 0 && (rc = mdb_fetch(st, Q_PERIODS, &r)) == 1) {
+        rc = 0;
+        if (n++ < x->delivered)
+            continue;
+        x->delivered++;
+        row.closed = row.closed_at[0] != '\0';
+        if ((rc = x->fn(x->arg, &row)) != 0)
+            break;
+    }
+    mdb_done(st, Q_PERIODS);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_periods_each(awc_store *s, int (*fn)(void *, const awc_period_row *), void *arg)
+{
+    periods_ctx x = { fn, arg, 0 };
+    return mdb_tx((mdb *)s, do_periods, &x);
+}

@@ -84,7 +84,8 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "AND (? IS NULL OR c.amount <= CAST(? AS DECIMAL(30,10))) " \
     "AND (? IS NULL OR a.rule_id = NULLIF(?, '')) " \
     "AND (? IS NULL OR a.unmapped = ?) " \
-    "AND (? IS NULL OR a.reseller_id = NULLIF(?, '')) "
+    "AND (? IS NULL OR a.reseller_id = NULLIF(?, '')) " \
+    "AND (? IS NULL OR c.currency = ?) "
 
 #define Q_LIMIT " LIMIT ? OFFSET ?"
 
@@ -104,7 +105,7 @@ static const char *const order_key[] = {
 };
 #define N_ORDER (sizeof(order_key) / sizeof(order_key[0]))
 
-#define NPARAM 33
+#define NPARAM 35
 #define NCOL 32
 #define NTIME 8
 
@@ -264,6 +265,7 @@ static int bind_params(query_ctx *x)
     p_i64(x, q->flag ? &x->flag : NULL);
     p_i64(x, &x->flag);
     p_str2(x, q->scope_reseller);
+    p_str2(x, q->currency);
     p_i64(x, &x->limit);
     p_i64(x, &x->offset);
     return 0;
@@ -564,5 +566,79 @@ int mdb_credits_query(awc_store *s, const awc_query *q,
         rc = mdb_tx(st, do_query, x);
     awc_free(x->like);
     awc_free(x);
+    return rc;
+}
+
+/* ---- totals ---------------------------------------------------------------------- */
+
+#define Q_TOTALS \
+    "SELECT c.currency, COUNT(*), CAST(SUM(c.amount) AS CHAR) " \
+    "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
+
+typedef struct totals_ctx {
+    query_ctx *x;
+    int (*fn)(void *, const char *, int64_t, const char *);
+    void *arg;
+} totals_ctx;
+
+static int do_totals(mdb *st, void *arg)
+{
+    totals_ctx *t = arg;
+    query_ctx *x = t->x;
+    char cur[8], sum[80];
+    int64_t count = 0;
+    MYSQL_STMT *s;
+    int rc, f;
+
+    if ((rc = bind_params(x)) != 0)
+        return rc;
+    x->nr = 0;
+    r_str(x, cur, sizeof(cur));
+    r_i64(x, &count, 0);
+    r_str(x, sum, sizeof(sum));
+    if (!(s = mysql_stmt_init(st->conn)))
+        return mdb_fail(st, "statement init");
+    if (mysql_stmt_prepare(s, x->sql, (unsigned long)strlen(x->sql))) {
+        rc = mdb_stmt_fail(st, s, "prepare");
+        goto out;
+    }
+    if (mysql_stmt_param_count(s) != x->np || mysql_stmt_field_count(s) != x->nr)
+        abort(); /* programming error: bindings differ from the SQL */
+    if (mysql_stmt_bind_param(s, x->p) || mysql_stmt_bind_result(s, x->r) ||
+        mysql_stmt_execute(s) || mysql_stmt_store_result(s)) {
+        rc = mdb_stmt_fail(st, s, "totals");
+        goto out;
+    }
+    /* a few rows, one per currency: all are read before any is handed out,
+     * so a retried attempt delivers each once */
+    while ((f = mysql_stmt_fetch(s)) == 0) {
+        if ((rc = finish_columns(x)) != 0 || (rc = t->fn(t->arg, cur, count, sum)) != 0)
+            goto out;
+    }
+    if (f != MYSQL_NO_DATA)
+        rc = mdb_stmt_fail(st, s, "fetch");
+out:
+    mysql_stmt_close(s);
+    return rc;
+}
+
+int mdb_credits_totals(awc_store *s, const awc_query *q,
+                       int (*fn)(void *, const char *, int64_t, const char *), void *arg)
+{
+    mdb *st = (mdb *)s;
+    awc_query all = *q;
+    totals_ctx t = { NULL, fn, arg };
+    int rc;
+
+    all.limit = all.offset = 0;
+    if (!(t.x = awc_calloc(1, sizeof(*t.x))))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    t.x->q = &all;
+    snprintf(t.x->sql, sizeof(t.x->sql), "%s%sGROUP BY c.currency ORDER BY c.currency%s",
+             Q_TOTALS, Q_WHERE, Q_LIMIT);
+    if ((rc = mdb_ensure(st)) == 0)
+        rc = mdb_tx(st, do_totals, &t);
+    awc_free(t.x->like);
+    awc_free(t.x);
     return rc;
 }

@@ -20,7 +20,8 @@ enum opt_id {
     O_STATUS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, O_CREDIT_ID, O_DESCRIPTION,
     O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
     O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN,
-    O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT, O_ROLE, O_PASSWORD_STDIN, O_LABEL
+    O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT, O_ROLE, O_PASSWORD_STDIN, O_LABEL,
+    O_CURRENCY, O_LISTEN
 };
 
 typedef struct opt_info {
@@ -58,6 +59,9 @@ static const opt_info opts[] = {
     {O_DESCRIPTION, "description", 1, "TEXT", "the description contains TEXT (case-insensitive)"},
     {O_TYPE, "type", 1, "TYPE",
      "credit type: EDP, MAP, POC, GRAVITON, MARKETPLACE, PARTNER, SLA, PROMOTIONAL"},
+    {O_CURRENCY, "currency", 1, "CODE", "in this currency (USD, EUR, JPY, ...)"},
+    {O_LISTEN, "listen", 1, "ADDR:PORT",
+     "where to listen, instead of web.listen (default 127.0.0.1:8080)"},
     {O_MIN_AMOUNT, "min-amount", 1, "AMOUNT",
      "amount >= AMOUNT (credits are negative: -100 means 'at most 100 back')"},
     {O_MAX_AMOUNT, "max-amount", 1, "AMOUNT", "amount <= AMOUNT"},
@@ -95,7 +99,7 @@ static const opt_info opts[] = {
 static const int global_opts[] = {O_CONFIG, O_JSON, O_AS, O_MODULE_DIR, O_VERBOSE, O_HELP, O_END};
 
 #define FILTER_OPTS O_STATUS, O_PERIODS, O_CUSTOMER, O_RESELLER, O_ASSET, O_ACCOUNT_F, \
-    O_CREDIT_ID, O_DESCRIPTION, O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, \
+    O_CREDIT_ID, O_DESCRIPTION, O_TYPE, O_CURRENCY, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, \
     O_HELD, O_EXCLUDED, O_SORT, O_LIMIT, O_OFFSET
 
 static const int no_opts[] = {O_END};
@@ -112,6 +116,7 @@ static const int user_pw_opts[] = {O_PASSWORD_STDIN, O_END};
 static const int user_token_opts[] = {O_LABEL, O_END};
 static const int file_opts[] = {O_FORMAT, O_END};
 static const int days_opts[] = {O_WITHIN, O_END};
+static const int serve_opts[] = {O_LISTEN, O_END};
 
 static const opt_info *opt_find(int id)
 {
@@ -311,6 +316,18 @@ static const host_cmd cmds[] = {
      "revoke an API token (distributor)",
      "Stops the token whose id is TOKEN_ID (the 16 hex digits after awc_) from working.",
      "awscredit user revoke-token 3f2a9c0d41b7e8a5"},
+    {"periods", NULL, HOST_OP_PERIODS, ARGS_NONE, no_opts, "",
+     "the periods, with their credits by state (distributor)",
+     "Lists every period, newest first, with how many of its credits are pending, "
+     "assigned, processing and processed, and whether it is closed.",
+     "awscredit periods"},
+    {"serve", NULL, HOST_OP_AUTH, ARGS_NONE, serve_opts, "[--listen ADDR:PORT]",
+     "serve the web console and HTTP API (docs/WEB.md)",
+     "Serves the web console (the page in web/) and the HTTP API of docs/openapi.json to "
+     "the users of 'awscredit user'. Listens on web.listen (HTTPS when web.tls_cert and "
+     "web.tls_key are set) until it gets SIGINT or SIGTERM, then finishes the requests "
+     "in hand and stops.",
+     "awscredit serve --listen 127.0.0.1:8080"},
     {"version", NULL, HOST_OP_VERSION, ARGS_NONE, no_opts, "",
      "versions of this program, the module and its libraries",
      "Prints the version and ABI of this program and of the module, the manifest it was "
@@ -644,6 +661,8 @@ static int cmd_opt(host_request *r, int id, const char *arg)
     case O_CREDIT_ID: r->filter.credit_id = arg; return 0;
     case O_DESCRIPTION: r->filter.description = arg; return 0;
     case O_TYPE: r->filter.type = arg; return 0;
+    case O_CURRENCY: r->filter.currency = arg; return 0;
+    case O_LISTEN: r->listen = arg; return 0;
     case O_MIN_AMOUNT: r->filter.min_amount = arg; return 0;
     case O_MAX_AMOUNT: r->filter.max_amount = arg; return 0;
     case O_RULE: r->filter.rule = arg; return 0;
@@ -955,6 +974,8 @@ int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m
     case HOST_OP_INCLUDE: return d->include(m, c, &r->edit);
     case HOST_OP_CURRENCY_SET: return d->currency_set(m, c, &r->currency);
     case HOST_OP_USER: return d->user(m, c, &r->user);
+    case HOST_OP_PERIODS: return d->periods(m, c);
+    case HOST_OP_AUTH: break;  /* serve: main.c runs the server */
     case HOST_OP_COUNT: break;
     }
     return AWC_ENOTSUP;

@@ -50,6 +50,7 @@ typedef struct host_request {
     awc_user_args user;        /* user * */
     int password_stdin;        /* user add, passwd: read user.password from stdin */
     int have_exponent;
+    const char *listen;        /* serve --listen */
 } host_request;
 
 enum host_cli_result { HOST_CLI_RUN, HOST_CLI_EXIT };

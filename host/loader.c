@@ -46,6 +46,8 @@ static const char *const op_names[HOST_OP_COUNT] = {
     [HOST_OP_INCLUDE] = "include",
     [HOST_OP_CURRENCY_SET] = "currency_set",
     [HOST_OP_USER] = "user",
+    [HOST_OP_AUTH] = "auth",
+    [HOST_OP_PERIODS] = "periods",
 };
 
 const char *host_op_name(host_op op)
@@ -91,6 +93,8 @@ int host_op_present(const awc_module_desc *d, host_op op)
     case HOST_OP_INCLUDE: return HAS(d, include);
     case HOST_OP_CURRENCY_SET: return HAS(d, currency_set);
     case HOST_OP_USER: return HAS(d, user);
+    case HOST_OP_AUTH: return HAS(d, auth);
+    case HOST_OP_PERIODS: return HAS(d, periods);
     case HOST_OP_COUNT: break;
     }
     return 0;

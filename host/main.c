@@ -19,6 +19,7 @@
 #include "inifile.h"
 #include "loader.h"
 #include "output.h"
+#include "serve.h"
 
 typedef struct host {
     host_request req;
@@ -187,6 +188,15 @@ static int run(host *h)
     call.errbuf_size = sizeof(errbuf);
     errbuf[0] = '\0';
 
+    if (op == HOST_OP_AUTH) {
+        /* serve: runs until a signal; its own errors are one line */
+        host_out_finish(&h->out, 1, oerr, sizeof(oerr));
+        err[0] = '\0';
+        rc = host_serve(d, &h->api, &h->ini, h->req.listen, &h->term, err, sizeof(err));
+        if (rc)
+            host_term_error(&h->term, "serve: %s", err);
+        return host_exit_code(rc);
+    }
     if (text_version)
         rc = print_versions(h);
     if (!rc && h->req.password_stdin) {

@@ -277,6 +277,8 @@ int host_exit_code(int code)
     case AWC_ETIMEOUT: return EX_TEMPFAIL;
     case AWC_EABI: return EX_CONFIG;
     case AWC_EUSAGE: return EX_USAGE;
+    case AWC_EAUTH: return EX_NOPERM;
+    case AWC_ETHROTTLED: return EX_TEMPFAIL;
     }
     return EX_SOFTWARE;        /* a code this host does not know */
 }

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define AWC_ABI_MAJOR 1
-#define AWC_ABI_MINOR 1
+#define AWC_ABI_MINOR 2
 #define AWC_ENTRY_SYMBOL "awscredit_module"
 
 /* Error codes: 0 on success, a negative awc_err otherwise.  Retired codes
@@ -54,7 +54,9 @@ typedef enum awc_err {
     AWC_ENET = -15,                /* remote service failed or refused */
     AWC_ETIMEOUT = -16,            /* remote service did not answer in time */
     AWC_EABI = -17,                /* ABI or manifest mismatch */
-    AWC_EUSAGE = -18               /* bad arguments to an operation */
+    AWC_EUSAGE = -18,              /* bad arguments to an operation */
+    AWC_EAUTH = -19,               /* ABI 1.2: not signed in, or a wrong name or password */
+    AWC_ETHROTTLED = -20           /* ABI 1.2: too many failed sign-ins; wait */
 } awc_err;
 
 typedef enum awc_role {
@@ -143,6 +145,8 @@ typedef struct awc_filter {
     /* ABI 1.1 */
     int held;                      /* 1 = only credits held: they cannot be assigned */
     int excluded;                  /* 1 = only credits a distributor excluded */
+    /* ABI 1.2 */
+    const char *currency;          /* ISO 4217 code, e.g. EUR */
 } awc_filter;
 
 typedef struct awc_pull_args {
@@ -183,6 +187,39 @@ typedef struct awc_user_args {
     const char *label;
     const char *token_id;
 } awc_user_args;
+
+/* ABI 1.2: signing in to the web console and API (SPEC 15), for a host
+ * that serves them.  action:
+ *   "signin"  name, password, client (the peer's address): a new session
+ *             in the result (session id and CSRF token, shown once);
+ *             AWC_EAUTH for a wrong name or password (the same for both),
+ *             AWC_ETHROTTLED with retry_after after too many failures;
+ *   "session" secret = a session id: who it is, its CSRF token;
+ *   "bearer"  secret = an API token: who it is;
+ *   "signout" secret = a session id: the session ends.
+ * "session" and "bearer" answer AWC_EAUTH for anything not live.  The
+ * host wipes password and secret after the call; the module keeps and
+ * logs neither.  The call's actor is not used. */
+typedef struct awc_auth_args {
+    size_t size;
+    const char *action;
+    const char *name;
+    const char *password;
+    const char *secret;
+    const char *client;
+} awc_auth_args;
+
+#define AWC_AUTH_NAME_MAX 520      /* bytes of a user or reseller id, with its NUL */
+
+typedef struct awc_auth_result {
+    size_t size;                   /* sizeof(awc_auth_result), set by the host */
+    awc_role role;
+    char user[AWC_AUTH_NAME_MAX];
+    char reseller_id[AWC_AUTH_NAME_MAX];  /* "" unless AWC_ROLE_RESELLER */
+    char session[48];              /* signin: the new session id (base64url) */
+    char csrf[48];                 /* signin, session: the CSRF token */
+    int retry_after;               /* AWC_ETHROTTLED: seconds to wait */
+} awc_auth_result;
 
 typedef struct awc_file_args {
     size_t size;
@@ -235,6 +272,10 @@ typedef struct awc_module_desc {
     int (*include)(awc_module *m, const awc_call *c, const awc_edit_args *a);
     int (*currency_set)(awc_module *m, const awc_call *c, const awc_currency_args *a);
     int (*user)(awc_module *m, const awc_call *c, const awc_user_args *a);
+    /* ABI 1.2: sign-in for a serving host; the periods with their counts
+     * of credits by state and whether each is closed (JSON or text). */
+    int (*auth)(awc_module *m, const awc_call *c, const awc_auth_args *a, awc_auth_result *r);
+    int (*periods)(awc_module *m, const awc_call *c);
 } awc_module_desc;
 
 /* The size of the descriptor at ABI 1.0: a host requires at least this. */

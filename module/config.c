@@ -28,6 +28,8 @@ const char *const awc_config_keys[] = {
     "invoicing.group_by", "invoicing.timeout", "invoicing.user_env", "invoicing.password_env",
     "ids.prefix",
     "run.invoice",
+    "web.listen", "web.tls_cert", "web.tls_key", "web.session_idle_minutes",
+    "web.session_max_hours", "web.public_url", "web.root", "web.threads",
     NULL
 };
 
@@ -340,6 +342,14 @@ static int load_rest(awc_config *c, const reader *r)
                 return bad(r, "ids", "prefix", "1 to 16 ASCII letters or digits", p);
     }
     c->ids.prefix = p ? p : "AWSC";
+    if ((rc = whole(r, "web", "session_idle_minutes", 1, 24 * 60, 30, &lanes,
+                    "a whole number of minutes from 1 to 1440")))
+        return rc;
+    c->web.idle_s = (unsigned)lanes * 60;
+    if ((rc = whole(r, "web", "session_max_hours", 1, 24 * 30, 12, &lanes,
+                    "a whole number of hours from 1 to 720")))
+        return rc;
+    c->web.max_s = (unsigned)lanes * 3600;
     return yes_no(r, "run", "invoice", 0, &c->run.invoice);
 }
 

@@ -65,6 +65,9 @@ typedef struct awc_config {
     struct {
         int invoice;               /* default 0 */
     } run;
+    struct {                       /* sessions of the web console (SPEC 15); the */
+        unsigned idle_s, max_s;    /* host reads the rest of [web] itself */
+    } web;
 } awc_config;
 
 /* Every "section.key" the module understands, NULL-terminated. */

@@ -29,6 +29,8 @@ const char *awc_strerror(int code)
     case AWC_ETIMEOUT: return "timed out";
     case AWC_EABI: return "ABI mismatch";
     case AWC_EUSAGE: return "bad arguments";
+    case AWC_EAUTH: return "not signed in";
+    case AWC_ETHROTTLED: return "too many failed sign-ins";
     }
     return "unknown error";
 }

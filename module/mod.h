@@ -48,6 +48,8 @@ int awc_op_exclude(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_include(awc_module *m, const awc_call *c, const awc_edit_args *a);
 int awc_op_currency_set(awc_module *m, const awc_call *c, const awc_currency_args *a);
 int awc_op_user(awc_module *m, const awc_call *c, const awc_user_args *a);
+int awc_op_auth(awc_module *m, const awc_call *c, const awc_auth_args *a, awc_auth_result *r);
+int awc_op_periods(awc_module *m, const awc_call *c);
 /* The minor units a distributor set for currency codes, from the store
  * into this process (awc_currency_define). */
 int awc_mod_currencies_load(awc_store *st);

@@ -21,7 +21,7 @@ static const char *const operations[] = {
     "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
     "rules_import", "rules_export", "rules_validate", "balance", "expiring", "exclude",
-    "include", "currency_set", "user", NULL,
+    "include", "currency_set", "user", "auth", "periods", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -272,6 +272,8 @@ static const awc_module_desc descriptor = {
     .include = awc_op_include,
     .currency_set = awc_op_currency_set,
     .user = awc_op_user,
+    .auth = awc_op_auth,
+    .periods = awc_op_periods,
 };
 
 __attribute__((visibility("default")))

@@ -8,7 +8,9 @@
  * zeros beyond the currency's minor unit left off ("-3.25", "-10.12345679").
  *
  * JSON builds one document in memory: {"credits": [...], "count": N,
- * "totals": {"USD": "-12.3400000000"}} -- acceptable for a listing (use
+ * "total": M, "totals": {"USD": "-12.3400000000"}}: count is the credits
+ * in this page, total and totals are of every credit that matches (limit
+ * and offset aside) -- acceptable for a listing (use
  * --limit / --offset to page); `export` is the streaming download.  Field
  * names are stable and follow the CSV columns (docs/EXPORT.md); amounts are
  * decimal strings with all 10 places.
@@ -284,9 +286,28 @@ static int row_json(void *arg, const awc_credit_row *r)
     return 0;
 }
 
+/* credits_totals callback: one currency of the whole match. */
+static int total_json(void *arg, const char *currency, int64_t count, const char *sum)
+{
+    void **a = arg;
+    json_t *totals = a[0];
+    int64_t *all = a[1];
+    awc_sum v;
+    char text[64];
+
+    if (awc_sum_parse(&v, sum, strlen(sum)) != 0)
+        return awc_error_set(AWC_EDB, "database: total of %s unreadable", currency);
+    awc_sum_format(text, sizeof(text), v);
+    *all += count;
+    return awc_json_set(totals, currency, json_string(text)) ? awc_error_set(AWC_ENOMEM,
+                                                                             "out of memory")
+                                                             : 0;
+}
+
 static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
 {
     json_t *doc = json_object(), *totals = json_object();
+    int64_t matched = 0;
     char sum[64];
     int rc, bad;
 
@@ -299,14 +320,22 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
     }
     bad = awc_json_set(doc, "credits", x->credits);
     rc = st->ops->credits_query(st, q, row_json, x);
-    if (rc == 0) {
+    if (rc == 0 && st->ops->credits_totals) {
+        /* the total and the totals are of every match, not only this page */
+        void *arg[2] = {totals, &matched};
+        rc = st->ops->credits_totals(st, q, total_json, arg);
+    } else if (rc == 0) {
         if (x->ntotals)
             qsort(x->totals, x->ntotals, sizeof(*x->totals), by_currency);
         for (size_t i = 0; i < x->ntotals; i++) {
             awc_sum_format(sum, sizeof(sum), x->totals[i].sum);
             bad |= awc_json_set(totals, x->totals[i].currency, json_string(sum));
         }
+        matched = (int64_t)x->count;
+    }
+    if (rc == 0) {
         bad |= awc_json_set(doc, "count", json_integer((json_int_t)x->count));
+        bad |= awc_json_set(doc, "total", json_integer((json_int_t)matched));
         bad |= awc_json_set(doc, "totals", totals);
         totals = NULL;
         rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(x->c, doc);

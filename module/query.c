@@ -216,6 +216,13 @@ int awc_query_from_filter(awc_query *out, const awc_filter *f, const awc_actor *
         (HAS(f, type) && (rc = type(&q->type, f->type))) ||
         (HAS(f, rule) && (rc = text(&q->rule, f->rule, "--rule", 64))))
         return rc;
+    if (HAS(f, currency) && f->currency) {
+        const char *v = f->currency;
+        if (strlen(v) != 3 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+            return awc_error_set(AWC_EUSAGE, "--currency '%.*s%s': expected a currency code "
+                                 "of three capital letters (e.g. USD, EUR, JPY)", Q(v));
+        q->currency = v;
+    }
     if (HAS(f, credit_id) && f->credit_id) {
         if (!*f->credit_id)
             return awc_error_set(AWC_EUSAGE, "--credit-id: empty value");

@@ -236,6 +236,7 @@ typedef struct awc_query {
     const char *rule;
     int flag;                      /* only credits with this awc_flag; 0 = any */
     const char *scope_reseller;    /* a reseller actor sees only its own */
+    const char *currency;          /* ISO 4217 code */
     awc_sort_key sort;
     int descending;
     int64_t limit, offset;         /* limit 0 = all */
@@ -316,6 +317,14 @@ typedef struct awc_db_params {
 typedef struct awc_store awc_store;
 /* The rows of a chunk of assignments in the store's own form (opaque). */
 typedef struct awc_stage awc_stage;
+
+/* A period as the distributor's periods view shows it. */
+typedef struct awc_period_row {
+    char period[8];
+    int64_t counts[4];             /* PENDING_ASSIGN, ASSIGNED, PROCESSING, PROCESSED */
+    int closed;
+    char closed_by[AWC_CODE_MAX * 4 + 1], closed_at[24];
+} awc_period_row;
 
 /* A user of the web console and API, as `user list` shows it (never a
  * hash). */
@@ -406,10 +415,19 @@ typedef struct awc_store_ops {
     /* Is period closed?  *closed = 1 with who and when, else 0. */
     int (*period_get)(awc_store *st, const char *period, int *closed, char *by, size_t bysz,
                       char *at, size_t atsz);
+    /* Every period, newest first: credits by state, closed or not. */
+    int (*periods_each)(awc_store *st, int (*fn)(void *arg, const awc_period_row *p),
+                        void *arg);
     /* Stream the credits matching q, one callback per row in q's order;
      * memory does not grow with the number of rows. */
     int (*credits_query)(awc_store *st, const awc_query *q,
                          int (*fn)(void *arg, const awc_credit_row *r), void *arg);
+    /* Of every credit matching q (its limit and offset ignored): per
+     * currency, in code order, how many and their exact sum (decimal text). */
+    int (*credits_totals)(awc_store *st, const awc_query *q,
+                          int (*fn)(void *arg, const char *currency, int64_t count,
+                                    const char *sum),
+                          void *arg);
     /* Invoicing.  The ASSIGNED credits of period not yet in an outbox file,
      * one callback per non-retained split line (and one with line_no 0 for
      * a credit without such lines), grouped by reseller and currency. */
@@ -488,6 +506,24 @@ typedef struct awc_store_ops {
     int (*token_add)(awc_store *st, const char *id, const char *user, const char *label,
                      const uint8_t hash[32]);
     int (*token_revoke)(awc_store *st, const char *id);
+    /* Sign-in (SPEC 15).  auth_user: the user and its password hash
+     * (AWC_ENOTFOUND, with no message, for no such user).  auth_failures:
+     * failed sign-ins within window_s seconds for name and for client, and
+     * the seconds until the oldest of each leaves the window.  auth_failed
+     * records one.  session_add: a session for name (the SHA-256 of its
+     * id, its CSRF token), clearing name's failures and sweeping expired
+     * sessions.  session_get and token_get: the live session's / token's
+     * user, who may sign in (AWC_ENOTFOUND otherwise, no message). */
+    int (*auth_user)(awc_store *st, const char *name, awc_user *u, char *hash, size_t n);
+    int (*auth_failures)(awc_store *st, const char *name, const char *client, int window_s,
+                         int64_t out[4]);
+    int (*auth_failed)(awc_store *st, const char *name, const char *client, int window_s);
+    int (*session_add)(awc_store *st, const char *name, const uint8_t hash[32],
+                       const char *csrf, int idle_s, int max_s);
+    int (*session_get)(awc_store *st, const uint8_t hash[32], int idle_s, int max_s,
+                       awc_user *u, char csrf[44]);
+    int (*session_end)(awc_store *st, const uint8_t hash[32]);
+    int (*token_get)(awc_store *st, const char *id, uint8_t hash[32], awc_user *u);
 } awc_store_ops;
 
 struct awc_store {
