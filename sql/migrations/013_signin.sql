@@ -1,4 +1,4 @@
--- 016_signin: failed sign-ins, kept for the throttle of SPEC 15 (after 5
+-- 013_signin: failed sign-ins, kept for the throttle of SPEC 15 (after 5
 -- failures for one user name or one client address within 15 minutes,
 -- further attempts wait).  Rows older than the window are deleted as new
 -- ones come; a successful sign-in clears its user name's rows.  Kept in
