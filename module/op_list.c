@@ -355,7 +355,7 @@ static int total_json(void *arg, const char *currency, int64_t count, const char
                                                              : 0;
 }
 
-static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
+static int list_json(list_ctx *x, awc_store *st, const awc_query *q, int skip_totals)
 {
     json_t *doc = json_object(), *totals = json_object();
     int64_t matched = 0;
@@ -379,6 +379,15 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
         rc = add_names(x, st);
     json_decref(x->names[0]);
     json_decref(x->names[1]);
+    if (rc == 0 && skip_totals) {
+        bad |= awc_json_set(doc, "count", json_integer((json_int_t)x->count)) |
+               awc_json_set(doc, "total", json_null()) | awc_json_set(doc, "totals", json_null());
+        json_decref(totals);
+        totals = NULL;
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(x->c, doc);
+        json_decref(doc);
+        return rc;
+    }
     if (rc == 0 && st->ops->credits_totals) {
         /* the total and the totals are of every match, not only this page */
         void *arg[2] = {totals, &matched};
@@ -423,7 +432,9 @@ int awc_op_list(awc_module *m, const awc_call *c, const awc_filter *f)
     if (!st->ops->credits_query)
         return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "list: the store cannot query"));
     if (c->format == AWC_FORMAT_JSON) {
-        rc = list_json(&x, st, &q);
+        int skip = f->size >= offsetof(awc_filter, skip_totals) + sizeof(f->skip_totals) &&
+                   f->skip_totals;
+        rc = list_json(&x, st, &q, skip);
     } else {
         rc = header_text(&x);
         if (rc == 0)

@@ -175,7 +175,11 @@ r = nora.req("GET", "/api/v1/credits?limit=1&sort=-amount")
 j = r.json() or {}
 check(r.status == 200 and j.get("count") == 1 and j.get("total") == 4 and len(j["totals"]) == 2,
       "limit pages the rows; total and totals stay those of every match", r)
-for q, name in (("bogus=1", "bogus"), ("status=DONE", "status"), ("period=2026-13", "period"),
+r = nora.req("GET", "/api/v1/credits?limit=1&offset=1&totals=false")
+j = r.json() or {}
+check(r.status == 200 and j.get("count") == 1 and j.get("total") is None and j.get("totals") is None,
+      "totals=false: a page without the totals of every match", r)
+for q, name in (("totals=maybe", "totals"), ("bogus=1", "bogus"), ("status=DONE", "status"), ("period=2026-13", "period"),
                 ("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"),
                 ("min_amount=abc", "min_amount"), ("currency=usd", "currency"),
                 ("sort=password", "sort"), ("unmapped=maybe", "unmapped")):
