@@ -86,7 +86,7 @@ say "database: $ROWS credits in $(secs $(($(now_ns) - t0))) s"
 
 printf 'bench-password-1\n' | "$AWC" --config "$CFG" user add bench --role distributor \
     --password-stdin >/dev/null || die "user add failed"
-TOKEN=$("$AWC" --config "$CFG" user token bench | head -n 1)
+TOKEN=$("$AWC" --config "$CFG" user token bench | sed -n 1p)
 "$AWC" --config "$CFG" serve --listen "127.0.0.1:$PORT" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVER=$!
 i=0

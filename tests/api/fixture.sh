@@ -48,6 +48,6 @@ for u in "dana distributor dana-password-1" "nora reseller:R-1 nora-password-1" 
     printf '%s\n' "$3" | "$HOST" --config "$TMP/awscredit.ini" user add "$1" --role "$2" \
         --password-stdin >/dev/null 2>"$ERR" || fail "user add $1"
 done
-TOKEN=$("$HOST" --config "$TMP/awscredit.ini" user token dana --label tests | head -n 1)
-VTOKEN=$("$HOST" --config "$TMP/awscredit.ini" user token vic --label tests | head -n 1)
+TOKEN=$("$HOST" --config "$TMP/awscredit.ini" user token dana --label tests | sed -n 1p)
+VTOKEN=$("$HOST" --config "$TMP/awscredit.ini" user token vic --label tests | sed -n 1p)
 check "${#TOKEN} = 85 -a ${#VTOKEN} = 85" "set up: four users and two API tokens"
