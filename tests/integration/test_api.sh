@@ -45,6 +45,31 @@ n=$((n + $(grep -c '^\(not \)\{0,1\}ok ' "$TMP/api.out")))
 failed=$((failed + $(grep -c '^not ok ' "$TMP/api.out")))
 check "$prc = 0" "the API checks ran to the end"
 
+# HTTPS: web.tls_cert and web.tls_key (a certificate made here for 127.0.0.1)
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
+    TPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    { cat "$TMP/awscredit.ini"; printf 'tls_cert = %s\ntls_key = %s\n' "$TMP/cert.pem" "$TMP/key.pem"; } \
+        > "$TMP/tls.ini"
+    "$HOST" --config "$TMP/tls.ini" serve --listen "127.0.0.1:$TPORT" >/dev/null 2>"$TMP/tls.err" </dev/null &
+    TLS=$!
+    i=0
+    until curl -s -o /dev/null --cacert "$TMP/cert.pem" "https://127.0.0.1:$TPORT/" || [ $i -ge 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    curl -s -i --cacert "$TMP/cert.pem" -X POST -d '{"user":"nora","password":"nora-password-1"}' \
+        "https://127.0.0.1:$TPORT/api/v1/session" > "$OUT" 2>"$ERR"
+    grep -q '^HTTP/1.1 200' "$OUT" && grep -q '^Set-Cookie: awc_session=.*; Secure' "$OUT"
+    check "$? = 0" "HTTPS with web.tls_cert and web.tls_key, certificate verified; the cookie is Secure"
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TPORT/" 2>/dev/null)
+    check "$code = 000" "plain HTTP to the HTTPS port gets no answer"
+    kill -TERM $TLS
+    wait $TLS
+else
+    fail "openssl makes a certificate for the HTTPS check"
+fi
+
 kill -TERM $SERVER
 wait $SERVER
 rc=$?
