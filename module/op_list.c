@@ -431,6 +431,8 @@ int awc_op_list(awc_module *m, const awc_call *c, const awc_filter *f)
         return awc_op_end(c, rc);
     if (!st->ops->credits_query)
         return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "list: the store cannot query"));
+    if ((rc = awc_query_amounts_check(st, &q)) != 0)
+        return awc_op_end(c, rc);
     if (c->format == AWC_FORMAT_JSON) {
         int skip = f->size >= offsetof(awc_filter, skip_totals) + sizeof(f->skip_totals) &&
                    f->skip_totals;
