@@ -1,7 +1,8 @@
 /*
  * invoicing.h -- the interface between the module and a billing platform's
- * usage intake (SPEC section 8).  adapters/invoicing_spool.c and
- * adapters/invoicing_xmlrpc.c implement it; the module never knows which.
+ * usage intake (SPEC section 8).  adapters/invoicing_spool.c,
+ * adapters/invoicing_xmlrpc.c and adapters/invoicing_connect.c implement it;
+ * the module never knows which.
  *
  * Exactly once: every usage file carries an external id fixed (and stored)
  * before the first send.  After a crash the module calls find() with that
@@ -70,7 +71,9 @@ typedef struct awc_invoicing_ops {
      * AWC_UF_UNKNOWN when not.  Errors: AWC_ENET, AWC_ETIMEOUT, AWC_EIO. */
     int (*find)(awc_invoicing *inv, const char *external_id, awc_uf_state *out);
     /* Hand over a whole file with its records and submit it.  On success
-     * out->usage_file_id is set and record_ids[i] (the caller's array of
+     * out->usage_file_id is set (out->status AWC_UF_REJECTED, with the
+     * platform's note, when the platform refused the file's content outright:
+     * the caller settles it like a rejection) and record_ids[i] (the caller's array of
      * f->n buffers of AWC_UF_ID_MAX bytes) holds each record's id.  A
      * failure part-way leaves a file the platform may or may not have:
      * the caller finds it by external id before trying again. */
@@ -97,10 +100,16 @@ typedef struct awc_invoicing_params {
     const char *ca_file;           /* extra CA bundle, or NULL */
     const char *user_env;          /* names of variables holding credentials, or NULL */
     const char *password_env;
+    /* connect: CloudBlue Connect's usage-file API (docs/INVOICING-CONNECT.md) */
+    const char *connect_url;       /* base, e.g. https://api.connect.cloudblue.com/public/v1 */
+    const char *api_key_env;       /* name of the variable holding the API token */
+    const char *product_id, *contract_id;
+    const char *category;          /* category_id of every record, or NULL */
 } awc_invoicing_params;
 
 int awc_invoicing_spool_open(awc_invoicing **out, const awc_invoicing_params *p);
 int awc_invoicing_xmlrpc_open(awc_invoicing **out, const awc_invoicing_params *p);
+int awc_invoicing_connect_open(awc_invoicing **out, const awc_invoicing_params *p);
 
 /* The spool adapter's reading of one ack (docs/INVOICING-SPOOL.md, "Acks"):
  * text (NUL-terminated, changed in place) is the file's content, path names
