@@ -121,6 +121,19 @@ static void global_init(void)
 
 /* --- small helpers ------------------------------------------------------------------ */
 
+/* Test builds only: stop dead at a named point, as a crash would (the
+ * module's op_invoice.c has the same for its own points). */
+static void fault_point(const char *name)
+{
+#ifdef AWC_TEST_BUILD
+    const char *f = getenv("AWC_FAULT");
+    if (f && strcmp(f, name) == 0)
+        _exit(75);
+#else
+    (void)name;
+#endif
+}
+
 static void pause_ms(unsigned ms)
 {
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -493,10 +506,16 @@ static int request(struct cn *x, const char *what, const char *path, const char 
             curl_easy_setopt(x->curl, CURLOPT_HTTPGET, 1L);
             curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->plain_headers);
         } else if (json) {
+            /* A POST goes on a new connection: on a reused one that dies
+             * before any answer, libcurl would send it again by itself,
+             * and a create sent twice is two files.  send() looks the file
+             * up instead. */
+            curl_easy_setopt(x->curl, CURLOPT_FRESH_CONNECT, 1L);
             curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, json);
             curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
             curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->json_headers);
         } else {
+            curl_easy_setopt(x->curl, CURLOPT_FRESH_CONNECT, 1L);
             curl_easy_setopt(x->curl, CURLOPT_MIMEPOST, mime);
             curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->plain_headers);
         }
@@ -504,6 +523,7 @@ static int request(struct cn *x, const char *what, const char *path, const char 
         curl_easy_setopt(x->curl, CURLOPT_MIMEPOST, (curl_mime *)NULL);
         curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, (const char *)NULL);
         curl_easy_setopt(x->curl, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(x->curl, CURLOPT_FRESH_CONNECT, 0L);
         if (cc != CURLE_OK) {
             const char *t = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
             if (a->oom)
@@ -892,10 +912,13 @@ static int cn_send(awc_invoicing *inv, const awc_usage_file *f, awc_uf_state *ou
         if (!file) {
             if ((rc = lookup(x, f->external_id, &file)) != 0)
                 continue;
-            if (!file && (rc = create(x, f, &file)) != 0) {
-                if (rc == AWC_EBADINPUT)
-                    break;             /* the platform refused the file's fields */
-                continue;
+            if (!file) {
+                if ((rc = create(x, f, &file)) != 0) {
+                    if (rc == AWC_EBADINPUT)
+                        break;         /* the platform refused the file's fields */
+                    continue;
+                }
+                fault_point("connect-after-create");
             }
         }
         if ((rc = file_fields("send", file, &fid, &status)) != 0)
@@ -904,6 +927,7 @@ static int cn_send(awc_invoicing *inv, const awc_usage_file *f, awc_uf_state *ou
             if ((rc = upload(x, f, fid, record_ids)) != 0)
                 continue;
             uploaded = have_ids = 1;
+            fault_point("connect-after-upload");
             json_decref(file);
             file = NULL;               /* look again: uploading, processing, ... */
             continue;
@@ -915,6 +939,7 @@ static int cn_send(awc_invoicing *inv, const awc_usage_file *f, awc_uf_state *ou
         if (strcmp(status, "ready") == 0) {
             if ((rc = submit(x, fid)) != 0)
                 continue;
+            fault_point("connect-after-submit");
             json_decref(file);
             file = NULL;
             continue;
