@@ -317,6 +317,8 @@ static int write_workbook(struct cn *x, const awc_usage_file *f, const char *fid
     char start[20], end[20], amount[AWC_MONEY_BUFSZ];
     int rc = 0;
 
+    /* rows go out as they are written: memory does not grow with the file */
+    opt.constant_memory = LXW_TRUE;
     opt.tmpdir = (char *)(tmp && *tmp ? tmp : "/tmp");
     if (!(wb = workbook_new_opt(path, &opt)))
         return awc_error_set(AWC_EIO, "connect: usage file %s: cannot start a workbook",
@@ -933,7 +935,9 @@ static int cn_send(awc_invoicing *inv, const awc_usage_file *f, awc_uf_state *ou
             continue;
         }
         if (in_processing(file)) {
-            rc = wait_processed(x, &file);
+            /* waited the whole timeout: a later run goes on from here */
+            if ((rc = wait_processed(x, &file)) == AWC_ETIMEOUT)
+                break;
             continue;
         }
         if (strcmp(status, "ready") == 0) {
