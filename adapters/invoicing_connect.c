@@ -595,24 +595,58 @@ static int file_fields(const char *what, json_t *file, const char **id, const ch
     return 0;
 }
 
+/* One page of a look-up: the live files of list (deleted ones are skipped)
+ * must carry ext; the live one goes to *out (a new reference), and *live
+ * counts them across pages.  Two live files with one external id are a
+ * conflict to resolve by hand. */
+static int read_page(const char *what, json_t *list, const char *ext, json_t **out,
+                     size_t *live)
+{
+    json_t *f;
+    size_t i;
+
+    json_array_foreach(list, i, f) {
+        const char *id, *status;
+        json_t *e = json_object_get(f, "external_id");
+        int rc;
+
+        if ((rc = file_fields(what, f, &id, &status)) != 0)
+            return rc;
+        if (strcmp(status, "deleted") == 0)
+            continue;
+        if (!json_is_string(e) || strcmp(json_string_value(e), ext) != 0)
+            return awc_error_set(AWC_ENET, "connect %s: usage file %s does not carry the "
+                                 "external id asked for", what, id);
+        if (++*live > 1)
+            return awc_error_set(AWC_ECONFLICT, "connect: usage files %s and %s both carry "
+                                 "external id %s: delete the wrong one on Connect, then "
+                                 "invoice again",
+                                 *out ? json_string_value(json_object_get(*out, "id")) : "?",
+                                 id, ext);
+        json_incref(f);
+        *out = f;
+    }
+    return 0;
+}
+
 /* The live (not deleted) usage file of product x->product with external id
- * ext, following every Content-Range page: *out (a new reference) or NULL.
- * Two live files with one external id are a conflict to resolve by hand. */
+ * ext, following every Content-Range page: *out (a new reference) or NULL. */
 static int lookup(struct cn *x, const char *ext, json_t **out)
 {
     static const char what[] = "look-up by external_id";
     char path[1024];
     char *enc = curl_easy_escape(x->curl, ext, 0);
     size_t offset = 0, live = 0;
+    unsigned page;
     int rc = 0;
 
     *out = NULL;
     if (!enc)
         return awc_error_set(AWC_ENOMEM, "connect: out of memory");
-    for (unsigned page = 0; page < MAX_PAGES; page++) {
+    for (page = 0; page < MAX_PAGES; page++) {
         struct answer a;
-        json_t *list, *f;
-        size_t i, got;
+        json_t *list;
+        size_t got;
 
         snprintf(path, sizeof(path), "/usage/files?and(eq(external_id,%s),eq(product.id,%s))"
                  "&limit=%d&offset=%zu", enc, x->product, PAGE, offset);
@@ -621,47 +655,25 @@ static int lookup(struct cn *x, const char *ext, json_t **out)
             answer_free(&a);
             break;
         }
-        json_array_foreach(list, i, f) {
-            const char *id, *status;
-            json_t *e = json_object_get(f, "external_id");
-
-            if ((rc = file_fields(what, f, &id, &status)) != 0)
-                break;
-            if (strcmp(status, "deleted") == 0)
-                continue;
-            if (!json_is_string(e) || strcmp(json_string_value(e), ext) != 0) {
-                rc = awc_error_set(AWC_ENET, "connect %s: usage file %s does not carry the "
-                                   "external id asked for", what, id);
-                break;
-            }
-            if (++live > 1) {
-                rc = awc_error_set(AWC_ECONFLICT, "connect: usage files %s and %s both carry "
-                                   "external id %s: delete the wrong one on Connect, then "
-                                   "invoice again", json_string_value(json_object_get(*out,
-                                   "id")), id, ext);
-                break;
-            }
-            json_incref(f);
-            *out = f;
-        }
+        rc = read_page(what, list, ext, out, &live);
         got = json_array_size(list);
         offset += got;
         json_decref(list);
         if (rc == 0 && !a.has_range)
             rc = awc_error_set(AWC_ENET, "connect %s: the answer has no Content-Range", what);
-        if (rc != 0 || offset >= a.total) {
-            answer_free(&a);
-            break;
-        }
-        if (got == 0) {
+        if (rc == 0 && offset < a.total && got == 0)
             rc = awc_error_set(AWC_ENET, "connect %s: an empty page before item %zu of %zu",
                                what, offset, a.total);
+        if (rc != 0 || offset >= a.total) {
             answer_free(&a);
             break;
         }
         answer_free(&a);
     }
     curl_free(enc);
+    if (rc == 0 && page == MAX_PAGES)
+        rc = awc_error_set(AWC_ENET, "connect %s: more than %d pages for one external id",
+                           what, MAX_PAGES);
     if (rc != 0) {
         json_decref(*out);
         *out = NULL;
@@ -1207,5 +1219,44 @@ fail:
         awc_free(auth);
     }
     cn_close(&x->base);
+    return rc;
+}
+
+/* --- one answer, without a connection (tests) -------------------------------------------- */
+
+int awc_connect_read_answer(const char *kind, const char *body, size_t len,
+                            const char *header, const char *ext, awc_uf_state *state,
+                            size_t *total)
+{
+    struct answer a;
+    json_t *doc = NULL, *file = NULL;
+    size_t live = 0;
+    int rc;
+
+    memset(state, 0, sizeof(*state));
+    memset(&a, 0, sizeof(a));
+    *total = 0;
+    a.body = (char *)body;
+    a.len = len;
+    if (header) {
+        on_header((char *)header, 1, strlen(header), &a);
+        *total = a.has_range ? a.total : 0;
+    }
+    if (strcmp(kind, "error") == 0) {
+        error_text(state->note, sizeof(state->note), &a);
+        return 0;
+    }
+    if (strcmp(kind, "file") == 0) {
+        if ((rc = parse("test", &a, JSON_OBJECT, &doc)) == 0)
+            rc = fill_state("test", doc, state);
+    } else {
+        if ((rc = parse("test", &a, JSON_ARRAY, &doc)) == 0 &&
+            (rc = read_page("test", doc, ext ? ext : "", &file, &live)) == 0 && file)
+            rc = fill_state("test", file, state);
+    }
+    json_decref(file);
+    json_decref(doc);
+    if (rc != 0)
+        memset(state, 0, sizeof(*state));
     return rc;
 }

@@ -132,4 +132,16 @@ int awc_xmlrpc_read_answer(const char *method, const char *body, size_t len,
                            const awc_usage_file *f, size_t n, awc_uf_state *state,
                            char (*ids)[AWC_UF_ID_MAX]);
 
+/* The connect adapter's reading of one answer (docs/INVOICING-CONNECT.md),
+ * without a connection: kind "file" (a usage file object: *state from its
+ * status and notes), "list" (a page of a look-up by external id ext: the
+ * live file's state, AWC_UF_UNKNOWN when none) or "error" (the
+ * {"error_code","errors"} line into state->note); header, when not NULL, is
+ * one response header line (Content-Range: *total).  0, or the error the
+ * adapter would return; *state is zeroed on error.  For the unit and fuzz
+ * tests. */
+int awc_connect_read_answer(const char *kind, const char *body, size_t len,
+                            const char *header, const char *ext, awc_uf_state *state,
+                            size_t *total);
+
 #endif /* AWC_INVOICING_H */

@@ -141,6 +141,69 @@ static void record_ids(void **state)
     inv->ops->close(inv);
 }
 
+static int read1(const char *kind, const char *body, const char *header, awc_uf_state *st,
+                 size_t *total)
+{
+    awc_error_clear();
+    return awc_connect_read_answer(kind, body, strlen(body), header, "awscredit:2026-10:ab:USD:1",
+                                   st, total);
+}
+
+/* Connect's statuses and notes as the module sees them. */
+static void answers(void **state)
+{
+    awc_uf_state st;
+    size_t total = 99;
+
+    (void)state;
+    assert_int_equal(read1("file", "{\"id\":\"UF-1\",\"status\":\"invalid\",\"error_detail\":"
+                           "\"row 2: asset AS-1 not found\"}", NULL, &st, &total), 0);
+    assert_int_equal(st.status, AWC_UF_REJECTED);
+    assert_string_equal(st.note, "row 2: asset AS-1 not found");
+    assert_int_equal(total, 0);
+    assert_int_equal(read1("file", "{\"id\":\"UF-1\",\"status\":\"rejected\"}", NULL, &st,
+                           &total), 0);
+    assert_int_equal(st.status, AWC_UF_REJECTED);
+    assert_string_equal(st.note, "rejected on Connect without a note");
+    assert_int_equal(read1("file", "{\"id\":\"UF-1\",\"status\":\"ready\"}", NULL, &st,
+                           &total), 0);
+    assert_int_equal(st.status, AWC_UF_PENDING);
+    assert_int_equal(read1("file", "{\"id\":\"UF-1\",\"status\":\"closed\"}", NULL, &st,
+                           &total), 0);
+    assert_int_equal(st.status, AWC_UF_CLOSED);
+    assert_int_equal(read1("file", "{\"id\":\"UF-1\",\"status\":\"weird\"}", NULL, &st,
+                           &total), AWC_ENET);
+    assert_int_equal(read1("file", "{\"id\":\"../UF-1\",\"status\":\"closed\"}", NULL, &st,
+                           &total), AWC_ENET);
+    assert_int_equal(read1("file", "{\"id\":\"UF-1\",\"id\":\"UF-2\",\"status\":\"closed\"}",
+                           NULL, &st, &total), AWC_ENET);      /* duplicate keys refused */
+    /* a page: deleted files skipped, the live one found, Content-Range read */
+    assert_int_equal(read1("list", "[{\"id\":\"UF-1\",\"status\":\"deleted\"},"
+                           "{\"id\":\"UF-2\",\"status\":\"pending\",\"external_id\":"
+                           "\"awscredit:2026-10:ab:USD:1\"}]", "Content-Range: items 0-1/7\r\n",
+                           &st, &total), 0);
+    assert_string_equal(st.usage_file_id, "UF-2");
+    assert_int_equal(st.status, AWC_UF_PENDING);
+    assert_int_equal(total, 7);
+    assert_int_equal(read1("list", "[]", "content-range: items 0-0/0\r\n", &st, &total), 0);
+    assert_int_equal(st.status, AWC_UF_UNKNOWN);
+    assert_int_equal(total, 0);
+    /* two live files with our external id, or one with another */
+    assert_int_equal(read1("list", "[{\"id\":\"UF-2\",\"status\":\"draft\",\"external_id\":"
+                           "\"awscredit:2026-10:ab:USD:1\"},{\"id\":\"UF-3\",\"status\":"
+                           "\"draft\",\"external_id\":\"awscredit:2026-10:ab:USD:1\"}]", NULL,
+                           &st, &total), AWC_ECONFLICT);
+    assert_non_null(strstr(awc_error_last(), "UF-2 and UF-3"));
+    assert_int_equal(read1("list", "[{\"id\":\"UF-2\",\"status\":\"draft\",\"external_id\":"
+                           "\"other\"}]", NULL, &st, &total), AWC_ENET);
+    /* an error body as one line: code and messages */
+    assert_int_equal(read1("error", "{\"error_code\":\"VAL_001\",\"errors\":[\"name is "
+                           "required\",\"bad\\nline\"]}", NULL, &st, &total), 0);
+    assert_string_equal(st.note, "VAL_001: name is required; bad\nline");
+    assert_int_equal(read1("error", "<html>502</html>", NULL, &st, &total), 0);
+    assert_string_equal(st.note, "(no error_code)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +211,7 @@ int main(void)
         cmocka_unit_test(token_refused_unseen),
         cmocka_unit_test(urls_and_ids),
         cmocka_unit_test(record_ids),
+        cmocka_unit_test(answers),
     };
     return cmocka_run_group_tests_name("invoicing_connect", tests, NULL, NULL);
 }
