@@ -595,12 +595,12 @@ static int file_fields(const char *what, json_t *file, const char **id, const ch
     return 0;
 }
 
-/* One page of a look-up: the live files of list (deleted ones are skipped)
- * must carry ext; the live one goes to *out (a new reference), and *live
+/* One page of a look-up: the live files of list (deleted ones, and those of
+ * another product than product when it is not NULL, are skipped) must carry ext; the live one goes to *out (a new reference), and *live
  * counts them across pages.  Two live files with one external id are a
  * conflict to resolve by hand. */
-static int read_page(const char *what, json_t *list, const char *ext, json_t **out,
-                     size_t *live)
+static int read_page(const char *what, json_t *list, const char *ext, const char *product,
+                     json_t **out, size_t *live)
 {
     json_t *f;
     size_t i;
@@ -608,12 +608,15 @@ static int read_page(const char *what, json_t *list, const char *ext, json_t **o
     json_array_foreach(list, i, f) {
         const char *id, *status;
         json_t *e = json_object_get(f, "external_id");
+        json_t *p = json_object_get(json_object_get(f, "product"), "id");
         int rc;
 
         if ((rc = file_fields(what, f, &id, &status)) != 0)
             return rc;
         if (strcmp(status, "deleted") == 0)
             continue;
+        if (product && json_is_string(p) && strcmp(json_string_value(p), product) != 0)
+            continue;                  /* another product's file */
         if (!json_is_string(e) || strcmp(json_string_value(e), ext) != 0)
             return awc_error_set(AWC_ENET, "connect %s: usage file %s does not carry the "
                                  "external id asked for", what, id);
@@ -630,7 +633,9 @@ static int read_page(const char *what, json_t *list, const char *ext, json_t **o
 }
 
 /* The live (not deleted) usage file of product x->product with external id
- * ext, following every Content-Range page: *out (a new reference) or NULL. */
+ * ext, following every Content-Range page: *out (a new reference) or NULL.
+ * The query filters on external_id alone (the field the sources name as
+ * filterable); the product is checked here. */
 static int lookup(struct cn *x, const char *ext, json_t **out)
 {
     static const char what[] = "look-up by external_id";
@@ -648,14 +653,14 @@ static int lookup(struct cn *x, const char *ext, json_t **out)
         json_t *list;
         size_t got;
 
-        snprintf(path, sizeof(path), "/usage/files?and(eq(external_id,%s),eq(product.id,%s))"
-                 "&limit=%d&offset=%zu", enc, x->product, PAGE, offset);
+        snprintf(path, sizeof(path), "/usage/files?eq(external_id,%s)&limit=%d&offset=%zu",
+                 enc, PAGE, offset);
         if ((rc = request(x, what, path, NULL, NULL, &a)) != 0 ||
             (rc = parse(what, &a, JSON_ARRAY, &list)) != 0) {
             answer_free(&a);
             break;
         }
-        rc = read_page(what, list, ext, out, &live);
+        rc = read_page(what, list, ext, x->product, out, &live);
         got = json_array_size(list);
         offset += got;
         json_decref(list);
@@ -1251,7 +1256,7 @@ int awc_connect_read_answer(const char *kind, const char *body, size_t len,
             rc = fill_state("test", doc, state);
     } else {
         if ((rc = parse("test", &a, JSON_ARRAY, &doc)) == 0 &&
-            (rc = read_page("test", doc, ext ? ext : "", &file, &live)) == 0 && file)
+            (rc = read_page("test", doc, ext ? ext : "", NULL, &file, &live)) == 0 && file)
             rc = fill_state("test", file, state);
     }
     json_decref(file);

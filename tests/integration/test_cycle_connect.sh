@@ -57,13 +57,14 @@ PORT=$(sed -n 's/^PORT //p' "$TMP/fake.out")
 [ -n "$PORT" ] || { echo "not ok 1 - the Connect stand-in did not start"; cat "$TMP/fake.err"; exit 1; }
 
 # fake EXPR -- a Python expression over the stand-in's state d (GET /_control);
-# live(d) is its files that are not deleted.
+# live(d) is its files of our product that are not deleted.
 fake() {
     $PY - "$PORT" "$1" <<'PY'
 import json, sys, urllib.request
 d = json.load(urllib.request.urlopen("http://127.0.0.1:%s/_control" % sys.argv[1]))
 def live(d, period=None):
     return [f for f in d["files"] if f["status"] != "deleted" and
+            f["product"]["id"] == "PRD-100-200-300" and
             (period is None or f["period"]["from"][:7] == period)]
 print(eval(sys.argv[2]))
 PY
@@ -265,6 +266,7 @@ e1=$(ext $P3 R-1 USD 1)
 for k in 1 2 3; do
     ctl "{\"action\": \"seed\", \"file\": {\"name\": \"deleted by hand $k\", \"status\": \"deleted\", \"period\": {\"from\": \"$P3-01\", \"to\": \"$P3-30\"}, \"currency\": \"USD\", \"product\": {\"id\": \"PRD-100-200-300\"}, \"contract\": {\"id\": \"CRD-00000-11111-22222\"}, \"external_id\": \"$e1\"}}"
 done
+ctl "{\"action\": \"seed\", \"file\": {\"name\": \"another product's\", \"status\": \"pending\", \"period\": {\"from\": \"$P3-01\", \"to\": \"$P3-30\"}, \"currency\": \"USD\", \"product\": {\"id\": \"PRD-999-999-999\"}, \"contract\": {\"id\": \"CRD-00000-11111-22222\"}, \"external_id\": \"$e1\"}}"
 ctl '{"action": "fault", "route": "upload", "kind": "500", "count": 1}'
 ctl '{"action": "fault", "route": "create", "kind": "drop", "count": 1}'
 ctl '{"action": "fault", "route": "get", "kind": "500", "count": 2}'
@@ -274,7 +276,7 @@ check "$rc = 0" "invoice through a 500 on upload, a dropped create and 500s on p
 check "$(fake "len(live(d, '$P3'))") = $(sql "SELECT COUNT(*) FROM usage_files WHERE period='$P3'")" \
     "one Connect file per usage file after the faults"
 check "$(fake "len([f for f in live(d, '$P3') if f['external_id'] == '$e1'])") = 1" \
-    "three deleted files with the same external id, one page each: one live file"
+    "three deleted files and another product's with the same external id, one page each: one live file of ours"
 check "$(fake "d['calls'].get('list', 0)") -ge $((lists + 4))" "the look-ups followed Content-Range pages"
 check "$(sql "SELECT COUNT(*) FROM credits WHERE period='$P3' AND status='PROCESSING'") = 12" \
     "every credit of the month PROCESSING once"
