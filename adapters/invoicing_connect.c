@@ -596,9 +596,10 @@ static int file_fields(const char *what, json_t *file, const char **id, const ch
 }
 
 /* One page of a look-up: the live files of list (deleted ones, and those of
- * another product than product when it is not NULL, are skipped) must carry ext; the live one goes to *out (a new reference), and *live
- * counts them across pages.  Two live files with one external id are a
- * conflict to resolve by hand. */
+ * another product than product when it is not NULL, are skipped) must
+ * carry ext; the live one goes to *out (a new reference), and *live counts
+ * them across pages.  Two live files with one external id are a conflict to
+ * resolve by hand. */
 static int read_page(const char *what, json_t *list, const char *ext, const char *product,
                      json_t **out, size_t *live)
 {
@@ -1172,7 +1173,8 @@ int awc_invoicing_connect_open(awc_invoicing **out, const awc_invoicing_params *
     n = strlen(p->connect_url);
     while (n > 0 && p->connect_url[n - 1] == '/')
         n--;
-    if (!(x->api = awc_strndup(p->connect_url, n)) || !(x->where = awc_strndup(p->connect_url, n)) ||
+    if (!(x->api = awc_strndup(p->connect_url, n)) ||
+        !(x->where = awc_strndup(p->connect_url, n)) ||
         !(x->key_env = awc_strdup(p->api_key_env)) || !(x->product = awc_strdup(p->product_id)) ||
         !(x->contract = awc_strdup(p->contract_id)) ||
         (p->category && !(x->category = awc_strdup(p->category)))) {
