@@ -240,9 +240,7 @@ static sresp credits_list(sreq *q)
 {
     char err[HOST_ERR_MAX];
     filter_req x;
-    json_t *doc, *out, *totals, *list;
-    const char *cur;
-    json_t *v;
+    json_t *doc;
     sresp r = filters(q, &x, 0);
     int rc;
 
@@ -250,21 +248,7 @@ static sresp credits_list(sreq *q)
         return r;
     if ((rc = call_json(q, op_list, &x.f, &doc, err, sizeof(err))) != 0)
         return filter_error(q, rc, err);
-    out = json_object();
-    list = json_is_object(json_object_get(doc, "totals")) ? json_array() : json_null();
-    json_object_set(out, "credits", json_object_get(doc, "credits"));
-    json_object_set(out, "count", json_object_get(doc, "count"));
-    json_object_set(out, "total", json_object_get(doc, "total"));
-    json_object_foreach(json_object_get(doc, "totals"), cur, v) {
-        json_t *t = json_object();
-        json_object_set_new(t, "currency", json_string(cur));
-        json_object_set(t, "amount", v);
-        json_array_append_new(list, t);
-    }
-    totals = list;
-    json_object_set_new(out, "totals", totals);
-    json_decref(doc);
-    return serve_json(200, out);
+    return serve_json(200, doc);
 }
 
 /* ---- the CSV download, streamed ----------------------------------------------------------- */

@@ -8,9 +8,9 @@
  * zeros beyond the currency's minor unit left off ("-3.25", "-10.12345679").
  *
  * JSON builds one document in memory: {"credits": [...], "count": N,
- * "total": M, "totals": {"USD": "-12.3400000000"}}: count is the credits
- * in this page, total and totals are of every credit that matches (limit
- * and offset aside) -- acceptable for a listing (use
+ * "total": M, "totals": [{"currency": "USD", "amount": "-12.3400000000"}]}:
+ * count is the credits in this page, total and totals are of every credit
+ * that matches (limit and offset aside) -- acceptable for a listing (use
  * --limit / --offset to page); `export` is the streaming download.  Field
  * names are stable and follow the CSV columns (docs/EXPORT.md); amounts are
  * decimal strings with all 10 places.
@@ -337,11 +337,22 @@ static int add_names(list_ctx *x, awc_store *st)
     return rc;
 }
 
+/* {"currency": ..., "amount": ...} appended to the array totals. */
+static int total_add(json_t *totals, const char *currency, const char *amount)
+{
+    json_t *t = json_object();
+
+    if (!t || awc_json_set(t, "currency", json_string(currency)) |
+                  awc_json_set(t, "amount", json_string(amount)) ||
+        json_array_append_new(totals, t) != 0)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    return 0;
+}
+
 /* credits_totals callback: one currency of the whole match. */
 static int total_json(void *arg, const char *currency, int64_t count, const char *sum)
 {
     void **a = arg;
-    json_t *totals = a[0];
     int64_t *all = a[1];
     awc_sum v;
     char text[64];
@@ -350,14 +361,12 @@ static int total_json(void *arg, const char *currency, int64_t count, const char
         return awc_error_set(AWC_EDB, "database: total of %s unreadable", currency);
     awc_sum_format(text, sizeof(text), v);
     *all += count;
-    return awc_json_set(totals, currency, json_string(text)) ? awc_error_set(AWC_ENOMEM,
-                                                                             "out of memory")
-                                                             : 0;
+    return total_add(a[0], currency, text);
 }
 
 static int list_json(list_ctx *x, awc_store *st, const awc_query *q, int skip_totals)
 {
-    json_t *doc = json_object(), *totals = json_object();
+    json_t *doc = json_object(), *totals = json_array();
     int64_t matched = 0;
     char sum[64];
     int rc, bad;
@@ -395,9 +404,9 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q, int skip_to
     } else if (rc == 0) {
         if (x->ntotals)
             qsort(x->totals, x->ntotals, sizeof(*x->totals), by_currency);
-        for (size_t i = 0; i < x->ntotals; i++) {
+        for (size_t i = 0; rc == 0 && i < x->ntotals; i++) {
             awc_sum_format(sum, sizeof(sum), x->totals[i].sum);
-            bad |= awc_json_set(totals, x->totals[i].currency, json_string(sum));
+            rc = total_add(totals, x->totals[i].currency, sum);
         }
         matched = (int64_t)x->count;
     }

@@ -185,11 +185,14 @@ static int report(const awc_call *c, const char *period, const awc_cur_stats *s,
     int rc;
 
     if (c->format == AWC_FORMAT_JSON) {
-        json_t *doc = json_object(), *tot = json_object();
-        int bad = 0;
-        for (size_t i = 0; i < nt; i++) {
+        json_t *doc = json_object(), *tot = json_array();
+        int bad = !tot;
+        for (size_t i = 0; !bad && i < nt; i++) {
+            json_t *one = json_object();
             awc_sum_format(amount, sizeof(amount), t[i].sum);
-            bad |= awc_json_set(tot, t[i].currency, json_string(amount));
+            bad |= !one || awc_json_set(one, "currency", json_string(t[i].currency)) |
+                              awc_json_set(one, "amount", json_string(amount)) ||
+                   json_array_append_new(tot, one) != 0;
         }
         bad |= awc_json_set(doc, "period", json_string(period)) |
                awc_json_set(doc, "files", json_integer((json_int_t)s->files)) |

@@ -44,13 +44,29 @@ static int event_text(void *arg, const awc_event *ev)
     return x->rc;
 }
 
+/* The store's "2026-01-31 12:34:56.123456" (UTC) as ISO 8601 with its
+ * fraction and 'Z', as every time in JSON is: "2026-01-31T12:34:56.123456Z". */
+static json_t *iso_time(const char *stored)
+{
+    char out[40];
+    size_t n = strlen(stored);
+
+    if (n < 19 || n > 30 || stored[10] != ' ')
+        return json_string(stored);
+    memcpy(out, stored, n);
+    out[10] = 'T';
+    out[n] = 'Z';
+    out[n + 1] = '\0';
+    return json_string(out);
+}
+
 static int event_json(void *arg, const awc_event *ev)
 {
     show_ctx *x = arg;
     json_t *e = json_object(), *actor = json_object();
     int bad;
 
-    bad = awc_json_set(e, "at", json_string(ev->at)) |
+    bad = awc_json_set(e, "at", iso_time(ev->at)) |
           awc_json_set(e, "kind", json_string(awc_event_name(ev->kind))) |
           awc_json_set(e, "from", json_string(awc_state_name(ev->from))) |
           awc_json_set(e, "to", json_string(awc_state_name(ev->to))) |
@@ -286,8 +302,8 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
           awc_json_set(doc, "processing_date", awc_json_str_or_null(cr->processing_date)) |
           awc_json_set(doc, "adjusts", awc_json_str_or_null(adj)) |
           awc_json_set(doc, "revision", json_integer(cr->revision)) |
-          awc_json_set(doc, "created_at", json_string(cr->created_at)) |
-          awc_json_set(doc, "updated_at", json_string(cr->updated_at));
+          awc_json_set(doc, "created_at", iso_time(cr->created_at)) |
+          awc_json_set(doc, "updated_at", iso_time(cr->updated_at));
     if (bad || !x.events) {
         json_decref(x.events);
         json_decref(doc);

@@ -51,7 +51,7 @@ check "$? = 0" "the pull summary totals -1200000000 JPY (not -800000000)"
 check "$(sql "SELECT SUM(amount) FROM credits WHERE period = '2026-08'") = -1200000000.0000000000" \
     "the database agrees"
 run --json pull --period 2026-08 --path "$TMP/jpy.csv"
-grep -q '"JPY": "-1200000000.0000000000"' "$OUT"
+tr -d ' \n' < "$OUT" | grep -q '{"currency":"JPY","amount":"-1200000000.0000000000"}' 
 check "$? = 0" "the JSON summary of a re-pull totals the same"
 run assign --period 2026-08
 grep -q "JPY: 3 credits, assigned -1200000000, retained 0" "$OUT"

@@ -1255,6 +1255,7 @@ static const char *const json_fields[] = {
     "customer_id", "asset_id", "reseller_id", "product_code", "credit_type", "description",
     "amount", "currency", "assigned_amount", "retained_amount", "rule_id", "usage_file_id",
     "record_ids", "processing_date", "issue_date", "unmapped", "held", "excluded", "updated_at",
+    "customer_name", "reseller_name",
 };
 
 static const char *jstr(json_t *o, const char *key)
@@ -1272,7 +1273,6 @@ static void test_list_json(void **state)
     json_t *doc, *credits, *totals, *c;
     char amount[AWC_MONEY_BUFSZ], upd[32];
     awc_amount usd = 0;
-    const char *key;
     size_t k = 0;
     (void)state;
 
@@ -1280,7 +1280,8 @@ static void test_list_json(void **state)
     doc = json_loads(o.p, 0, &jerr);
     if (!doc)
         fail_msg("list --json is not JSON: %s", jerr.text);
-    assert_int_equal(json_object_size(doc), 3);
+    assert_int_equal(json_object_size(doc), 4);
+    assert_int_equal(json_integer_value(json_object_get(doc, "total")), NSEEDS);
     credits = json_object_get(doc, "credits");
     totals = json_object_get(doc, "totals");
     assert_true(json_is_array(credits));
@@ -1292,17 +1293,18 @@ static void test_list_json(void **state)
         if (strcmp(seeds[i].currency, "USD") == 0)
             usd += seeds[i].value;
     assert_true(awc_money_format(amount, sizeof(amount), usd) > 0);
-    assert_int_equal(json_object_size(totals), 4);
-    assert_string_equal(jstr(totals, "USD"), amount);
-    assert_string_equal(jstr(totals, "EUR"), "-5.2500000000");
-    assert_string_equal(jstr(totals, "JPY"), "-1500.0000000000");
-    assert_string_equal(jstr(totals, "BHD"), "-1.2345000000");
+    /* an array of {currency, amount}, in currency order (SPEC 15) */
+    assert_true(json_is_array(totals));
+    assert_int_equal(json_array_size(totals), 4);
     {
         static const char *const order[] = {"BHD", "EUR", "JPY", "USD"};
-        json_t *v;
-        json_object_foreach(totals, key, v) {
-            (void)v;
-            assert_string_equal(key, order[k++]);
+        const char *want[4] = {"-1.2345000000", "-5.2500000000", "-1500.0000000000", NULL};
+        want[3] = amount;
+        for (k = 0; k < 4; k++) {
+            json_t *t = json_array_get(totals, k);
+            assert_int_equal(json_object_size(t), 2);
+            assert_string_equal(jstr(t, "currency"), order[k]);
+            assert_string_equal(jstr(t, "amount"), want[k]);
         }
     }
 
@@ -1378,7 +1380,7 @@ static void test_list_json(void **state)
     assert_non_null(doc);
     assert_int_equal(json_array_size(json_object_get(doc, "credits")), 0);
     assert_int_equal(json_integer_value(json_object_get(doc, "count")), 0);
-    assert_int_equal(json_object_size(json_object_get(doc, "totals")), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "totals")), 0);
     json_decref(doc);
     free(o.p);
 }
