@@ -59,7 +59,9 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "COALESCE(SUM(IF(s.target <> 'retained', s.amount_minor, 0)), 0), ',', " \
     "COALESCE(SUM(IF(s.target = 'retained', s.amount_minor, 0)), 0), ',', " \
     "COALESCE(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), '')) " \
-    "FROM credit_splits s WHERE s.seq = c.seq) " \
+    "FROM credit_splits s WHERE s.seq = c.seq), " \
+    "(SELECT e.note FROM credit_events e WHERE e.seq = c.seq AND e.kind IN ('edit', 'note') " \
+    "AND e.note <> '' ORDER BY e.id DESC LIMIT 1) " \
     "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
 
 /* The description filter: a case-insensitive substring.  The column is
@@ -106,7 +108,7 @@ static const char *const order_key[] = {
 #define N_ORDER (sizeof(order_key) / sizeof(order_key[0]))
 
 #define NPARAM 35
-#define NCOL 32
+#define NCOL 33
 #define NTIME 8
 
 /* Everything one call needs, allocated once (no allocation per row). */
@@ -398,6 +400,7 @@ static void bind_columns(query_ctx *x)
     r_time(x, c->updated_at, sizeof(c->updated_at), 1);
     r_str(x, c->owner_account_id, sizeof(c->owner_account_id));
     r_str(x, x->splits, sizeof(x->splits));
+    r_str(x, x->row.note, sizeof(x->row.note));
 }
 
 /* Terminate the string columns; a NULL reads as "" or 0.  AWC_EDB when a

@@ -182,7 +182,9 @@ SPLITS="(SELECT CONCAT(COUNT(*), ',', \
 COALESCE(SUM(IF(s.target <> 'retained', s.amount_minor, 0)), 0), ',', \
 COALESCE(SUM(IF(s.target = 'retained', s.amount_minor, 0)), 0), ',', \
 COALESCE(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), '')) \
-FROM credit_splits s WHERE s.seq = c.seq)"
+FROM credit_splits s WHERE s.seq = c.seq), \
+(SELECT e.note FROM credit_events e WHERE e.seq = c.seq AND e.kind IN ('edit', 'note') \
+AND e.note <> '' ORDER BY e.id DESC LIMIT 1)"
 FROM_SQL="FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id"
 PEER_SQL="SELECT $COLS, $SPLITS $FROM_SQL ORDER BY c.seq"
 PLAIN_SQL="SELECT $COLS $FROM_SQL ORDER BY c.seq"
@@ -190,7 +192,7 @@ PLAIN_SQL="SELECT $COLS $FROM_SQL ORDER BY c.seq"
 # check_export ROWS FILE -- the SPEC's header and ROWS data lines.
 check_export() {
     _h=$(head -n 1 "$2" | tr -d '\r')
-    [ "$_h" = "credit_id,period,status,payer_account_id,usage_account_id,customer_id,asset_id,reseller_id,product_code,credit_type,description,amount,currency,assigned_amount,retained_amount,rule_id,usage_file_id,record_id,processing_date,issue_date,updated_at" ] ||
+    [ "$_h" = "credit_id,period,status,payer_account_id,usage_account_id,customer_id,asset_id,reseller_id,product_code,credit_type,description,amount,currency,assigned_amount,retained_amount,rule_id,usage_file_id,record_id,processing_date,issue_date,updated_at,note" ] ||
         { say "MISMATCH: export header is '$_h'"; exit 1; }
     _l=$(($(lines "$2") - 1))
     [ "$_l" -eq "$1" ] || { say "MISMATCH: export has $_l rows, the table $1"; exit 1; }

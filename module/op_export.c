@@ -27,7 +27,7 @@ static const char *const columns[] = {
     "credit_id", "period", "status", "payer_account_id", "usage_account_id", "customer_id",
     "asset_id", "reseller_id", "product_code", "credit_type", "description", "amount",
     "currency", "assigned_amount", "retained_amount", "rule_id", "usage_file_id", "record_id",
-    "processing_date", "issue_date", "updated_at",
+    "processing_date", "issue_date", "updated_at", "note",
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -79,6 +79,7 @@ static int export_row(void *arg, const awc_credit_row *r)
     put(w, c->processing_date);
     put(w, c->issue_date);
     put(w, updated);
+    put(w, r->note);
     if ((rc = awc_csvout_end(w)) != 0) /* the writer's first failure, if any */
         return rc;
     if (++x->rows % PROGRESS_EVERY == 0 && x->m->host.progress)

@@ -280,7 +280,8 @@ static int row_json(void *arg, const awc_credit_row *r)
           awc_json_set(o, "unmapped", json_boolean(c->flag == AWC_FLAG_UNMAPPED)) |
           awc_json_set(o, "held", json_boolean(c->flag == AWC_FLAG_HELD)) |
           awc_json_set(o, "excluded", json_boolean(c->flag == AWC_FLAG_EXCLUDED)) |
-          awc_json_set(o, "updated_at", json_string(updated));
+          awc_json_set(o, "updated_at", json_string(updated)) |
+          awc_json_set(o, "note", awc_json_str_or_null(r->note));
     if (c->customer_id[0])
         bad |= json_object_set_new(x->names[0], c->customer_id, json_null());
     if (c->reseller_id[0])

@@ -345,6 +345,20 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
         rc = st->ops->events_each(st, cr->seq, event_json, &x);
     if (rc == 0)
         rc = x.rc;
+    if (rc == 0) {
+        /* the reference note: the latest one given with edit --note */
+        json_t *note = json_null();
+        for (size_t i = json_array_size(x.events); i-- > 0;) {
+            json_t *e = json_array_get(x.events, i), *n = json_object_get(e, "note");
+            const char *k = json_string_value(json_object_get(e, "kind"));
+            if (k && (!strcmp(k, "edit") || !strcmp(k, "note")) && json_string_length(n)) {
+                note = json_incref(n);
+                break;
+            }
+        }
+        if (awc_json_set(doc, "note", note) != 0)
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    }
     if (rc == 0 && awc_json_set(doc, "events", x.events) != 0)
         rc = awc_error_set(AWC_ENOMEM, "out of memory");
     else if (rc != 0)

@@ -249,6 +249,7 @@ typedef struct awc_credit_row {
     int64_t retained_minor;
     int has_splits;
     char record_ids[512];          /* the usage record ids, ';'-separated */
+    char note[AWC_NOTE_MAX * 4 + 1];  /* the latest reference note (edit --note), or "" */
 } awc_credit_row;
 
 /* A split line that invoicing will turn into a usage record. */

@@ -295,6 +295,13 @@ check(sql("SELECT actor_id FROM credit_events e JOIN credits c ON c.seq = e.seq 
 r = nora.req("PATCH", path, {"amounts": "customer:-94.99,reseller:-0.01"},
              {"If-Match": f'W/"{v + 1}"'})
 check(r.status == 200, "amounts that add up to the same, with a weak ETag", r)
+row = ((nora.req("GET", f"/api/v1/credits?credit_id={MAP}").json() or {}).get("credits") or [{}])[0]
+shown = nora.req("GET", f"/api/v1/credits/{MAP}").json() or {}
+csv_last = nora.req("GET", f"/api/v1/credits.csv?credit_id={MAP}").body.split(b"\r\n")[1].split(b",")[-1]
+check(row.get("note") == "per contract" and shown.get("note") == "per contract"
+      and csv_last == b"per contract",
+      "the reference note shows in the list, the credit and the CSV's last column",
+      (row.get("note"), shown.get("note"), csv_last))
 check(problem(nora.req("PATCH", f"/api/v1/credits/{SEPT}", {"split": "customer:95"},
                        {"If-Match": '"3"'}), 409) or
       problem(nora.req("PATCH", f"/api/v1/credits/{SEPT}", {"split": "customer:95"},

@@ -1079,7 +1079,7 @@ static void guarded(char *out, size_t n, const char *v, size_t len)
 static const char *const header_cols =
     "credit_id,period,status,payer_account_id,usage_account_id,customer_id,asset_id,"
     "reseller_id,product_code,credit_type,description,amount,currency,assigned_amount,"
-    "retained_amount,rule_id,usage_file_id,record_id,processing_date,issue_date,updated_at";
+    "retained_amount,rule_id,usage_file_id,record_id,processing_date,issue_date,updated_at,note";
 
 /* The same columns, computed by the database alone (text protocol). */
 static const char *const db_export_sql =
@@ -1093,7 +1093,9 @@ static const char *const db_export_sql =
     "IFNULL(c.rule_id, ''), IFNULL(c.usage_file_id, ''), "
     "IFNULL(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), ''), "
     "IFNULL(c.processing_date, ''), IFNULL(c.issue_date, ''), "
-    "DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%sZ') "
+    "DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%sZ'), "
+    "IFNULL((SELECT e.note FROM credit_events e WHERE e.seq = c.seq AND e.kind IN ('edit', "
+    "'note') AND e.note <> '' ORDER BY e.id DESC LIMIT 1), '') "
     "FROM credit_view c LEFT JOIN credit_splits s ON s.seq = c.seq "
     "WHERE c.period BETWEEN '2026-01' AND '2026-06' GROUP BY c.seq ORDER BY c.seq";
 
@@ -1183,7 +1185,7 @@ static void test_export_round_trip(void **state)
             h = strchr(h, ',') + 1;
         assert_int_equal(strncmp(h, t.row[0].cell[c], t.row[0].len[c]), 0);
     }
-    assert_int_equal(t.row[0].n, 21);
+    assert_int_equal(t.row[0].n, 22);
 
     assert_int_equal(mysql_query(db.admin, db_export_sql), 0);
     res = mysql_store_result(db.admin);
@@ -1193,10 +1195,10 @@ static void test_export_round_trip(void **state)
         const csv_row *row = &t.row[r++];
         uint64_t seq = 0;
 
-        assert_int_equal(row->n, 21);
+        assert_int_equal(row->n, 22);
         assert_int_equal(awc_credit_id_parse(&seq, row->cell[0], "AWSC"), 0);
         assert_int_equal(seq, strtoull(dbrow[0], NULL, 10));
-        for (unsigned c = 1; c < 21; c++) {
+        for (unsigned c = 1; c < 22; c++) {
             guarded(want, sizeof(want), dbrow[c], lens[c]);
             if (row->len[c] != strlen(want) || memcmp(row->cell[c], want, row->len[c]) != 0)
                 fail_msg("credit %llu, column %u (%s): export [%s], database [%s]",
@@ -1255,7 +1257,7 @@ static const char *const json_fields[] = {
     "customer_id", "asset_id", "reseller_id", "product_code", "credit_type", "description",
     "amount", "currency", "assigned_amount", "retained_amount", "rule_id", "usage_file_id",
     "record_ids", "processing_date", "issue_date", "unmapped", "held", "excluded", "updated_at",
-    "customer_name", "reseller_name",
+    "note", "customer_name", "reseller_name",
 };
 
 static const char *jstr(json_t *o, const char *key)
