@@ -61,8 +61,20 @@ _Static_assert(AWC_PENDING_ASSIGN == 1 && AWC_ASSIGNED == 2 && AWC_PROCESSING ==
     "COALESCE(GROUP_CONCAT(s.record_id ORDER BY s.line_no SEPARATOR ';'), '')) " \
     "FROM credit_splits s WHERE s.seq = c.seq), " \
     "(SELECT e.note FROM credit_events e WHERE e.seq = c.seq AND e.kind IN ('edit', 'note') " \
-    "AND e.note <> '' ORDER BY e.id DESC LIMIT 1) " \
-    "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
+    "AND e.note <> '' ORDER BY e.id DESC LIMIT 1) "
+
+/* With awc_query.with_names (list): the names the accounts map gives the
+ * customer and the reseller, each by its index (accounts_customer,
+ * accounts_reseller); an export leaves them out.  assignments' columns are
+ * NO PAD (utf8mb4_nopad_bin), the accounts map's PAD: the collation is
+ * given on the assignments side, so the accounts index still serves. */
+#define Q_NAMES \
+    ", (SELECT MAX(n.customer_name) FROM accounts n " \
+    "WHERE n.customer_id = a.customer_id COLLATE utf8mb4_bin), " \
+    "(SELECT MAX(n.reseller_name) FROM accounts n " \
+    "WHERE n.reseller_id = a.reseller_id COLLATE utf8mb4_bin) "
+
+#define Q_FROM "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
 
 /* The description filter: a case-insensitive substring.  The column is
  * utf8mb4_bin, so both sides are lowered (LOWER uses the utf8mb4 case
@@ -108,7 +120,7 @@ static const char *const order_key[] = {
 #define N_ORDER (sizeof(order_key) / sizeof(order_key[0]))
 
 #define NPARAM 35
-#define NCOL 33
+#define NCOL 35
 #define NTIME 8
 
 /* Everything one call needs, allocated once (no allocation per row). */
@@ -119,7 +131,7 @@ typedef struct query_ctx {
     uint64_t delivered;            /* rows handed out: skipped on a retry */
     uint64_t last_seq;             /* the last one's credit ID number */
 
-    char sql[sizeof(Q_SELECT Q_WHERE Q_LIMIT) + 128];
+    char sql[sizeof(Q_SELECT Q_NAMES Q_FROM Q_WHERE Q_LIMIT) + 128];
     char *like;                    /* the escaped description, or NULL */
     char min[AWC_MONEY_BUFSZ], max[AWC_MONEY_BUFSZ];
     int64_t status_mask, limit, offset, one, flag;
@@ -401,6 +413,10 @@ static void bind_columns(query_ctx *x)
     r_str(x, c->owner_account_id, sizeof(c->owner_account_id));
     r_str(x, x->splits, sizeof(x->splits));
     r_str(x, x->row.note, sizeof(x->row.note));
+    if (x->q->with_names) {
+        r_str(x, x->row.customer_name, sizeof(x->row.customer_name));
+        r_str(x, x->row.reseller_name, sizeof(x->row.reseller_name));
+    }
 }
 
 /* Terminate the string columns; a NULL reads as "" or 0.  AWC_EDB when a
@@ -558,11 +574,13 @@ int mdb_credits_query(awc_store *s, const awc_query *q,
     x->arg = arg;
     /* Only constant fragments go into the text. */
     if (order_key[q->sort])
-        snprintf(x->sql, sizeof(x->sql), "%s%sORDER BY %s%s, c.seq%s%s", Q_SELECT, Q_WHERE,
+        snprintf(x->sql, sizeof(x->sql), "%s%s%s%sORDER BY %s%s, c.seq%s%s", Q_SELECT,
+                 q->with_names ? Q_NAMES : "", Q_FROM, Q_WHERE,
                  order_key[q->sort], q->descending ? " DESC" : "",
                  q->descending ? " DESC" : "", Q_LIMIT);
     else
-        snprintf(x->sql, sizeof(x->sql), "%s%sORDER BY c.seq%s%s", Q_SELECT, Q_WHERE,
+        snprintf(x->sql, sizeof(x->sql), "%s%s%s%sORDER BY c.seq%s%s", Q_SELECT,
+                 q->with_names ? Q_NAMES : "", Q_FROM, Q_WHERE,
                  q->descending ? " DESC" : "", Q_LIMIT);
     bind_columns(x);
     if ((rc = mdb_ensure(st)) == 0)
@@ -574,9 +592,7 @@ int mdb_credits_query(awc_store *s, const awc_query *q,
 
 /* ---- totals ---------------------------------------------------------------------- */
 
-#define Q_TOTALS \
-    "SELECT c.currency, COUNT(*), CAST(SUM(c.amount) AS CHAR) " \
-    "FROM credits c STRAIGHT_JOIN assignments a ON a.id = c.assignment_id "
+#define Q_TOTALS "SELECT c.currency, COUNT(*), CAST(SUM(c.amount) AS CHAR) " Q_FROM
 
 typedef struct totals_ctx {
     query_ctx *x;

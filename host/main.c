@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sysexits.h>
 #include <termios.h>
 #include <unistd.h>
@@ -100,6 +102,21 @@ static int print_versions(host *h)
     return host_out_write(&h->out, line, strlen(line)) ? AWC_EIO : 0;
 }
 
+/* The width of the terminal standard output goes to; 0 when it is not one
+ * (a pipe or a file: the module then cuts nothing to fit). */
+static unsigned terminal_width(void)
+{
+    struct winsize ws;
+    const char *cols;
+
+    if (!isatty(STDOUT_FILENO))
+        return 0;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    cols = getenv("COLUMNS");
+    return cols && atoi(cols) > 0 ? (unsigned)atoi(cols) : 80;
+}
+
 /* ---- one run ----------------------------------------------------------------------------- */
 
 #define PASSWORD_READ_MAX 4096
@@ -187,6 +204,7 @@ static int run(host *h)
     call.write_ctx = &h->out;
     call.errbuf = errbuf;
     call.errbuf_size = sizeof(errbuf);
+    call.width = terminal_width();
     errbuf[0] = '\0';
 
     if (op == HOST_OP_AUTH) {

@@ -120,6 +120,9 @@ typedef struct awc_call {
     void *write_ctx;
     char *errbuf;
     size_t errbuf_size;
+    /* ABI 1.2: the width in columns of the terminal text output goes to,
+     * so a table fits it; 0 = not a terminal (nothing is cut to fit) */
+    unsigned width;
 } awc_call;
 
 /* Filters shared by list and export (SPEC section 10).  NULL/0 = no filter. */

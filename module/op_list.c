@@ -23,15 +23,28 @@
 #include "out.h"
 #include "query.h"
 
-/* Column widths of the table, in characters. */
+/* The table's columns and their widths in characters.  The description
+ * takes what the terminal has left (awc_call.width); a narrower terminal
+ * first loses the asset and account columns, then the names.  Into a pipe
+ * or a file (width 0) every column is whole and nothing is cut. */
 #define W_PERIOD 7
 #define W_STATUS 14
-#define W_AMOUNT 20
+#define W_AMOUNT 14
 #define W_CUR 3
-#define W_CUSTOMER 14
-#define W_RESELLER 12
 #define W_TYPE 11
-#define W_DESC 40
+#define W_ASSET 14
+#define W_ACCOUNT 12
+#define W_DESC_MIN 24              /* below this, a narrower layout is tried */
+
+typedef struct layout {
+    int customer, reseller;        /* widths: id and name, or the id alone */
+    int names, asset_account;      /* what is shown */
+    int desc;                      /* 0 = whole */
+} layout;
+
+static const layout layouts[] = {
+    {28, 30, 1, 1, 0}, {28, 30, 1, 0, 0}, {14, 12, 0, 0, 0},
+};
 
 typedef struct total {
     char currency[4];
@@ -42,11 +55,11 @@ typedef struct list_ctx {
     awc_module *m;
     const awc_call *c;
     int id_width;
+    layout lay;
     uint64_t count;
     total *totals;
     size_t ntotals, cap;
     json_t *credits;               /* JSON mode */
-    json_t *names[2];              /* JSON mode: customer and reseller ids -> name */
 } list_ctx;
 
 /* ---- text helpers ------------------------------------------------------------ */
@@ -65,12 +78,18 @@ static size_t u8chars(const char *s)
     return n;
 }
 
-/* Append s to line[*at..cap) in a column of width (>= 1) characters: control
- * characters (C0, DEL, C1) become spaces, a longer text is cut and ends with '~', the
- * rest is padded with blanks (on the left when right != 0). */
+/* Append s to line[*at..cap) in a column of width (>= 1) characters, or
+ * whole when width is 0: control characters (C0, DEL, C1) become spaces, a
+ * longer text is cut and ends with an ellipsis, the rest is padded with
+ * blanks (on the left when right != 0). */
 static void cell(char *line, size_t *at, size_t cap, const char *s, size_t width, int right)
 {
-    size_t chars = u8chars(s), show = chars > width ? width - 1 : chars, pad = width - show;
+    size_t chars = u8chars(s), show, pad;
+
+    if (width == 0)
+        width = chars ? chars : 1;
+    show = chars > width ? width - 1 : chars;
+    pad = width - show;
     size_t i = 0, len = strlen(s);
 
     if (chars > width)
@@ -95,34 +114,51 @@ static void cell(char *line, size_t *at, size_t cap, const char *s, size_t width
         }
         i += n;
     }
-    if (chars > width && *at < cap)
-        line[(*at)++] = '~';
+    if (chars > width && *at + 3 < cap) {
+        memcpy(line + *at, "\xe2\x80\xa6", 3);   /* U+2026 HORIZONTAL ELLIPSIS */
+        *at += 3;
+    }
     for (; pad && *at < cap; pad--)
         line[(*at)++] = ' ';
     if (*at < cap)
         line[(*at)++] = ' ';       /* the gap to the next column */
 }
 
-/* The exact amount with trailing zeros dropped down to the currency's
- * minor unit (2 when unknown): -3.2500000000 USD -> "-3.25". */
-static void short_amount(char *buf, size_t n, const char *full, const char *currency)
+/* An amount at the currency's minor unit, rounded half away from zero as
+ * invoicing rounds it (-828.4045 USD -> "-828.40"); exact, trailing zeros
+ * dropped, for a currency without a known minor unit. */
+static void text_amount(char *buf, size_t n, awc_sum v, const char *currency)
 {
     int e = awc_currency_exponent(currency);
-    const char *dot = strchr(full, '.');
-    size_t len = strlen(full), keep;
+    awc_sum unit = 1, minor;
+    char *dot;
 
-    snprintf(buf, n, "%s", full);
-    if (!dot)
+    if (e < 0) {
+        awc_sum_format(buf, n, v);
+        if ((dot = strchr(buf, '.')) != NULL) {
+            char *end = buf + strlen(buf);
+            while (end > dot + 1 && end[-1] == '0')
+                *--end = '\0';
+            if (end == dot + 1)
+                *dot = '\0';
+        }
         return;
-    if (e < 0)
-        e = 2;
-    keep = (size_t)(dot - full) + (e ? (size_t)e + 1 : 0); /* at least e places */
-    while (len > keep && buf[len - 1] == '0')
-        len--;
-    if (len > 0 && buf[len - 1] == '.')
-        len--;
-    if (len < n)
-        buf[len] = '\0';
+    }
+    for (int i = e; i < AWC_MONEY_SCALE; i++)
+        unit *= 10;
+    minor = (v < 0 ? v - unit / 2 : v + unit / 2) / unit;
+    awc_sum_format_minor(buf, n, minor, e);
+}
+
+/* "ID NAME", or the id alone when the accounts map names none. */
+static void id_name(char *buf, size_t n, const char *id, const char *name, int names)
+{
+    if (!id[0])
+        snprintf(buf, n, "-");
+    else if (names && name[0])
+        snprintf(buf, n, "%s %s", id, name);
+    else
+        snprintf(buf, n, "%s", id);
 }
 
 static int add_total(list_ctx *x, const awc_credit *c)
@@ -156,20 +192,57 @@ static int by_currency(const void *a, const void *b)
 
 /* ---- text ------------------------------------------------------------------------ */
 
+/* The layout for the terminal's width (0: everything whole). */
+static void choose_layout(list_ctx *x)
+{
+    unsigned width = x->c->size >= offsetof(awc_call, width) + sizeof(x->c->width)
+                         ? x->c->width : 0;
+    size_t i;
+
+    x->lay = layouts[0];
+    if (width == 0)
+        return;
+    for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+        const layout *l = &layouts[i];
+        int used = x->id_width + W_PERIOD + W_STATUS + W_AMOUNT + W_CUR + l->customer +
+                   l->reseller + W_TYPE + 9 + (l->asset_account ? W_ASSET + W_ACCOUNT + 2 : 0);
+        x->lay = *l;
+        x->lay.desc = (int)width - used - 1;
+        if (x->lay.desc >= W_DESC_MIN)
+            return;
+    }
+    if (x->lay.desc < 10)
+        x->lay.desc = 10;
+}
+
+static void cells(list_ctx *x, char *line, size_t *at, size_t cap, const char *const v[10])
+{
+    const layout *l = &x->lay;
+
+    cell(line, at, cap, v[0], (size_t)x->id_width, 0);
+    cell(line, at, cap, v[1], W_PERIOD, 0);
+    cell(line, at, cap, v[2], W_STATUS, 0);
+    cell(line, at, cap, v[3], W_AMOUNT, 1);
+    cell(line, at, cap, v[4], W_CUR, 0);
+    cell(line, at, cap, v[5], (size_t)l->customer, 0);
+    if (l->asset_account) {
+        cell(line, at, cap, v[6], W_ASSET, 0);
+        cell(line, at, cap, v[7], W_ACCOUNT, 0);
+    }
+    cell(line, at, cap, v[8], (size_t)l->reseller, 0);
+    cell(line, at, cap, v[9], W_TYPE, 0);
+}
+
 static int header_text(list_ctx *x)
 {
+    static const char *const names[10] = {"CREDIT ID", "PERIOD", "STATUS", "AMOUNT", "CUR",
+                                          "CUSTOMER", "ASSET", "ACCOUNT", "RESELLER", "TYPE"};
     char line[512];
     size_t at = 0;
 
-    cell(line, &at, sizeof(line), "CREDIT ID", (size_t)x->id_width, 0);
-    cell(line, &at, sizeof(line), "PERIOD", W_PERIOD, 0);
-    cell(line, &at, sizeof(line), "STATUS", W_STATUS, 0);
-    cell(line, &at, sizeof(line), "AMOUNT", W_AMOUNT, 1);
-    cell(line, &at, sizeof(line), "CUR", W_CUR, 0);
-    cell(line, &at, sizeof(line), "CUSTOMER", W_CUSTOMER, 0);
-    cell(line, &at, sizeof(line), "RESELLER", W_RESELLER, 0);
-    cell(line, &at, sizeof(line), "TYPE", W_TYPE, 0);
-    cell(line, &at, sizeof(line), "DESCRIPTION", W_DESC, 0);
+    choose_layout(x);
+    cells(x, line, &at, sizeof(line), names);
+    cell(line, &at, sizeof(line), "DESCRIPTION", (size_t)x->lay.desc, 0);
     while (at && line[at - 1] == ' ')
         at--;
     line[at++] = '\n';
@@ -180,24 +253,24 @@ static int row_text(void *arg, const awc_credit_row *r)
 {
     list_ctx *x = arg;
     const awc_credit *c = &r->c;
-    char line[2048], id[AWC_CREDIT_ID_BUFSZ], full[AWC_MONEY_BUFSZ], amount[AWC_MONEY_BUFSZ];
+    char line[4096], id[AWC_CREDIT_ID_BUFSZ], amount[AWC_MONEY_BUFSZ];
+    char customer[1200], reseller[1200];
     size_t at = 0;
     int rc;
 
     if ((rc = awc_credit_id_format(id, sizeof(id), x->m->cfg.ids.prefix, c->seq)) < 0 ||
-        (rc = awc_money_format(full, sizeof(full), c->amount)) < 0 ||
         (rc = add_total(x, c)) != 0)
         return rc;
-    short_amount(amount, sizeof(amount), full, c->currency);
-    cell(line, &at, sizeof(line), id, (size_t)x->id_width, 0);
-    cell(line, &at, sizeof(line), c->period, W_PERIOD, 0);
-    cell(line, &at, sizeof(line), awc_state_name(c->state), W_STATUS, 0);
-    cell(line, &at, sizeof(line), amount, W_AMOUNT, 1);
-    cell(line, &at, sizeof(line), c->currency, W_CUR, 0);
-    cell(line, &at, sizeof(line), c->customer_id[0] ? c->customer_id : "-", W_CUSTOMER, 0);
-    cell(line, &at, sizeof(line), c->reseller_id[0] ? c->reseller_id : "-", W_RESELLER, 0);
-    cell(line, &at, sizeof(line), c->credit_type, W_TYPE, 0);
-    cell(line, &at, sizeof(line), c->description, W_DESC, 0);
+    text_amount(amount, sizeof(amount), (awc_sum)c->amount, c->currency);
+    id_name(customer, sizeof(customer), c->customer_id, r->customer_name, x->lay.names);
+    id_name(reseller, sizeof(reseller), c->reseller_id, r->reseller_name, x->lay.names);
+    {
+        const char *const v[10] = {id, c->period, awc_state_name(c->state), amount,
+                                   c->currency, customer, c->asset_id[0] ? c->asset_id : "-",
+                                   c->usage_account_id, reseller, c->credit_type};
+        cells(x, line, &at, sizeof(line), v);
+    }
+    cell(line, &at, sizeof(line), c->description, (size_t)x->lay.desc, 0);
     while (at && line[at - 1] == ' ')
         at--;
     line[at++] = '\n';
@@ -207,14 +280,13 @@ static int row_text(void *arg, const awc_credit_row *r)
 
 static int footer_text(list_ctx *x)
 {
-    char full[64], amount[64];
+    char amount[64];
     int rc;
 
     rc = awc_out_printf(x->c, "%llu credit%s\n", (unsigned long long)x->count,
                         x->count == 1 ? "" : "s");
     for (size_t i = 0; rc == 0 && i < x->ntotals; i++) {
-        awc_sum_format(full, sizeof(full), x->totals[i].sum);
-        short_amount(amount, sizeof(amount), full, x->totals[i].currency);
+        text_amount(amount, sizeof(amount), x->totals[i].sum, x->totals[i].currency);
         rc = awc_out_printf(x->c, "total %s %s\n", x->totals[i].currency, amount);
     }
     return rc;
@@ -281,61 +353,13 @@ static int row_json(void *arg, const awc_credit_row *r)
           awc_json_set(o, "held", json_boolean(c->flag == AWC_FLAG_HELD)) |
           awc_json_set(o, "excluded", json_boolean(c->flag == AWC_FLAG_EXCLUDED)) |
           awc_json_set(o, "updated_at", json_string(updated)) |
-          awc_json_set(o, "note", awc_json_str_or_null(r->note));
-    if (c->customer_id[0])
-        bad |= json_object_set_new(x->names[0], c->customer_id, json_null());
-    if (c->reseller_id[0])
-        bad |= json_object_set_new(x->names[1], c->reseller_id, json_null());
+          awc_json_set(o, "note", awc_json_str_or_null(r->note)) |
+          awc_json_set(o, "customer_name", awc_json_str_or_null(r->customer_name)) |
+          awc_json_set(o, "reseller_name", awc_json_str_or_null(r->reseller_name));
     if (bad || json_array_append_new(x->credits, o) != 0)
         return awc_error_set(AWC_ENOMEM, "out of memory (a listing this long wants --limit)");
     x->count++;
     return 0;
-}
-
-static int name_found(void *arg, int kind, const char *id, const char *name)
-{
-    list_ctx *x = arg;
-
-    if (name[0] && json_object_set_new(x->names[kind == 'c' ? 0 : 1], id, json_string(name)))
-        return awc_error_set(AWC_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* customer_name and reseller_name of every listed credit, from the
- * accounts map (null when it names none). */
-static int add_names(list_ctx *x, awc_store *st)
-{
-    char *ids[2] = {NULL, NULL};
-    size_t i;
-    json_t *o;
-    int rc = 0;
-
-    if (!st->ops->names_of || !json_array_size(x->credits))
-        return 0;
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        json_t *list = json_array();
-        const char *key;
-        json_t *v;
-        json_object_foreach(x->names[k], key, v)
-            json_array_append_new(list, json_string(key));
-        if (!(ids[k] = json_dumps(list, JSON_COMPACT)))
-            rc = awc_error_set(AWC_ENOMEM, "out of memory");
-        json_decref(list);
-    }
-    if (rc == 0)
-        rc = st->ops->names_of(st, ids[0], ids[1], name_found, x);
-    free(ids[0]);
-    free(ids[1]);
-    json_array_foreach(x->credits, i, o) {
-        const char *cid = json_string_value(json_object_get(o, "customer_id"));
-        const char *rid = json_string_value(json_object_get(o, "reseller_id"));
-        json_t *cn = cid ? json_object_get(x->names[0], cid) : NULL;
-        json_t *rn = rid ? json_object_get(x->names[1], rid) : NULL;
-        if (rc == 0 && (awc_json_set(o, "customer_name", cn ? json_incref(cn) : json_null()) |
-                        awc_json_set(o, "reseller_name", rn ? json_incref(rn) : json_null())))
-            rc = awc_error_set(AWC_ENOMEM, "out of memory");
-    }
-    return rc;
 }
 
 /* {"currency": ..., "amount": ...} appended to the array totals. */
@@ -373,11 +397,7 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q, int skip_to
     int rc, bad;
 
     x->credits = json_array();
-    x->names[0] = json_object();
-    x->names[1] = json_object();
-    if (!doc || !totals || !x->credits || !x->names[0] || !x->names[1]) {
-        json_decref(x->names[0]);
-        json_decref(x->names[1]);
+    if (!doc || !totals || !x->credits) {
         json_decref(doc);
         json_decref(totals);
         json_decref(x->credits);
@@ -385,10 +405,6 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q, int skip_to
     }
     bad = awc_json_set(doc, "credits", x->credits);
     rc = st->ops->credits_query(st, q, row_json, x);
-    if (rc == 0)
-        rc = add_names(x, st);
-    json_decref(x->names[0]);
-    json_decref(x->names[1]);
     if (rc == 0 && skip_totals) {
         bad |= awc_json_set(doc, "count", json_integer((json_int_t)x->count)) |
                awc_json_set(doc, "total", json_null()) | awc_json_set(doc, "totals", json_null());
@@ -437,6 +453,7 @@ int awc_op_list(awc_module *m, const awc_call *c, const awc_filter *f)
     x.id_width = (int)strlen(m->cfg.ids.prefix) + 17; /* P-DDDDDD-DDDD-DDDD */
     if ((rc = awc_query_from_filter(&q, f, c->actor, m->cfg.ids.prefix)) != 0)
         return awc_op_end(c, rc);
+    q.with_names = 1;
     if ((rc = awc_mod_store(m, &st)) != 0)
         return awc_op_end(c, rc);
     if (!st->ops->credits_query)

@@ -237,6 +237,7 @@ typedef struct awc_query {
     int flag;                      /* only credits with this awc_flag; 0 = any */
     const char *scope_reseller;    /* a reseller actor sees only its own */
     const char *currency;          /* ISO 4217 code */
+    int with_names;                /* rows carry the customer's and reseller's names */
     awc_sort_key sort;
     int descending;
     int64_t limit, offset;         /* limit 0 = all */
@@ -250,6 +251,7 @@ typedef struct awc_credit_row {
     int has_splits;
     char record_ids[512];          /* the usage record ids, ';'-separated */
     char note[AWC_NOTE_MAX * 4 + 1];  /* the latest reference note (edit --note), or "" */
+    char customer_name[1025], reseller_name[1025];  /* with_names: from the accounts map */
 } awc_credit_row;
 
 /* A split line that invoicing will turn into a usage record. */
@@ -416,12 +418,6 @@ typedef struct awc_store_ops {
     /* Is period closed?  *closed = 1 with who and when, else 0. */
     int (*period_get)(awc_store *st, const char *period, int *closed, char *by, size_t bysz,
                       char *at, size_t atsz);
-    /* The names the accounts map gives customers and resellers: customers
-     * and resellers are JSON arrays of ids; fn gets kind 'c' or 'r', the id
-     * and its name ("" when the map has none). */
-    int (*names_of)(awc_store *st, const char *customers, const char *resellers,
-                    int (*fn)(void *arg, int kind, const char *id, const char *name),
-                    void *arg);
     /* Every period, newest first: credits by state, closed or not. */
     int (*periods_each)(awc_store *st, int (*fn)(void *arg, const awc_period_row *p),
                         void *arg);
