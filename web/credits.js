@@ -1,6 +1,6 @@
 // credits.js -- the Credits tab: filters, the sortable paged table, totals
 // per currency and the Download link for exactly the filtered list.
-import { $, el, clear, say, money } from "./dom.js";
+import { $, el, clear, money } from "./dom.js";
 import { api, query, ApiError } from "./api.js";
 import * as dialog from "./dialog.js";
 
@@ -128,7 +128,6 @@ export async function refresh() {
   $("prev").disabled = view.offset === 0;
   $("next").disabled = last >= view.total;
   showTotals(data);
-  say(view.total + " credits.");
 }
 
 export function init() {

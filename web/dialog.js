@@ -17,9 +17,9 @@ function isReseller() {
   return d.role.startsWith("reseller:");
 }
 
-function fact(dl, label, value) {
+function fact(dl, label, value, wide) {
   if (value === null || value === undefined || value === "") value = "—";
-  dl.append(el("dt", { text: label }), el("dd", { text: String(value) }));
+  dl.append(el("dt", { text: label }), el("dd", { class: wide ? "wide" : undefined, text: String(value) }));
 }
 
 function pct(bp) {
@@ -114,26 +114,30 @@ function render(c, explain) {
   $("dlg-title").textContent = (d.editing ? "Edit " : "View ") + c.credit_id;
   const facts = $("dlg-facts");
   clear(facts);
+  fact(facts, "Description", c.description, true);
   fact(facts, "Status", c.status + " (version " + c.version + ")");
   fact(facts, "Amount", money(c.amount) + " " + c.currency);
   fact(facts, "Period", c.period);
   fact(facts, "Type", c.credit_type);
-  fact(facts, "Description", c.description);
   fact(facts, "Account", c.usage_account_id + " (payer " + c.payer_account_id + ")");
+  fact(facts, "Issue date", c.issue_date);
   fact(facts, "Customer", [c.customer_name || c.customer_id, c.asset_id && "asset " + c.asset_id].filter(Boolean).join(", "));
   fact(facts, "Reseller", c.reseller_name || c.reseller_id);
   fact(facts, "Usage file", c.usage_file_id);
+  fact(facts, "Processing date", c.processing_date);
   const records = new Set((d.listRow && d.listRow.record_ids) || []);
   for (const s of c.splits || []) if (s.record_id) records.add(s.record_id);
-  fact(facts, "Record IDs", [...records].join(", "));
-  fact(facts, "Processing date", c.processing_date);
-  fact(facts, "Issue date", c.issue_date);
+  fact(facts, "Record IDs", [...records].join(", "), true);
 
   $("dlg-rule").textContent = c.rule_id ? "Rule " + c.rule_id + " applied; its split:" :
     (c.splits && c.splits.length ? "Split by hand or by the default:" : "Not split yet.");
   const sb = $("dlg-splits").tBodies[0];
   clear(sb);
+  // the retained line has no percent of its own: what the others leave
+  const given = (c.splits || []).filter((s) => s.percent_bp !== null);
+  const left = given.length ? 10000 - given.reduce((a, s) => a + s.percent_bp, 0) : null;
   for (const s of c.splits || []) {
+    if (s.target === "retained" && s.percent_bp === null && left !== null) s.percent_bp = left;
     sb.append(el("tr", {},
       el("td", { text: s.line }), el("td", { text: s.target }), el("td", { text: s.party }),
       el("td", { class: "num", text: s.percent_bp === null ? "" : pct(s.percent_bp) + " %" }),
@@ -250,9 +254,9 @@ async function save(ev) {
   try {
     const { data } = await api("PATCH", "/api/v1/credits/" + encodeURIComponent(d.id),
       { body, headers: { "If-Match": d.etag } });
-    say("Saved " + data.credit_id + ": now version " + data.version + ".");
     close();
     if (d.onSaved) await d.onSaved();
+    say("Saved " + data.credit_id + ": now version " + data.version + ".");
     focusBack();
   } catch (e) {
     if (e instanceof ApiError && e.status === 412) await stale();
@@ -325,6 +329,21 @@ export function init(onSaved) {
       firstField().focus();
     } catch (e) {
       setError(e.message);
+    }
+  });
+  // Tab and Shift+Tab go round inside the dialog (the page behind is inert).
+  dlg.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Tab") return;
+    const all = [...dlg.querySelectorAll("button, input, select, textarea, a[href], [tabindex]")]
+      .filter((x) => !x.disabled && x.tabIndex >= 0 && x.getClientRects().length);
+    if (!all.length) return;
+    const first = all[0], last = all[all.length - 1];
+    if (ev.shiftKey && document.activeElement === first) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && document.activeElement === last) {
+      ev.preventDefault();
+      first.focus();
     }
   });
   // Escape closes (the dialog's own cancel); focus returns to the opener.
