@@ -41,9 +41,13 @@ n = int(os.environ.get("AWC_TAP_START", "0"))
 failed = 0
 
 
+T0 = time.monotonic()
+
+
 def check(cond, what, note=""):
     global n, failed
     n += 1
+    print("# %.1f s" % (time.monotonic() - T0), flush=True)
     if cond:
         print("ok %d - %s" % (n, what), flush=True)
     else:
@@ -218,6 +222,16 @@ def run(d, downloads):
     check(js(d, "return document.querySelectorAll('#credits img').length") == 0 and no_alert(d),
           "no img element is made and no alert opens")
 
+    # HTML in the dialog is text too
+    manage(d, XSS).click()
+    wait(d, lambda: dialog_open(d) and d.find_elements(By.CSS_SELECTOR, "#dlg-lines input"))
+    desc = js(d, "return document.querySelector('#dlg-facts dd').textContent")
+    check(desc == "<img src=x onerror=alert(1)>" and no_alert(d) and
+          js(d, "return document.querySelectorAll('#credit-dialog img').length") == 0,
+          "in the dialog the description is text as well", desc)
+    d.find_element(By.ID, "dlg-cancel").click()
+    wait(d, lambda: not dialog_open(d))
+
     # no horizontal scrolling at 1280 px, long descriptions cut
     sw, cw = no_hscroll(d)
     check(sw <= cw, "no horizontal scrolling at 1280 px on the Credits tab (%d <= %d)" % (sw, cw))
@@ -386,8 +400,43 @@ def run(d, downloads):
          30)
     state = d.find_element(By.ID, "job-state").text
     check(state.startswith("succeeded"), "Assign runs as a job, polled until it succeeds", state)
+    d.find_element(By.CSS_SELECTOR, 'button[aria-label="Invoice 2026-10"]').click()
+    wait(d, lambda: d.find_element(By.ID, "job-title").text.startswith("Job") and
+         "invoice" in d.find_element(By.ID, "job-title").text and
+         d.find_element(By.ID, "job-state").text.startswith(("succeeded", "failed")), 60)
+    state = d.find_element(By.ID, "job-state").text
+    out = d.find_element(By.ID, "job-output").text
+    check(state.startswith("succeeded") and "usage file" in out,
+          "Invoice runs as a job and shows its output", state + "\n" + out)
+    wait(d, lambda: d.find_element(By.CSS_SELECTOR, "#periods tbody tr td:nth-of-type(2)")
+         .text == "0")
+    cells = [c.text for c in d.find_elements(By.CSS_SELECTOR, "#periods tbody tr td")]
+    check(cells[1] == "0" and int(cells[2]) > 0,
+          "the counts move from ASSIGNED to PROCESSING", cells)
     sw, cw = no_hscroll(d)
     check(sw <= cw, "no horizontal scrolling on the Periods tab (%d <= %d)" % (sw, cw))
+    d.find_element(By.ID, "signout").click()
+    wait(d, lambda: d.find_element(By.ID, "signin-user").is_displayed())
+
+    # a read-only credit: Manage -> View
+    sign_in(d, "alice")
+    manage(d, cid).click()
+    wait(d, lambda: dialog_open(d) and d.find_element(By.ID, "dlg-title").text.startswith("View"))
+    c = shown(cid)
+    facts = d.find_element(By.ID, "dlg-facts").text
+    check(d.find_element(By.ID, "dlg-title").text == "View " + cid and
+          not d.find_element(By.ID, "dlg-edit").is_displayed() and
+          not d.find_element(By.ID, "dlg-save").is_displayed(),
+          "a PROCESSING credit opens read-only in Manage -> View")
+    recs = [x["record_id"] for x in c["splits"] if x["record_id"]]
+    check(c["usage_file_id"] and c["usage_file_id"] in facts and recs and
+          all(r in facts for r in recs) and c["processing_date"] in facts,
+          "View shows the usage file id, the record ids and the processing date", facts)
+    hist = d.find_element(By.ID, "dlg-history").text
+    check(hist.count("\n") >= len(c["events"]) and "PROCESSING" in hist and "boss" in hist and "alice" in hist
+          and "bob" in hist, "and the history, who did what", hist)
+    ActionChains(d).send_keys(Keys.ESCAPE).perform()
+    wait(d, lambda: not dialog_open(d))
     # statuses the page expects (401 before sign-in, the 412) are the network's
     logs = [e for e in d.get_log("browser")
             if e.get("level") == "SEVERE" and e.get("source") != "network"]

@@ -9,8 +9,8 @@
 # the edit dialog go to $AWC_TEST_BUILD/screenshots/.  Prints "ok N - ..."
 # lines; exits 1 on failure.
 #
-# Needs chromium, chromium-driver and python3-selenium (scripts/deps); when
-# one is missing the script says so and skips.
+# Needs chromium, chromium-driver and python3-selenium (scripts/deps installs
+# them); without them the test fails and says so.
 #
 # Environment (tests/run sets it): AWC_TEST_ROOT, AWC_TEST_BUILD,
 # AWC_TEST_SOCKET.
@@ -21,9 +21,8 @@ AWC_TEST_ROOT=${AWC_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=/usr/bin/python3
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ] ||
     ! "$PY" -c 'import selenium' 2>/dev/null; then
-    echo "# skipped: chromium, chromium-driver or python3-selenium is missing (scripts/deps)"
-    pass "skipped: no headless Chromium with Selenium on this machine"
-    exit 0
+    fail "chromium, chromium-driver and python3-selenium are installed (run scripts/deps)"
+    exit 1
 fi
 tap_db web
 SERVER=""
@@ -38,7 +37,9 @@ PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 { db_ini "$DB"
   printf '[assign]\ndefault = customer:100\n'
   printf '[web]\nroot = %s/web\nthreads = 4\n' "$ROOT"
+  printf '[invoicing]\nadapter = spool\nspool_dir = %s/spool\nitem_mpn = AWS-CREDIT\n' "$TMP"
 } > "$TMP/awscredit.ini"
+mkdir -p "$TMP/spool"
 
 cat > "$TMP/accounts.csv" <<'CSV'
 account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to
