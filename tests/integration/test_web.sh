@@ -25,6 +25,27 @@ if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ] ||
     exit 1
 fi
 tap_db web
+
+# docs/WEB.md: every awscredit command in its sh blocks is one the host has,
+# with options its help lists; every [web] key it shows is a known key.
+sed -n '/^```sh$/,/^```$/p' "$ROOT/docs/WEB.md" | sed -n 's/.*\(awscredit [^#]*\).*/\1/p' |
+    sed 's/ *\\$//' > "$TMP/doc-commands"
+check "$(wc -l < "$TMP/doc-commands") -ge 8" "docs/WEB.md shows the awscredit commands"
+while read -r _ sub rest; do
+    case $sub in user) set -- "$sub" "${rest%% *}" ;; *) set -- "$sub" ;; esac
+    "$HOST" "$@" --help >"$OUT" 2>"$ERR" </dev/null
+    rc=$?
+    bad=""
+    for opt in $(printf '%s\n' "$rest" | grep -o -- '--[a-z-]*'); do
+        grep -q -- "$opt" "$OUT" || bad="$bad,$opt"
+    done
+    check "$rc = 0 -a ${bad:-none} = none" "docs/WEB.md: 'awscredit $* ...' exists with its options$bad"
+done < "$TMP/doc-commands"
+for key in $(sed -n '/^```ini$/,/^```$/p' "$ROOT/docs/WEB.md" |
+             sed -n '/^\[web\]/,/^$/p' | sed -n 's/^\([a-z_]*\) = .*/\1/p' | sort -u); do
+    grep -q "\"web\.$key\"" "$ROOT/module/config.c"
+    check "$? = 0" "docs/WEB.md: web.$key is a configuration key"
+done
 SERVER=""
 trap 'if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null; fi
       mariadb --no-defaults -S "$SOCKET" -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
