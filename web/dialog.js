@@ -166,6 +166,10 @@ function render(c, explain) {
   $("dlg-cancel").textContent = d.editing ? "Cancel" : "Close";
   if (d.editing) {
     $("dlg-account").value = "";
+    // a credit split by amounts opens in amounts; otherwise in percent
+    const shares = (c.splits || []).filter((s) => s.target !== "retained");
+    const byAmounts = shares.length > 0 && shares.every((s) => s.percent_bp === null);
+    $(byAmounts ? "mode-amounts" : "mode-percent").checked = true;
     renderLines();
   }
 
@@ -244,7 +248,14 @@ async function save(ev) {
     }
     body[mode() === "percent" ? "split" : "amounts"] = s;
   }
-  if (account) body.account = account;
+  if (account) {
+    body.account = account;
+    // a credit split by amounts moves with its amounts as they are
+    if (!body.split && !body.amounts && mode() === "amounts") {
+      const keep = spec();
+      if (keep) body.amounts = keep;
+    }
+  }
   if (!body.split && !body.amounts && !body.account) {
     setError("Nothing to save: change a share or the account first.");
     return;
@@ -294,7 +305,6 @@ export async function open(id, editing, opener, listRow) {
   setError("");
   $("dlg-reload").hidden = true;
   $("dlg-note").value = "";
-  $("mode-percent").checked = true;
   try {
     if (!(await load(id))) return;
   } catch (e) {

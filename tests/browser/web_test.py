@@ -5,8 +5,8 @@ Run by tests/integration/test_web.sh, which starts `awscredit serve` on a
 test database and passes, in the environment:
   AWC_URL        the server's origin, e.g. http://127.0.0.1:40123
   AWC_HOST       the awscredit binary, AWC_CONFIG its configuration
-  AWC_PASSWORD   the password of the users alice and bob (reseller:R-1) and
-                 boss (distributor)
+  AWC_PASSWORD   the password of the users alice and bob (reseller:R-1),
+                 boss (distributor) and fin (viewer)
   AWC_XSS        the ID of the credit whose description is an <img> tag
   AWC_SHOTS      where screenshots go; AWC_TMP a scratch directory
   AWC_TAP_START  the number of the last check printed before this script
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from decimal import Decimal
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
@@ -28,7 +29,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL = os.environ["AWC_URL"]
 HOST = os.environ["AWC_HOST"]
@@ -376,7 +377,39 @@ def run(d, downloads):
     check(splits(cid) == "customer:9000,reseller:500," + kept,
           "typing the shares and Enter saves them", splits(cid))
 
-    # a credit she may not read is not there; a PATCH without CSRF is refused
+    # split by amounts, then reassign to another account of hers
+    cid2 = want.split(b"\n")[2].split(b",")[0].decode()
+    before = {x["target"]: Decimal(x["amount"]) for x in shown(cid2)["splits"]}
+    manage(d, cid2).click()
+    wait(d, lambda: dialog_open(d) and d.find_elements(By.CSS_SELECTOR, "#dlg-lines input"))
+    d.find_element(By.ID, "mode-amounts").click()
+    wait(d, lambda: d.find_element(By.CSS_SELECTOR, '#dlg-lines input[data-key="customer"]')
+         .get_attribute("value") == "%.2f" % before["customer"])
+    share = before["customer"] + before["reseller"]
+    set_line(d, "customer", "%.2f" % (share + Decimal("0.01")))
+    set_line(d, "reseller", "-0.01")
+    sw, cw = no_hscroll(d)
+    check(sw <= cw, "no horizontal scrolling with the dialog open (%d <= %d)" % (sw, cw))
+    d.find_element(By.ID, "dlg-save").click()
+    wait(d, lambda: not dialog_open(d))
+    after = {x["target"]: Decimal(x["amount"]) for x in shown(cid2)["splits"]}
+    check(after.get("customer") == share + Decimal("0.01") and
+          after.get("reseller") == Decimal("-0.01") and after["retained"] == before["retained"],
+          "Split by amounts saves the amounts, the retained amount kept",
+          "%s -> %s; %s" % (before, after, d.find_element(By.ID, "dlg-error").text))
+    manage(d, cid2).click()
+    wait(d, lambda: dialog_open(d) and d.find_elements(By.CSS_SELECTOR, "#dlg-lines input"))
+    d.find_element(By.ID, "dlg-account").send_keys("222222222223")
+    d.find_element(By.ID, "dlg-note").send_keys("moved to Gamma")
+    d.find_element(By.ID, "dlg-save").click()
+    wait(d, lambda: not dialog_open(d) or d.find_element(By.ID, "dlg-error").text, 10)
+    c2 = shown(cid2)
+    check(c2["customer_id"] == "C-3" and c2["events"][-1].get("note") == "moved to Gamma",
+          "Reassign to account moves the credit to that account's customer",
+          "%s %s" % (c2["customer_id"], d.find_element(By.ID, "dlg-error").text))
+    if dialog_open(d):
+        d.find_element(By.ID, "dlg-cancel").click()
+
     sw, cw = no_hscroll(d)
     check(sw <= cw, "still no horizontal scrolling (%d <= %d)" % (sw, cw))
     check(no_alert(d), "no alert opened during the session")
@@ -391,6 +424,15 @@ def run(d, downloads):
     ok = sign_in(d, "boss")
     check(ok and d.find_element(By.ID, "tab-periods").is_displayed(),
           "a distributor signs in and has a Periods tab")
+    Select(d.find_element(By.ID, "page-size")).select_by_visible_text("25")
+    wait(d, lambda: len(rows(d)) == 25)
+    first = rows(d)
+    page = d.find_element(By.ID, "page").text
+    d.find_element(By.ID, "next").click()
+    wait(d, lambda: len(rows(d)) == 3)
+    check(len(first) == 25 and len(rows(d)) == 3 and page == "Page 1 of 2" and
+          not set(first) & set(rows(d)) and d.find_element(By.ID, "next").get_attribute("disabled"),
+          "pages of 25: the distributor's 28 credits on two pages", page)
     d.find_element(By.ID, "tab-periods").click()
     wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "#periods tbody th"))
     row = d.find_element(By.CSS_SELECTOR, "#periods tbody tr")
@@ -437,6 +479,23 @@ def run(d, downloads):
           and "bob" in hist, "and the history, who did what", hist)
     ActionChains(d).send_keys(Keys.ESCAPE).perform()
     wait(d, lambda: not dialog_open(d))
+    d.find_element(By.ID, "signout").click()
+    wait(d, lambda: d.find_element(By.ID, "signin-user").is_displayed())
+
+    # a wrong password, then a viewer: everything read-only
+    d.find_element(By.ID, "signin-user").send_keys("fin")
+    d.find_element(By.ID, "signin-password").send_keys("not the password" + Keys.ENTER)
+    wait(d, lambda: d.find_element(By.ID, "signin-error").text != "")
+    err = d.find_element(By.ID, "signin-error").text
+    check(err == "Wrong user name or password." and
+          d.find_element(By.ID, "signin-password").get_attribute("value") == "",
+          "a wrong password is refused, the field emptied", err)
+    d.find_element(By.ID, "signin-user").clear()
+    ok = sign_in(d, "fin")
+    labels = {b.text for b in d.find_elements(By.CSS_SELECTOR, "#credits button.manage")}
+    check(ok and labels == {"View"} and not d.find_element(By.ID, "tab-periods").is_displayed(),
+          "a viewer sees every credit with View only, and no Periods tab", labels)
+
     # statuses the page expects (401 before sign-in, the 412) are the network's
     logs = [e for e in d.get_log("browser")
             if e.get("level") == "SEVERE" and e.get("source") != "network"]

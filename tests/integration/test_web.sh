@@ -105,7 +105,7 @@ sql "UPDATE credits SET description = '<img src=x onerror=alert(1)>' WHERE credi
 check "$(sql "SELECT COUNT(*) FROM credits WHERE description = '<img src=x onerror=alert(1)>'") = 1" \
     "its description is now <img src=x onerror=alert(1)>"
 
-for u in alice:reseller:R-1 bob:reseller:R-1 boss:distributor; do
+for u in alice:reseller:R-1 bob:reseller:R-1 boss:distributor fin:viewer; do
     printf '%s\n' "$PASSWORD" | "$HOST" --config "$TMP/awscredit.ini" user add "${u%%:*}" \
         --role "${u#*:}" --password-stdin >"$OUT" 2>"$ERR"
     rc=$?
