@@ -97,7 +97,6 @@ export async function refresh() {
   const seq = ++view.seq;
   const q = { ...view.filters, limit: view.limit, offset: view.offset };
   if (view.sort) q.sort = view.sort;
-  $("download").href = downloadUrl();
   sortHeaders();
   $("filter-error").textContent = "";
   let data;
@@ -110,9 +109,14 @@ export async function refresh() {
       return;
     }
     $("filter-error").textContent = e.message;
+    // no download of a list the server refused
+    $("download").removeAttribute("href");
+    $("download").setAttribute("aria-disabled", "true");
     return;
   }
   if (seq !== view.seq) return;      /* a newer request is on its way */
+  $("download").href = downloadUrl();
+  $("download").removeAttribute("aria-disabled");
   const body = $("credits").tBodies[0];
   clear(body);
   for (const c of data.credits || []) body.append(row(c));

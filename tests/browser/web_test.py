@@ -15,6 +15,7 @@ Prints "ok N - ..." / "not ok N - ..." lines; exits 1 when a check failed.
 import http.cookiejar
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -260,6 +261,14 @@ def run(d, downloads):
     wait(d, lambda: js(d, "return document.querySelector('th[data-sort=id]')"
                           ".getAttribute('aria-sort')") == "ascending")
 
+    # a bad filter is named, and nothing is offered for download
+    apply_filter(d, min_amount="lots")
+    wait(d, lambda: d.find_element(By.ID, "filter-error").text != "")
+    err = d.find_element(By.ID, "filter-error").text
+    check("min_amount" in err and d.find_element(By.ID, "download").get_attribute("href") is None,
+          "a bad filter value is named and Download is off", err)
+    d.find_element(By.ID, "f-min_amount").clear()
+
     # filter
     check(apply_filter(d, description="map", currency="usd"), "the filters apply")
     time.sleep(0.3)
@@ -503,6 +512,8 @@ def run(d, downloads):
 
 
 if __name__ == "__main__":
+    # a timeout's SIGTERM still quits the browser (main's finally)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         main()
     except Exception as e:                 # a crash is a failed check, with its reason
