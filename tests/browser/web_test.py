@@ -464,6 +464,7 @@ def run(d, downloads):
     cells = [c.text for c in d.find_elements(By.CSS_SELECTOR, "#periods tbody tr td")]
     check(cells[1] == "0" and int(cells[2]) > 0,
           "the counts move from ASSIGNED to PROCESSING", cells)
+    d.save_screenshot(os.path.join(SHOTS, "periods.png"))
     sw, cw = no_hscroll(d)
     check(sw <= cw, "no horizontal scrolling on the Periods tab (%d <= %d)" % (sw, cw))
     d.find_element(By.ID, "signout").click()
