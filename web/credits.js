@@ -9,8 +9,13 @@ const FILTERS = ["period", "status", "customer", "reseller", "asset", "account",
 
 const view = { filters: {}, sort: "", offset: 0, limit: 50, total: 0, role: "", seq: 0 };
 
+// A new user starts with no filter, the first page, the default order.
 export function setRole(role) {
   view.role = role;
+  view.filters = {};
+  view.sort = "";
+  view.offset = 0;
+  $("filters").reset();
 }
 
 function readFilters() {
@@ -141,7 +146,7 @@ export function init() {
     view.offset = 0;
     refresh();
   });
-  $("reset").addEventListener("click", () => {
+  $("clear-filters").addEventListener("click", () => {
     $("filters").reset();
     view.filters = {};
     view.offset = 0;

@@ -386,6 +386,15 @@ def run(d, downloads):
     check(splits(cid) == "customer:9000,reseller:500," + kept,
           "typing the shares and Enter saves them", splits(cid))
 
+    # Clear empties the filters and lists everything again
+    d.find_element(By.ID, "clear-filters").click()
+    wait(d, lambda: len(rows(d)) == len(all_ids))
+    check(len(rows(d)) == len(all_ids) and
+          d.find_element(By.ID, "f-description").get_attribute("value") == "",
+          "Clear empties the filters and lists all her credits again")
+    apply_filter(d, description="map", currency="usd")
+    wait(d, lambda: len(rows(d)) == 6)
+
     # split by amounts, then reassign to another account of hers
     cid2 = want.split(b"\n")[2].split(b",")[0].decode()
     before = {x["target"]: Decimal(x["amount"]) for x in shown(cid2)["splits"]}
