@@ -22,8 +22,12 @@ LIBDIR  := $(PREFIX)/lib/awscredit
 
 PKGS      := libcurl libxml-2.0 libmariadb jansson zlib libsodium
 HOST_PKGS := inih libmicrohttpd jansson libsodium
-PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libxlsxwriter (the connect adapter's workbooks): Debian 12 ships
+# xlsxwriter.pc, some builds do not; then the plain library and zlib.
+XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter 2>/dev/null)
+XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(XLSX_CFLAGS)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(XLSX_LIBS)
 HOST_CFLAGS := $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null) -DAWC_LIBDIR='"$(LIBDIR)"'
 HOST_LIBS   := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

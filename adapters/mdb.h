@@ -57,6 +57,7 @@ enum mdb_sql {
     Q_PERIOD_GET,
     Q_PERIOD_CLOSE,
     Q_PERIODS,
+    Q_NAMES,
     Q_CURRENCY_UNITS,
     Q_CURRENCY_ADD,
     Q_USER_ADD,
@@ -300,6 +301,8 @@ int mdb_token_add(awc_store *s, const char *id, const char *user, const char *la
 int mdb_token_revoke(awc_store *s, const char *id);
 int mdb_credits_totals(awc_store *s, const awc_query *q,
                        int (*fn)(void *, const char *, int64_t, const char *), void *arg);
+int mdb_names_of(awc_store *s, const char *customers, const char *resellers,
+                 int (*fn)(void *, int, const char *, const char *), void *arg);
 int mdb_periods_each(awc_store *s, int (*fn)(void *, const awc_period_row *), void *arg);
 int mdb_auth_user(awc_store *s, const char *name, awc_user *u, char *hash, size_t n);
 int mdb_auth_failures(awc_store *s, const char *name, const char *client, int window_s,

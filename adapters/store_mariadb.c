@@ -146,6 +146,14 @@ static const char *const sql_text[Q_COUNT] = {
         "SUM(status = 'PROCESSED') AS processed FROM credits GROUP BY period "
         "UNION ALL SELECT period, 0, 0, 0, 0 FROM periods) t "
         "LEFT JOIN periods p ON p.period = t.period GROUP BY t.period ORDER BY t.period DESC",
+    /* the names of customers and resellers, each list a JSON array of ids */
+    [Q_NAMES] =
+        "SELECT 'c', customer_id, MAX(customer_name) FROM accounts WHERE customer_id IN "
+        "(SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v VARCHAR(128) PATH '$')) j) "
+        "GROUP BY customer_id UNION ALL "
+        "SELECT 'r', reseller_id, MAX(reseller_name) FROM accounts WHERE reseller_id IN "
+        "(SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v VARCHAR(128) PATH '$')) j) "
+        "GROUP BY reseller_id",
     [Q_CURRENCY_UNITS] =
         "SELECT code, exponent FROM currency_units ORDER BY code",
     [Q_USER_ADD] =
@@ -1095,6 +1103,7 @@ static const awc_store_ops mdb_ops = {
     .splits_of = mdb_splits_of,
     .period_get = mdb_period_get,
     .periods_each = mdb_periods_each,
+    .names_of = mdb_names_of,
     .credits_query = mdb_credits_query,
     .credits_totals = mdb_credits_totals,
     .period_close = mdb_period_close,

@@ -1122,3 +1122,43 @@ int mdb_periods_each(awc_store *s, int (*fn)(void *, const awc_period_row *), vo
     periods_ctx x = { fn, arg, 0 };
     return mdb_tx((mdb *)s, do_periods, &x);
 }
+
+/* ---- names of customers and resellers ------------------------------------------------ */
+
+typedef struct names_ctx {
+    const char *customers, *resellers;
+    int (*fn)(void *, int, const char *, const char *);
+    void *arg;
+} names_ctx;
+
+static int do_names(mdb *st, void *arg)
+{
+    names_ctx *x = arg;
+    char kind[2], id[AWC_CODE_MAX * 4 + 1], name[1025];
+    mdb_params p;
+    mdb_result r;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->customers);
+    mdb_p_str(&p, x->resellers);
+    if ((rc = mdb_exec(st, Q_NAMES, &p)) == 0) {
+        mdb_r_init(&r);
+        mdb_r_str(&r, kind, sizeof(kind));
+        mdb_r_str(&r, id, sizeof(id));
+        mdb_r_str(&r, name, sizeof(name));
+        rc = mdb_bind_result(st, Q_NAMES, &r);
+    }
+    /* a few rows; none handed out twice since fn only records them */
+    while (rc == 0 && (rc = mdb_fetch(st, Q_NAMES, &r)) == 1)
+        rc = x->fn(x->arg, kind[0], id, name);
+    mdb_done(st, Q_NAMES);
+    return rc < 0 ? rc : 0;
+}
+
+int mdb_names_of(awc_store *s, const char *customers, const char *resellers,
+                 int (*fn)(void *, int, const char *, const char *), void *arg)
+{
+    names_ctx x = { customers, resellers, fn, arg };
+    return mdb_tx((mdb *)s, do_names, &x);
+}

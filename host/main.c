@@ -29,6 +29,7 @@ typedef struct host {
     host_out out;
     awc_host_api api;
     awc_module *m;
+    int epipe;                 /* standard output was closed by its reader */
 } host;
 
 /* ---- the host API the module calls back ----------------------------------------------- */
@@ -218,6 +219,13 @@ static int run(host *h)
     host_term_clear(&h->term);
 
     oerr[0] = '\0';
+    if (h->out.epipe) {
+        /* the reader went away (list | head): what it wanted it has; the
+         * rest is not an error (the module stopped at the failed write) */
+        host_out_finish(&h->out, 0, oerr, sizeof(oerr));
+        h->epipe = 1;
+        return EX_OK;
+    }
     orc = host_out_finish(&h->out, rc == 0, oerr, sizeof(oerr));
     if (orc) {
         host_term_error(&h->term, "%s", oerr);
@@ -246,7 +254,7 @@ int main(int argc, char **argv)
         h.mod.desc->close(h.m);
     host_ini_free(&h.ini);     /* config strings live until close() */
     host_module_unload(&h.mod);
-    if (fflush(stdout) != 0 && status == EX_OK) {
+    if (fflush(stdout) != 0 && status == EX_OK && !h.epipe) {
         host_term_error(NULL, "cannot write standard output");
         status = EX_IOERR;
     }

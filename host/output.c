@@ -97,12 +97,14 @@ int host_out_write(void *ctx, const char *buf, size_t len)
         host_term_clear(o->term);
     if (len && (o->tty ? write_tty(o, buf, len) != 0 : fwrite(buf, 1, len, o->f) != len)) {
         o->err = errno ? errno : EIO;
+        o->epipe = !o->path && o->err == EPIPE;
         return -1;
     }
     /* standard output is flushed at each line the module ends, so a long
      * run shows its steps as they finish, even into a pipe or a log */
     if (!o->path && len && buf[len - 1] == '\n' && fflush(o->f) != 0) {
         o->err = errno ? errno : EIO;
+        o->epipe = o->err == EPIPE;
         return -1;
     }
     return 0;
@@ -117,8 +119,10 @@ int host_out_finish(host_out *o, int ok, char *err, size_t errsz)
         goto out;
     if (o->cr && !o->err && fputs("\\x0d", o->f) == EOF)
         o->err = errno ? errno : EIO;
-    if (fflush(o->f) != 0 && !o->err)
+    if (fflush(o->f) != 0 && !o->err) {
         o->err = errno ? errno : EIO;
+        o->epipe = !o->path && o->err == EPIPE;
+    }
     if (o->path) {
         if (ok && !o->err && fsync(fileno(o->f)) != 0)
             o->err = errno;
@@ -129,7 +133,7 @@ int host_out_finish(host_out *o, int ok, char *err, size_t errsz)
         if (!ok || o->err)
             unlink(o->tmp);
     }
-    if (o->err) {
+    if (o->err && !o->epipe) {
         snprintf(err, errsz, "cannot write %s: %s", name, strerror(o->err));
         rc = AWC_EIO;
     }

@@ -32,6 +32,7 @@ typedef struct host_out {
     int err;                   /* errno of the first failed write, 0 = fine */
     int tty;                   /* standard output is a terminal: control characters escaped */
     int cr;                    /* a CR ended the last write (tty only) */
+    int epipe;                 /* standard output's reader went away (list | head) */
 } host_out;
 
 struct host_term {

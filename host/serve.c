@@ -20,7 +20,8 @@
 #include "host.h"
 #include "serve.h"
 
-#define CONN_TIMEOUT_S 30          /* a connection idle this long is closed */
+#define CONN_TIMEOUT_S 30          /* default web.client_timeout: a connection idle */
+#define CONN_TIMEOUT_MAX 3600      /* this long is closed */
 #define CONN_LIMIT 512
 #define HEADER_MEMORY (32 * 1024)  /* request line and headers, per connection */
 #define THREADS_DEFAULT 4
@@ -699,7 +700,7 @@ int host_serve(const awc_module_desc *d, const awc_host_api *api, const host_ini
     struct sockaddr_storage sa;
     struct MHD_Daemon *daemon;
     struct sigaction act;
-    unsigned long threads = THREADS_DEFAULT;
+    unsigned long threads = THREADS_DEFAULT, timeout = CONN_TIMEOUT_S;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
                      MHD_USE_ERROR_LOG;
     int rc;
@@ -724,6 +725,15 @@ int host_serve(const awc_module_desc *d, const awc_host_api *api, const host_ini
         if (*end || threads < 1 || threads > THREADS_MAX) {
             snprintf(err, errsz, "web.threads '%.20s': expected a whole number from 1 to %d",
                      v, THREADS_MAX);
+            return AWC_ECONFIG;
+        }
+    }
+    if ((v = host_ini_get(ini, "web", "client_timeout")) != NULL) {
+        char *end;
+        timeout = strtoul(v, &end, 10);
+        if (*end || timeout < 1 || timeout > CONN_TIMEOUT_MAX) {
+            snprintf(err, errsz, "web.client_timeout '%.20s': expected seconds from 1 to %d",
+                     v, CONN_TIMEOUT_MAX);
             return AWC_ECONFIG;
         }
     }
@@ -761,7 +771,7 @@ int host_serve(const awc_module_desc *d, const awc_host_api *api, const host_ini
         flags, 0, NULL, NULL, on_request, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, &s,

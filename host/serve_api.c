@@ -187,6 +187,13 @@ static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *k
             x->bad = key;
             snprintf(x->why, sizeof(x->why), "expected true or false");
         }
+    } else if (!x->csv && !strcmp(key, "totals")) {
+        int with = 1;
+        if (flag_value(v, &with) != 0) {
+            x->bad = key;
+            snprintf(x->why, sizeof(x->why), "expected true or false");
+        }
+        f->skip_totals = !with;
     } else if (!x->csv && (!strcmp(key, "limit") || !strcmp(key, "offset"))) {
         int64_t *field = !strcmp(key, "limit") ? &f->limit : &f->offset;
         if (number_value(v, field) != 0 ||
@@ -244,7 +251,7 @@ static sresp credits_list(sreq *q)
     if ((rc = call_json(q, op_list, &x.f, &doc, err, sizeof(err))) != 0)
         return filter_error(q, rc, err);
     out = json_object();
-    list = json_array();
+    list = json_is_object(json_object_get(doc, "totals")) ? json_array() : json_null();
     json_object_set(out, "credits", json_object_get(doc, "credits"));
     json_object_set(out, "count", json_object_get(doc, "count"));
     json_object_set(out, "total", json_object_get(doc, "total"));

@@ -1,4 +1,5 @@
 /* alloc.c -- the module's one allocator, replaceable by the host, failable in tests. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,39 @@ void awc_alloc_use(void *ctx, void *(*m)(void *, size_t),
     } else {
         actx = NULL, amalloc = NULL, arealloc = NULL, afree = NULL;
     }
+}
+
+/* Instances open at once share the one allocator: the first open installs
+ * it, the last close removes it, and an open with another allocator while
+ * instances are open is refused.  The mutex orders the install before any
+ * use by an instance opened later, on any thread. */
+static pthread_mutex_t users_mu = PTHREAD_MUTEX_INITIALIZER;
+static long users;
+
+int awc_alloc_acquire(void *ctx, void *(*m)(void *, size_t),
+                      void *(*r)(void *, void *, size_t), void (*f)(void *, void *))
+{
+    int rc = 0;
+
+    if (!(m && r && f))
+        ctx = NULL, m = NULL, r = NULL, f = NULL;
+    pthread_mutex_lock(&users_mu);
+    if (users == 0)
+        awc_alloc_use(ctx, m, r, f);
+    else if (m != amalloc || r != arealloc || f != afree || (m && ctx != actx))
+        rc = -1;
+    if (rc == 0)
+        users++;
+    pthread_mutex_unlock(&users_mu);
+    return rc;
+}
+
+void awc_alloc_release(void)
+{
+    pthread_mutex_lock(&users_mu);
+    if (users > 0 && --users == 0)
+        awc_alloc_use(NULL, NULL, NULL, NULL);
+    pthread_mutex_unlock(&users_mu);
 }
 
 void awc_alloc_fail_after(long n)

@@ -51,7 +51,13 @@ void awc_error_clear(void);
 /* Copy "message" (or the code's text when no message) into buf, one line. */
 void awc_error_copy(int code, char *buf, size_t n);
 
-/* Allocator.  awc_alloc_use() installs the host's functions (NULL = libc). */
+/* Allocator.  awc_alloc_use() installs the host's functions (NULL = libc).
+ * open() and close() use acquire and release: instances open at once share
+ * one allocator; acquire answers -1 for a different one while others are
+ * open. */
+int awc_alloc_acquire(void *ctx, void *(*m)(void *, size_t),
+                      void *(*r)(void *, void *, size_t), void (*f)(void *, void *));
+void awc_alloc_release(void);
 void awc_alloc_use(void *ctx, void *(*m)(void *, size_t),
                    void *(*r)(void *, void *, size_t), void (*f)(void *, void *));
 void *awc_malloc(size_t n);

@@ -147,6 +147,9 @@ typedef struct awc_filter {
     int excluded;                  /* 1 = only credits a distributor excluded */
     /* ABI 1.2 */
     const char *currency;          /* ISO 4217 code, e.g. EUR */
+    int skip_totals;               /* list (JSON): 1 = no "total" and "totals" of every
+                                    * match (a page turn of a list whose totals the
+                                    * caller has) */
 } awc_filter;
 
 typedef struct awc_pull_args {

@@ -26,10 +26,12 @@ const char *const awc_config_keys[] = {
     "assign.default", "assign.lanes",
     "invoicing.adapter", "invoicing.spool_dir", "invoicing.url", "invoicing.item_mpn",
     "invoicing.group_by", "invoicing.timeout", "invoicing.user_env", "invoicing.password_env",
+    "connect.url", "connect.api_key_env", "connect.product_id", "connect.contract_id",
+    "connect.category",
     "ids.prefix",
     "run.invoice",
     "web.listen", "web.tls_cert", "web.tls_key", "web.session_idle_minutes",
-    "web.session_max_hours", "web.public_url", "web.root", "web.threads",
+    "web.session_max_hours", "web.public_url", "web.root", "web.threads", "web.client_timeout",
     NULL
 };
 
@@ -169,6 +171,9 @@ static int url(const reader *r, const char *section, const char *key, const char
                              strcmp(section, "invoicing") == 0
                                  ? "name the variables that hold them in invoicing.user_env "
                                    "and invoicing.password_env"
+                             : strcmp(section, "connect") == 0
+                                 ? "the API token comes from the variable connect.api_key_env "
+                                   "names"
                                  : "AWS credentials come from AWS_ACCESS_KEY_ID and "
                                    "AWS_SECRET_ACCESS_KEY");
     *out = v;
@@ -304,10 +309,10 @@ static int load_athena_aws(awc_config *c, const reader *r)
 
 static int load_invoicing(awc_config *c, const reader *r)
 {
-    static const char *const adapters[] = {"spool", "xmlrpc", NULL};
+    static const char *const adapters[] = {"spool", "xmlrpc", "connect", NULL};
     int rc;
 
-    if ((rc = choice(r, "invoicing", "adapter", adapters, "spool or xmlrpc", "spool",
+    if ((rc = choice(r, "invoicing", "adapter", adapters, "spool, xmlrpc or connect", "spool",
                      &c->invoicing.adapter)))
         return rc;
     c->invoicing.spool_dir = str(r, "invoicing", "spool_dir", NULL);
@@ -319,6 +324,52 @@ static int load_invoicing(awc_config *c, const reader *r)
         (rc = env_name(r, "invoicing", "password_env", &c->invoicing.password_env)))
         return rc;
     return seconds(r, "invoicing", "timeout", 60, &c->invoicing.timeout);
+}
+
+/* A Connect object id (PRD-..., CRD-..., a category id): letters, digits,
+ * '-' and '_', 1 to 64 of them; it goes into a query and a workbook. */
+static int connect_id(const reader *r, const char *key, const char **out)
+{
+    const char *v = str(r, "connect", key, NULL);
+    size_t n = v ? strlen(v) : 0;
+
+    for (size_t i = 0; v && i < n; i++)
+        if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
+              (v[i] >= '0' && v[i] <= '9') || v[i] == '-' || v[i] == '_'))
+            return bad(r, "connect", key, "a Connect id (letters, digits, '-', '_')", v);
+    if (n > 64)
+        return bad(r, "connect", key, "a Connect id of at most 64 characters", v);
+    *out = v;
+    return 0;
+}
+
+/* [connect]: checked here; what the connect adapter needs is required
+ * only when invoicing.adapter = connect (so a spool set-up may keep the
+ * section while it moves). */
+static int load_connect(awc_config *c, const reader *r)
+{
+    int rc;
+
+    if ((rc = url(r, "connect", "url", &c->connect.url)) ||
+        (rc = env_name(r, "connect", "api_key_env", &c->connect.api_key_env)) ||
+        (rc = connect_id(r, "product_id", &c->connect.product_id)) ||
+        (rc = connect_id(r, "contract_id", &c->connect.contract_id)) ||
+        (rc = connect_id(r, "category", &c->connect.category)))
+        return rc;
+    if (!c->connect.url)
+        c->connect.url = "https://api.connect.cloudblue.com/public/v1";
+    if (strcmp(c->invoicing.adapter, "connect") != 0)
+        return 0;
+    if (!c->connect.api_key_env)
+        return awc_error_set(AWC_ECONFIG, "%s: connect.api_key_env: the connect adapter needs "
+                             "the name of the variable that holds the API token",
+                             origin(r, "connect", "api_key_env"));
+    if (!c->connect.product_id || !c->connect.contract_id)
+        return awc_error_set(AWC_ECONFIG, "%s: connect.product_id and connect.contract_id are "
+                             "required by the connect adapter",
+                             origin(r, "connect", c->connect.product_id ? "contract_id"
+                                                                          : "product_id"));
+    return 0;
 }
 
 static int load_rest(awc_config *c, const reader *r)
@@ -361,7 +412,8 @@ int awc_config_load(awc_config *out, const awc_host_api *host)
 
     memset(&c, 0, sizeof(c));
     if ((rc = load_db(&c, &r)) || (rc = load_cur(&c, &r)) || (rc = load_athena_aws(&c, &r)) ||
-        (rc = load_invoicing(&c, &r)) || (rc = load_rest(&c, &r)))
+        (rc = load_invoicing(&c, &r)) || (rc = load_connect(&c, &r)) ||
+        (rc = load_rest(&c, &r)))
         return rc;
     *out = c;
     return 0;

@@ -51,7 +51,7 @@ typedef struct awc_config {
         unsigned lanes;            /* connections writing at once, 1 to 8; default 2 */
     } assign;
     struct {
-        const char *adapter;       /* "spool" | "xmlrpc"; default "spool" */
+        const char *adapter;       /* "spool" | "xmlrpc" | "connect"; default "spool" */
         const char *spool_dir, *url, *item_mpn;
         const char *group_by;      /* default "period,reseller,currency" */
         int by_customer;           /* group_by names customer: a file per customer */
@@ -59,6 +59,12 @@ typedef struct awc_config {
         const char *user_env;      /* names of the variables with the platform's */
         const char *password_env;  /* HTTP credentials (xmlrpc), or NULL */
     } invoicing;
+    struct {
+        const char *url;           /* default the public API (docs/INVOICING-CONNECT.md) */
+        const char *api_key_env;   /* name of the variable holding "SU-...:..." */
+        const char *product_id, *contract_id;   /* PRD-..., CRD-... */
+        const char *category;      /* category_id of every record, or NULL */
+    } connect;
     struct {
         const char *prefix;        /* default "AWSC" */
     } ids;

@@ -1,7 +1,8 @@
 /*
  * invoicing.h -- the interface between the module and a billing platform's
- * usage intake (SPEC section 8).  adapters/invoicing_spool.c and
- * adapters/invoicing_xmlrpc.c implement it; the module never knows which.
+ * usage intake (SPEC section 8).  adapters/invoicing_spool.c,
+ * adapters/invoicing_xmlrpc.c and adapters/invoicing_connect.c implement it;
+ * the module never knows which.
  *
  * Exactly once: every usage file carries an external id fixed (and stored)
  * before the first send.  After a crash the module calls find() with that
@@ -70,7 +71,9 @@ typedef struct awc_invoicing_ops {
      * AWC_UF_UNKNOWN when not.  Errors: AWC_ENET, AWC_ETIMEOUT, AWC_EIO. */
     int (*find)(awc_invoicing *inv, const char *external_id, awc_uf_state *out);
     /* Hand over a whole file with its records and submit it.  On success
-     * out->usage_file_id is set and record_ids[i] (the caller's array of
+     * out->usage_file_id is set (out->status AWC_UF_REJECTED, with the
+     * platform's note, when the platform refused the file's content outright:
+     * the caller settles it like a rejection) and record_ids[i] (the caller's array of
      * f->n buffers of AWC_UF_ID_MAX bytes) holds each record's id.  A
      * failure part-way leaves a file the platform may or may not have:
      * the caller finds it by external id before trying again. */
@@ -97,10 +100,16 @@ typedef struct awc_invoicing_params {
     const char *ca_file;           /* extra CA bundle, or NULL */
     const char *user_env;          /* names of variables holding credentials, or NULL */
     const char *password_env;
+    /* connect: CloudBlue Connect's usage-file API (docs/INVOICING-CONNECT.md) */
+    const char *connect_url;       /* base, e.g. https://api.connect.cloudblue.com/public/v1 */
+    const char *api_key_env;       /* name of the variable holding the API token */
+    const char *product_id, *contract_id;
+    const char *category;          /* category_id of every record, or NULL */
 } awc_invoicing_params;
 
 int awc_invoicing_spool_open(awc_invoicing **out, const awc_invoicing_params *p);
 int awc_invoicing_xmlrpc_open(awc_invoicing **out, const awc_invoicing_params *p);
+int awc_invoicing_connect_open(awc_invoicing **out, const awc_invoicing_params *p);
 
 /* The spool adapter's reading of one ack (docs/INVOICING-SPOOL.md, "Acks"):
  * text (NUL-terminated, changed in place) is the file's content, path names
@@ -122,5 +131,17 @@ int awc_spool_ack_parse(awc_uf_state *out, char *text, const char *path);
 int awc_xmlrpc_read_answer(const char *method, const char *body, size_t len,
                            const awc_usage_file *f, size_t n, awc_uf_state *state,
                            char (*ids)[AWC_UF_ID_MAX]);
+
+/* The connect adapter's reading of one answer (docs/INVOICING-CONNECT.md),
+ * without a connection: kind "file" (a usage file object: *state from its
+ * status and notes), "list" (a page of a look-up by external id ext: the
+ * live file's state, AWC_UF_UNKNOWN when none) or "error" (the
+ * {"error_code","errors"} line into state->note); header, when not NULL, is
+ * one response header line (Content-Range: *total).  0, or the error the
+ * adapter would return; *state is zeroed on error.  For the unit and fuzz
+ * tests. */
+int awc_connect_read_answer(const char *kind, const char *body, size_t len,
+                            const char *header, const char *ext, awc_uf_state *state,
+                            size_t *total);
 
 #endif /* AWC_INVOICING_H */

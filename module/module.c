@@ -222,7 +222,13 @@ static int mod_open(awc_module **out, const awc_host_api *host, char *errbuf, si
         free(m);
         return rc;
     }
-    awc_alloc_use(m->host.ctx, m->host.malloc, m->host.realloc, m->host.free);
+    if (awc_alloc_acquire(m->host.ctx, m->host.malloc, m->host.realloc, m->host.free) != 0) {
+        awc_error_set(AWC_ECONFIG, "the module is open already with another allocator: every "
+                      "instance open at once must use the same one");
+        awc_error_copy(AWC_ECONFIG, errbuf, errbuf_size);
+        free(m);
+        return AWC_ECONFIG;
+    }
     *out = m;
     return 0;
 }
@@ -233,7 +239,7 @@ static void mod_close(awc_module *m)
         return;
     if (m->store)
         m->store->ops->close(m->store);
-    awc_alloc_use(NULL, NULL, NULL, NULL);
+    awc_alloc_release();
     free(m);
 }
 

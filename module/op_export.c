@@ -100,6 +100,8 @@ int awc_op_export_csv(awc_module *m, const awc_call *c, const awc_filter *f)
         return awc_op_end(c, rc);
     if (!st->ops->credits_query)
         return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "export: the store cannot query"));
+    if ((rc = awc_query_amounts_check(st, &q)) != 0)
+        return awc_op_end(c, rc);
     if (!(x.w = awc_malloc(sizeof(*x.w))))
         return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
     awc_csvout_init(x.w, c);

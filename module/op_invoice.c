@@ -154,7 +154,7 @@ typedef struct sender {
     char start[24], end[24];
     const awc_outbox_file *f;
     char prefix[AWC_CREDIT_PREFIX_MAX + 1];
-    size_t sent, adopted, records, failed;
+    size_t sent, adopted, records, failed, refused;
     int first_rc;
     char first_err[AWC_ERRMSG_MAX];
 } sender;
@@ -294,6 +294,19 @@ static int send_file(void *arg, const awc_outbox_file *f)
     rc = s->st->ops->outbox_confirm(s->st, f->local_id, state.usage_file_id, ptrs, s->n,
                                     s->c->actor);
     s->records += s->n;
+    if (rc == 0 && state.status == AWC_UF_REJECTED) {
+        /* the platform has the file but refused its content (Connect: invalid,
+         * or rejected before a crashed run came back): back to ASSIGNED now,
+         * with the platform's note, rather than at the next reconcile */
+        rc = s->st->ops->outbox_settle(s->st, f->local_id, AWC_OB_REJECTED, state.note,
+                                       s->c->actor);
+        s->records -= s->n;
+        s->refused++;
+        if (rc == 0)
+            rc = awc_error_set(AWC_EBADINPUT, "usage file %s (%s) was refused by the platform "
+                               "and its credits are ASSIGNED again: %s", state.usage_file_id,
+                               f->external_id, state.note[0] ? state.note : "(no note)");
+    }
 out:
     if (rc != 0 && !strstr(awc_error_last(), f->external_id))
         awc_error_prefix(rc, "usage file %s", f->external_id);
@@ -333,6 +346,13 @@ static int open_adapter(awc_module *m, awc_invoicing **out)
     p.ca_file = m->cfg.aws.ca_file;
     p.user_env = m->cfg.invoicing.user_env;
     p.password_env = m->cfg.invoicing.password_env;
+    p.connect_url = m->cfg.connect.url;
+    p.api_key_env = m->cfg.connect.api_key_env;
+    p.product_id = m->cfg.connect.product_id;
+    p.contract_id = m->cfg.connect.contract_id;
+    p.category = m->cfg.connect.category;
+    if (strcmp(m->cfg.invoicing.adapter, "connect") == 0)
+        return awc_invoicing_connect_open(out, &p);
     if (strcmp(m->cfg.invoicing.adapter, "xmlrpc") == 0) {
         if (!p.url)
             return awc_error_set(AWC_ECONFIG, "invoicing.url is required for the xmlrpc adapter");
@@ -397,7 +417,7 @@ out:
     s.inv->ops->close(s.inv);
     awc_free(s.recs);
     awc_free(s.notes);
-    *files = s.sent + s.adopted;
+    *files = s.sent + s.adopted - s.refused;
     *records = s.records;
     return rc;
 }

@@ -46,6 +46,7 @@ typedef struct list_ctx {
     total *totals;
     size_t ntotals, cap;
     json_t *credits;               /* JSON mode */
+    json_t *names[2];              /* JSON mode: customer and reseller ids -> name */
 } list_ctx;
 
 /* ---- text helpers ------------------------------------------------------------ */
@@ -280,10 +281,60 @@ static int row_json(void *arg, const awc_credit_row *r)
           awc_json_set(o, "held", json_boolean(c->flag == AWC_FLAG_HELD)) |
           awc_json_set(o, "excluded", json_boolean(c->flag == AWC_FLAG_EXCLUDED)) |
           awc_json_set(o, "updated_at", json_string(updated));
+    if (c->customer_id[0])
+        bad |= json_object_set_new(x->names[0], c->customer_id, json_null());
+    if (c->reseller_id[0])
+        bad |= json_object_set_new(x->names[1], c->reseller_id, json_null());
     if (bad || json_array_append_new(x->credits, o) != 0)
         return awc_error_set(AWC_ENOMEM, "out of memory (a listing this long wants --limit)");
     x->count++;
     return 0;
+}
+
+static int name_found(void *arg, int kind, const char *id, const char *name)
+{
+    list_ctx *x = arg;
+
+    if (name[0] && json_object_set_new(x->names[kind == 'c' ? 0 : 1], id, json_string(name)))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* customer_name and reseller_name of every listed credit, from the
+ * accounts map (null when it names none). */
+static int add_names(list_ctx *x, awc_store *st)
+{
+    char *ids[2] = {NULL, NULL};
+    size_t i;
+    json_t *o;
+    int rc = 0;
+
+    if (!st->ops->names_of || !json_array_size(x->credits))
+        return 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        json_t *list = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach(x->names[k], key, v)
+            json_array_append_new(list, json_string(key));
+        if (!(ids[k] = json_dumps(list, JSON_COMPACT)))
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+        json_decref(list);
+    }
+    if (rc == 0)
+        rc = st->ops->names_of(st, ids[0], ids[1], name_found, x);
+    free(ids[0]);
+    free(ids[1]);
+    json_array_foreach(x->credits, i, o) {
+        const char *cid = json_string_value(json_object_get(o, "customer_id"));
+        const char *rid = json_string_value(json_object_get(o, "reseller_id"));
+        json_t *cn = cid ? json_object_get(x->names[0], cid) : NULL;
+        json_t *rn = rid ? json_object_get(x->names[1], rid) : NULL;
+        if (rc == 0 && (awc_json_set(o, "customer_name", cn ? json_incref(cn) : json_null()) |
+                        awc_json_set(o, "reseller_name", rn ? json_incref(rn) : json_null())))
+            rc = awc_error_set(AWC_ENOMEM, "out of memory");
+    }
+    return rc;
 }
 
 /* credits_totals callback: one currency of the whole match. */
@@ -304,7 +355,7 @@ static int total_json(void *arg, const char *currency, int64_t count, const char
                                                              : 0;
 }
 
-static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
+static int list_json(list_ctx *x, awc_store *st, const awc_query *q, int skip_totals)
 {
     json_t *doc = json_object(), *totals = json_object();
     int64_t matched = 0;
@@ -312,7 +363,11 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
     int rc, bad;
 
     x->credits = json_array();
-    if (!doc || !totals || !x->credits) {
+    x->names[0] = json_object();
+    x->names[1] = json_object();
+    if (!doc || !totals || !x->credits || !x->names[0] || !x->names[1]) {
+        json_decref(x->names[0]);
+        json_decref(x->names[1]);
         json_decref(doc);
         json_decref(totals);
         json_decref(x->credits);
@@ -320,6 +375,19 @@ static int list_json(list_ctx *x, awc_store *st, const awc_query *q)
     }
     bad = awc_json_set(doc, "credits", x->credits);
     rc = st->ops->credits_query(st, q, row_json, x);
+    if (rc == 0)
+        rc = add_names(x, st);
+    json_decref(x->names[0]);
+    json_decref(x->names[1]);
+    if (rc == 0 && skip_totals) {
+        bad |= awc_json_set(doc, "count", json_integer((json_int_t)x->count)) |
+               awc_json_set(doc, "total", json_null()) | awc_json_set(doc, "totals", json_null());
+        json_decref(totals);
+        totals = NULL;
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(x->c, doc);
+        json_decref(doc);
+        return rc;
+    }
     if (rc == 0 && st->ops->credits_totals) {
         /* the total and the totals are of every match, not only this page */
         void *arg[2] = {totals, &matched};
@@ -363,8 +431,12 @@ int awc_op_list(awc_module *m, const awc_call *c, const awc_filter *f)
         return awc_op_end(c, rc);
     if (!st->ops->credits_query)
         return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "list: the store cannot query"));
+    if ((rc = awc_query_amounts_check(st, &q)) != 0)
+        return awc_op_end(c, rc);
     if (c->format == AWC_FORMAT_JSON) {
-        rc = list_json(&x, st, &q);
+        int skip = f->size >= offsetof(awc_filter, skip_totals) + sizeof(f->skip_totals) &&
+                   f->skip_totals;
+        rc = list_json(&x, st, &q, skip);
     } else {
         rc = header_text(&x);
         if (rc == 0)

@@ -208,8 +208,8 @@ int awc_op_user(awc_module *m, const awc_call *c, const awc_user_args *a)
     int rc;
 
     awc_op_begin();
-    if (!a)
-        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "user: arguments missing"));
+    if (!a || a->size < sizeof(*a))
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "user: arguments missing or too old"));
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "user: only a distributor manages "
                                                       "users"));

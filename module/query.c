@@ -89,7 +89,7 @@ static int statuses(unsigned *mask, const char *s)
             one[n] = '\0';
         }
         if (n >= sizeof(one) || awc_state_parse(&st, one) != 0)
-            return awc_error_set(AWC_EBADINPUT,
+            return awc_error_set(AWC_EUSAGE,
                                  "--status '%.*s%s': unknown state '%.*s' (expected "
                                  "PENDING_ASSIGN, ASSIGNED, PROCESSING or PROCESSED)",
                                  Q(s), n > 32 ? 32 : (int)n, p);
@@ -108,7 +108,7 @@ static int period(const char **out, const char *v, const char *what)
     if (!*v)
         return awc_error_set(AWC_EUSAGE, "--period: the %s is empty", what);
     if (awc_period_check(v) != 0)
-        return awc_error_prefix(AWC_EBADINPUT, "--period");
+        return awc_error_prefix(AWC_EUSAGE, "--period");
     *out = v;
     return 0;
 }
@@ -123,7 +123,7 @@ static int amount(int *has, awc_amount *out, const char *v, const char *opt)
     if (!*v)
         return awc_error_set(AWC_EUSAGE, "%s: empty value", opt);
     if ((rc = awc_money_parse(out, v, strlen(v))) != 0)
-        return awc_error_prefix(AWC_EBADINPUT, "%s", opt);
+        return awc_error_prefix(AWC_EUSAGE, "%s", opt);
     *has = 1;
     return 0;
 }
@@ -141,24 +141,30 @@ static int account(const char **out, const char *v)
         if (v[i] < '0' || v[i] > '9')
             n = 0;
     if (n != AWC_ACCOUNT_LEN)
-        return awc_error_set(AWC_EBADINPUT, "--account '%.*s%s': expected a 12-digit AWS "
+        return awc_error_set(AWC_EUSAGE, "--account '%.*s%s': expected a 12-digit AWS "
                              "account id", Q(v));
     return 0;
 }
 
-/* A credit type: letters, digits and '_' (the column is ASCII). */
+/* The credit types (SPEC 5.5; the table in adapters/cur_file.c gives them),
+ * any case: the canonical name. */
+static const char *const credit_types[] = {
+    "MAP", "EDP", "POC", "GRAVITON", "MARKETPLACE", "PARTNER", "SLA", "PROMOTIONAL",
+};
+
 static int type(const char **out, const char *v)
 {
     int rc;
 
     if ((rc = text(out, v, "--type", 32)) != 0 || !v)
         return rc;
-    for (const char *p = v; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= '0' && *p <= '9') || *p == '_'))
-            return awc_error_set(AWC_EBADINPUT, "--type '%.*s%s': a credit type is letters, "
-                                 "digits and '_' (e.g. MAP, EDP, SLA)", Q(v));
-    return 0;
+    for (size_t i = 0; i < sizeof(credit_types) / sizeof(credit_types[0]); i++)
+        if (strcasecmp(v, credit_types[i]) == 0) {
+            *out = credit_types[i];
+            return 0;
+        }
+    return awc_error_set(AWC_EUSAGE, "--type '%.*s%s': unknown credit type (expected MAP, EDP, "
+                         "POC, GRAVITON, MARKETPLACE, PARTNER, SLA or PROMOTIONAL)", Q(v));
 }
 
 static int sort(awc_query *q, const char *v)
@@ -227,7 +233,7 @@ int awc_query_from_filter(awc_query *out, const awc_filter *f, const awc_actor *
         if (!*f->credit_id)
             return awc_error_set(AWC_EUSAGE, "--credit-id: empty value");
         if ((rc = awc_credit_id_parse(&q->seq, f->credit_id, prefix)) != 0)
-            return awc_error_prefix(rc, "--credit-id");
+            return awc_error_prefix(rc == AWC_EBADINPUT ? AWC_EUSAGE : rc, "--credit-id");
     }
     if ((HAS(f, min_amount) &&
          (rc = amount(&q->has_min, &q->min_amount, f->min_amount, "--min-amount"))) ||
@@ -299,4 +305,35 @@ void awc_row_time_iso(char out[21], const char *stored)
     memcpy(out + 11, stored + 11, 8);
     out[19] = 'Z';
     out[20] = '\0';
+}
+
+/* credits_totals callback: the currencies seen, "EUR, USD". */
+static int note_currency(void *arg, const char *currency, int64_t count, const char *sum)
+{
+    char *seen = arg;
+    size_t n = strlen(seen);
+
+    (void)count;
+    (void)sum;
+    if (n + 6 < 64)
+        snprintf(seen + n, 64 - n, "%s%s", n ? ", " : "", currency);
+    return 0;
+}
+
+int awc_query_amounts_check(awc_store *st, const awc_query *q)
+{
+    awc_query scope = *q;
+    char seen[64] = "";
+    int rc;
+
+    if ((!q->has_min && !q->has_max) || q->currency || !st->ops->credits_totals)
+        return 0;
+    scope.has_min = scope.has_max = 0;
+    if ((rc = st->ops->credits_totals(st, &scope, note_currency, seen)) != 0)
+        return rc;
+    if (strchr(seen, ','))
+        return awc_error_set(AWC_EUSAGE, "%s compares amounts of one currency, and the credits "
+                             "these filters select are in %s: add --currency",
+                             q->has_min ? "--min-amount" : "--max-amount", seen);
+    return 0;
 }

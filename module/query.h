@@ -19,13 +19,19 @@
 #include "store.h"
 
 /* Fill out from f for actor a; prefix is ids.prefix (for --credit-id).
- * 0, or AWC_EUSAGE (a value of the wrong shape: empty, unknown sort column,
- * negative limit, a range that ends before it starts) / AWC_EBADINPUT (a
- * malformed state, period, credit ID or amount), naming the option; *out
+ * 0, or AWC_EUSAGE (SPEC 10: a value of the wrong shape -- empty, an
+ * unknown state, credit type or sort column, a malformed period, amount,
+ * account or credit ID, a negative limit, a range that ends before it
+ * starts), naming the option and the values it takes; *out
  * is then unspecified.  A filter whose size field is smaller than a field
  * leaves that field unset (older hosts). */
 int awc_query_from_filter(awc_query *out, const awc_filter *f, const awc_actor *a,
                           const char *prefix);
+
+/* --min-amount and --max-amount compare amounts of one currency: when the
+ * credits the other filters select are in several and q names none,
+ * AWC_EUSAGE saying which; else 0 (or the store's error). */
+int awc_query_amounts_check(awc_store *st, const awc_query *q);
 
 /* The name of a sort key as --sort takes it ("id", "amount", ...). */
 const char *awc_sort_name(awc_sort_key k);

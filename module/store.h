@@ -415,6 +415,12 @@ typedef struct awc_store_ops {
     /* Is period closed?  *closed = 1 with who and when, else 0. */
     int (*period_get)(awc_store *st, const char *period, int *closed, char *by, size_t bysz,
                       char *at, size_t atsz);
+    /* The names the accounts map gives customers and resellers: customers
+     * and resellers are JSON arrays of ids; fn gets kind 'c' or 'r', the id
+     * and its name ("" when the map has none). */
+    int (*names_of)(awc_store *st, const char *customers, const char *resellers,
+                    int (*fn)(void *arg, int kind, const char *id, const char *name),
+                    void *arg);
     /* Every period, newest first: credits by state, closed or not. */
     int (*periods_each)(awc_store *st, int (*fn)(void *arg, const awc_period_row *p),
                         void *arg);

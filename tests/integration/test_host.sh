@@ -257,7 +257,7 @@ refused "the module's error text is printed on one line" 66 "awscredit: no credi
 
 # awc_err -> status (docs/ABI.md)
 for pair in 1:70 2:71 3:65 4:66 5:65 6:65 7:65 8:69 9:78 10:65 11:74 12:77 13:69 14:75 15:69 \
-    16:75 17:78 18:64 99:70; do
+    16:75 17:78 18:64 19:77 20:75 99:70; do
     code=${pair%%:*}
     want=${pair##*:}
     run show "fail:$code"

@@ -199,6 +199,35 @@ static void test_values(void **state)
     assert_string_equal(c.assign.default_split, "customer:80,reseller:20");
 }
 
+/* The connect adapter needs its token variable, product and contract; the
+ * URL defaults to the public API. */
+static void test_connect(void **state)
+{
+    fake f = {0};
+    awc_host_api h = host_for(&f);
+    awc_config c;
+
+    (void)state;
+    fake_set(&f, "invoicing", "adapter", "connect");
+    assert_int_equal(awc_config_load(&c, &h), AWC_ECONFIG);
+    assert_non_null(strstr(awc_error_last(), "connect.api_key_env"));
+    fake_set(&f, "connect", "api_key_env", "CONNECT_API_KEY");
+    assert_int_equal(awc_config_load(&c, &h), AWC_ECONFIG);
+    assert_non_null(strstr(awc_error_last(), "connect.product_id and connect.contract_id"));
+    fake_set(&f, "connect", "product_id", "PRD-123-456-789");
+    fake_set(&f, "connect", "contract_id", "CRD-00000-00000-00000");
+    assert_int_equal(awc_config_load(&c, &h), 0);
+    assert_string_equal(c.invoicing.adapter, "connect");
+    assert_string_equal(c.connect.url, "https://api.connect.cloudblue.com/public/v1");
+    assert_string_equal(c.connect.api_key_env, "CONNECT_API_KEY");
+    assert_string_equal(c.connect.product_id, "PRD-123-456-789");
+    assert_null(c.connect.category);
+    /* the token itself in the key is refused and not echoed */
+    assert_int_equal(load_one(&c, "connect", "api_key_env", "ApiKey SU-1:hunter2pw"),
+                     AWC_ECONFIG);
+    assert_null(strstr(awc_error_last(), "hunter2"));
+}
+
 static void test_booleans(void **state)
 {
     static const char *const yes[] = {"true", "TRUE", "yes", "1", "on", "On"};
@@ -260,7 +289,10 @@ static const bad_case bad_cases[] = {
     {"cur", "source", "File", "test.ini:2: cur.source: expected file or athena, got 'File'"},
     {"athena", "cur_version", "3", "test.ini:2: athena.cur_version: expected 1 or 2, got '3'"},
     {"athena", "output_location", "/tmp/x", "test.ini:2: athena.output_location: expected an s3://bucket/prefix location, got '/tmp/x'"},
-    {"invoicing", "adapter", "email", "test.ini:2: invoicing.adapter: expected spool or xmlrpc, got 'email'"},
+    {"invoicing", "adapter", "email", "test.ini:2: invoicing.adapter: expected spool, xmlrpc or connect, got 'email'"},
+    {"connect", "product_id", "PRD-1 OR 1", "test.ini:2: connect.product_id: expected a Connect id (letters, digits, '-', '_'), got 'PRD-1 OR 1'"},
+    {"connect", "contract_id", "CRD-1,2", "test.ini:2: connect.contract_id: expected a Connect id (letters, digits, '-', '_'), got 'CRD-1,2'"},
+    {"connect", "url", "ftp://x", "test.ini:2: connect.url: expected a URL starting with http:// or https:// (the value is not shown)"},
     {"invoicing", "url", "ftp://x", "test.ini:2: invoicing.url: expected a URL starting with http:// or https:// (the value is not shown)"},
     {"aws", "billing_endpoint", "localhost:8080", "test.ini:2: aws.billing_endpoint: expected a URL starting with http:// or https:// (the value is not shown)"},
     {"run", "invoice", "maybe", "test.ini:2: run.invoice: expected true or false (also yes/no, on/off, 1/0), got 'maybe'"},
@@ -327,7 +359,7 @@ static void test_url_userinfo_not_echoed(void **state)
 {
     static const char *const keys[][2] = {
         {"aws", "s3_endpoint"}, {"aws", "billing_endpoint"}, {"athena", "endpoint"},
-        {"invoicing", "url"},
+        {"invoicing", "url"}, {"connect", "url"},
     };
     static const char *const values[] = {
         "http://user:hunter2pw@host/", "https://user:hunter2pw@host", "https://:hunter2pw@host",
@@ -483,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_no_config_get),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_connect),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_number_limits),
         cmocka_unit_test(test_bad_values),
