@@ -7,7 +7,9 @@ import * as dialog from "./dialog.js";
 const FILTERS = ["period", "status", "customer", "reseller", "asset", "account", "credit_id",
   "description", "type", "currency", "min_amount", "max_amount", "rule", "unmapped"];
 
-const view = { filters: {}, sort: "", offset: 0, limit: 50, total: 0, role: "", seq: 0 };
+const view = {
+  filters: {}, sort: "", offset: 0, limit: 50, total: 0, haveTotals: false, role: "", seq: 0,
+};
 
 // A new user starts with no filter, the first page, the default order.
 export function setRole(role) {
@@ -15,6 +17,7 @@ export function setRole(role) {
   view.filters = {};
   view.sort = "";
   view.offset = 0;
+  view.haveTotals = false;
   $("filters").reset();
 }
 
@@ -50,7 +53,7 @@ function sortHeaders() {
       btn.addEventListener("click", () => {
         view.sort = view.sort === key ? "-" + key : key;
         view.offset = 0;
-        refresh();
+        refresh(false);
       });
       th.append(btn);
     }
@@ -69,7 +72,8 @@ function row(c) {
   const asset = c.asset_name || c.asset_id || "";
   const reseller = c.reseller_name || c.reseller_id || "";
   const owner = el("td", { class: "owner" },
-    el("span", { text: customer || (c.unmapped ? "unmapped" : "—"), title: c.customer_id || "" }),
+    el("span", { class: "name", text: customer || (c.unmapped ? "unmapped" : "—"),
+      title: c.customer_id || "" }),
     el("span", { class: "sub", text: asset ? asset : c.usage_account_id, title: c.usage_account_id }));
   const edit = editable(c);
   const manage = el("button", {
@@ -81,7 +85,8 @@ function row(c) {
   return el("tr", { "data-id": c.credit_id },
     el("td", { text: c.credit_id, title: c.credit_id }),
     owner,
-    el("td", { text: reseller, title: c.reseller_id || "" }),
+    el("td", { class: "owner" },
+      el("span", { class: "name", text: reseller || "—", title: c.reseller_id || "" })),
     el("td", { class: "num", text: money(c.amount) + " " + c.currency }),
     el("td", { text: c.credit_type, title: c.credit_type }),
     el("td", { class: "desc", text: c.description, title: c.description }),
@@ -98,10 +103,14 @@ function showTotals(data) {
   }
 }
 
-export async function refresh() {
+// refresh(false) turns a page or re-sorts: the count and totals of every
+// match stay as they were, and the server need not add them up again.
+export async function refresh(withTotals = true) {
   const seq = ++view.seq;
   const q = { ...view.filters, limit: view.limit, offset: view.offset };
   if (view.sort) q.sort = view.sort;
+  const again = !withTotals && view.haveTotals;
+  if (again) q.totals = "false";
   sortHeaders();
   $("filter-error").textContent = "";
   let data;
@@ -127,7 +136,11 @@ export async function refresh() {
   for (const c of data.credits || []) body.append(row(c));
   if (!data.credits || !data.credits.length)
     body.append(el("tr", { class: "empty" }, el("td", { colspan: 9, text: "No credit matches." })));
-  view.total = Number(data.total || 0);
+  if (!again) {
+    view.total = Number(data.total || 0);
+    view.haveTotals = true;
+    showTotals(data);
+  }
   const first = view.total ? view.offset + 1 : 0;
   const last = view.offset + (data.credits ? data.credits.length : 0);
   $("count").textContent = view.total + (view.total === 1 ? " credit" : " credits") +
@@ -136,7 +149,6 @@ export async function refresh() {
     Math.max(1, Math.ceil(view.total / view.limit));
   $("prev").disabled = view.offset === 0;
   $("next").disabled = last >= view.total;
-  showTotals(data);
 }
 
 export function init() {
@@ -154,16 +166,16 @@ export function init() {
   });
   $("prev").addEventListener("click", () => {
     view.offset = Math.max(0, view.offset - view.limit);
-    refresh();
+    refresh(false);
   });
   $("next").addEventListener("click", () => {
     if (view.offset + view.limit < view.total) view.offset += view.limit;
-    refresh();
+    refresh(false);
   });
   $("page-size").addEventListener("change", () => {
     view.limit = Number($("page-size").value) || 50;
     view.offset = 0;
-    refresh();
+    refresh(false);
   });
   sortHeaders();
 }

@@ -213,6 +213,12 @@ def run(d, downloads):
     mine = json.loads(cli("--as", "reseller:R-1:alice", "--json", "list"))
     check(sorted(all_ids) == sorted(c["credit_id"] for c in mine["credits"]),
           "the table lists exactly the credits export gives her (%d)" % len(all_ids))
+    owner = d.find_element(By.CSS_SELECTOR, '#credits tr[data-id="%s"] td.owner' % XSS).text
+    reseller = d.find_element(By.CSS_SELECTOR, '#credits tr[data-id="%s"] td:nth-child(3)'
+                              % XSS).text
+    check(owner.startswith("Acme Corporation") and "AS-1" in owner and
+          reseller == "North Cloud Partners",
+          "customer and reseller by name, with the asset", owner + " / " + reseller)
     totals = js(d, "return [...document.querySelectorAll('#totals div')].map(x => x.textContent)")
     check(len(totals) == 2 and totals[0].startswith("EUR") and totals[1].startswith("USD"),
           "totals per currency are shown", totals)
