@@ -29,13 +29,25 @@ function pct(bp) {
 
 // The editable lines: customer, reseller and named parties (the retained
 // share is what is left).
+// "Acme Corporation (C-1)", or the ID alone when no name is known.
+function named(name, id) {
+  if (name && id) return name + " (" + id + ")";
+  return name || id || "";
+}
+
+function nameOf(c, who) {
+  const key = who + "_name";
+  return c[key] || (d.listRow && d.listRow.credit_id === c.credit_id ? d.listRow[key] : null);
+}
+
 function lineTargets(c) {
   const out = [];
   const find = (t) => (c.splits || []).find((s) => s.target === t);
   for (const t of ["customer", "reseller"]) {
     const s = find(t);
-    out.push({ key: t, label: t === "customer" ? "Customer" + (c.customer_id ? " " + c.customer_id : "")
-      : "Reseller" + (c.reseller_id ? " " + c.reseller_id : ""), line: s || null });
+    const who = named(nameOf(c, t), c[t + "_id"]);
+    out.push({ key: t, label: (t === "customer" ? "Customer" : "Reseller") + (who ? " " + who : ""),
+      line: s || null });
   }
   for (const s of c.splits || []) {
     if (s.target === "party") out.push({ key: "party:" + s.party, label: "Party " + s.party, line: s, party: true });
@@ -121,8 +133,9 @@ function render(c, explain) {
   fact(facts, "Type", c.credit_type);
   fact(facts, "Account", c.usage_account_id + " (payer " + c.payer_account_id + ")");
   fact(facts, "Issue date", c.issue_date);
-  fact(facts, "Customer", [c.customer_name || c.customer_id, c.asset_id && "asset " + c.asset_id].filter(Boolean).join(", "));
-  fact(facts, "Reseller", c.reseller_name || c.reseller_id);
+  fact(facts, "Customer", [named(nameOf(c, "customer"), c.customer_id), c.asset_id && "asset " + c.asset_id]
+    .filter(Boolean).join(", "));
+  fact(facts, "Reseller", named(nameOf(c, "reseller"), c.reseller_id));
   fact(facts, "Usage file", c.usage_file_id);
   fact(facts, "Processing date", c.processing_date);
   const records = new Set((d.listRow && d.listRow.record_ids) || []);
