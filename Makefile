@@ -19,6 +19,7 @@ BUILD   := build
 SAN     := $(BUILD)/san
 TSAN    := $(BUILD)/tsan
 LIBDIR  := $(PREFIX)/lib/awscredit
+WEBDIR  := $(PREFIX)/share/awscredit/web
 
 PKGS      := libcurl libxml-2.0 libmariadb jansson zlib libsodium
 HOST_PKGS := inih libmicrohttpd jansson libsodium
@@ -28,7 +29,8 @@ XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter 2>/dev/null)
 XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(XLSX_CFLAGS)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(XLSX_LIBS)
-HOST_CFLAGS := $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null) -DAWC_LIBDIR='"$(LIBDIR)"'
+HOST_CFLAGS := $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null) -DAWC_LIBDIR='"$(LIBDIR)"' \
+               -DAWC_WEBDIR='"$(WEBDIR)"'
 HOST_LIBS   := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -169,11 +171,14 @@ install: release
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^version *= *//p' plugin.manifest)|g' \
 	    scripts/awscredit.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/awscredit.pc
 	if [ -f docs/awscredit.1 ]; then install -m 0644 docs/awscredit.1 $(DESTDIR)$(PREFIX)/share/man/man1/awscredit.1; fi
+	install -d $(DESTDIR)$(WEBDIR)
+	install -m 0644 web/*.html web/*.css web/*.js web/*.svg $(DESTDIR)$(WEBDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/awscredit $(DESTDIR)$(LIBDIR)/awscredit.so \
 	    $(DESTDIR)$(LIBDIR)/plugin.manifest $(DESTDIR)$(PREFIX)/include/awscredit.h \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/awscredit.pc $(DESTDIR)$(PREFIX)/share/man/man1/awscredit.1
+	rm -rf $(DESTDIR)$(WEBDIR)
 
 clean:
 	rm -rf $(BUILD)

@@ -35,6 +35,7 @@ struct serve {
     pthread_key_t key;
     char root[PATH_MAX];           /* the web root, resolved */
     int secure;                    /* cookies are Secure */
+    const char *trusted_proxy;     /* web.trusted_proxy: its X-Forwarded-For names the client */
     pthread_mutex_t log_mu;
 };
 
@@ -246,11 +247,18 @@ int serve_call_setup(sreq *q, awc_call *c, sbuf *out, char *err, size_t n, int j
 
 /* ---- sign-in ------------------------------------------------------------------------ */
 
+/* The client's address, for the sign-in throttle: the peer's, or, when
+ * the peer is web.trusted_proxy, the last address of X-Forwarded-For (the
+ * one that proxy added; whatever a client sent before it is not trusted). */
 static void client_of(sreq *q, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const char *xff, *last;
+    unsigned char bin[sizeof(struct in6_addr)];
+    char addr[64];
+    size_t len;
 
     snprintf(out, n, "unknown");
     if (sa && sa->sa_family == AF_INET)
@@ -259,6 +267,20 @@ static void client_of(sreq *q, char *out, size_t n)
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)n);
+    if (!q->srv->trusted_proxy || strcmp(out, q->srv->trusted_proxy) != 0 ||
+        !(xff = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Forwarded-For")))
+        return;
+    last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    len = strcspn(last, " ");
+    if (len == 0 || len >= sizeof(addr))
+        return;
+    memcpy(addr, last, len);
+    addr[len] = '\0';
+    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+        snprintf(out, n, "%s", addr);
 }
 
 static int auth_call(sreq *q, awc_auth_args *a, char *err, size_t n)
@@ -756,6 +778,16 @@ int host_serve(const awc_module_desc *d, const awc_host_api *api, const host_ini
             return AWC_ECONFIG;
         }
         flags |= MHD_USE_TLS;
+    }
+    s.trusted_proxy = host_ini_get(ini, "web", "trusted_proxy");
+    if (s.trusted_proxy) {
+        unsigned char bin[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, s.trusted_proxy, bin) != 1 &&
+            inet_pton(AF_INET6, s.trusted_proxy, bin) != 1) {
+            snprintf(err, errsz, "web.trusted_proxy '%.64s': expected the proxy's IP address, "
+                     "e.g. 127.0.0.1", s.trusted_proxy);
+            return AWC_ECONFIG;
+        }
     }
     pub = host_ini_get(ini, "web", "public_url");
     s.secure = cert != NULL || (pub && strncmp(pub, "https://", 8) == 0);

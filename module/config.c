@@ -31,7 +31,7 @@ const char *const awc_config_keys[] = {
     "ids.prefix",
     "run.invoice",
     "web.listen", "web.tls_cert", "web.tls_key", "web.session_idle_minutes",
-    "web.session_max_hours", "web.public_url", "web.root", "web.threads", "web.client_timeout",
+    "web.session_max_hours", "web.public_url", "web.root", "web.threads", "web.client_timeout", "web.trusted_proxy",
     NULL
 };
 

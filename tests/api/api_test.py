@@ -449,6 +449,22 @@ for i in range(5):
 check(problem(Client().signin("sam", "sam-password-12"), 429),
       "5 failures from one client address throttle it for every name")
 sql("DELETE FROM signin_failures")
+
+# behind a proxy (web.trusted_proxy = 127.0.0.1 here): the last address of
+# X-Forwarded-For is the client; what a client put before it counts for nothing
+def signin_from(addr, user, password):
+    c = Client()
+    return c.req("POST", "/api/v1/session", {"user": user, "password": password},
+                 {"X-Forwarded-For": addr})
+for i in range(5):
+    signin_from("10.0.0.1", f"nobody{i}", "not-the-password")
+check(problem(signin_from("10.0.0.1", "sam", "sam-password-12"), 429),
+      "behind the proxy, 5 failures from one forwarded address throttle it")
+check(signin_from("10.0.0.2", "sam", "sam-password-12").status == 200,
+      "and not another address behind the same proxy")
+check(problem(signin_from("10.0.0.2, 10.0.0.1", "sam", "sam-password-12"), 429),
+      "an address a client puts before the proxy's does not get round it")
+sql("DELETE FROM signin_failures")
 check(Client().signin("sam", "sam-password-12").status == 200, "once they age out, sign-in works")
 
 print(f"# {n} checks, {failed} failed")

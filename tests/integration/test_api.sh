@@ -22,7 +22,7 @@ printf '<!doctype html><title>t</title>\n' > "$TMP/web/index.html"
 printf 'body{}\n' > "$TMP/web/app.css"
 echo secret > "$TMP/outside.txt"
 ln -s "$TMP/outside.txt" "$TMP/web/link.txt"
-printf '[web]\nroot = %s\nclient_timeout = 2\nthreads = 2\n' "$TMP/web" >> "$TMP/awscredit.ini"
+printf '[web]\nroot = %s\nclient_timeout = 2\nthreads = 2\ntrusted_proxy = 127.0.0.1\n' "$TMP/web" >> "$TMP/awscredit.ini"
 
 "$HOST" --config "$TMP/awscredit.ini" -v serve --listen "127.0.0.1:$PORT" \
     >"$TMP/serve.out" 2>"$TMP/serve.err" </dev/null &
