@@ -420,3 +420,25 @@ void awc_lines_json(char *buf, size_t n, const awc_split_line *lines, size_t cou
     }
     buf[b.at] = '\0';
 }
+
+const char *awc_line_target(const awc_split_line *l)
+{
+    switch (l->kind) {
+    case AWC_SPLIT_CUSTOMER: return "customer";
+    case AWC_SPLIT_RESELLER: return "reseller";
+    case AWC_SPLIT_PARTY: return "party";
+    case AWC_SPLIT_RETAINED: return "retained";
+    }
+    return "retained";
+}
+
+const char *awc_line_who(const awc_split_line *l)
+{
+    switch (l->kind) {
+    case AWC_SPLIT_CUSTOMER: return l->customer_id;
+    case AWC_SPLIT_RESELLER: return l->reseller_id;
+    case AWC_SPLIT_PARTY: return l->party_id;
+    case AWC_SPLIT_RETAINED: return "distributor";
+    }
+    return "";
+}

@@ -79,6 +79,11 @@ int awc_reseller_lines(awc_split_line *lines, size_t cap, size_t *n, int64_t tot
                        const awc_split_spec *spec, const awc_split_line *before, size_t nb,
                        const awc_owner *owner);
 
+/* A line's target ("customer", "reseller", "party", "retained") and who
+ * it goes to (the customer's, reseller's or party's id; "distributor"). */
+const char *awc_line_target(const awc_split_line *l);
+const char *awc_line_who(const awc_split_line *l);
+
 /* JSON text of lines ("[{"target":"customer","amount_minor":-1234,...}]")
  * into buf; "[]" when buf is too small for all of it, "" when n < 3. */
 void awc_lines_json(char *buf, size_t n, const awc_split_line *lines, size_t count);

@@ -25,23 +25,33 @@ static int collect(void *arg, const awc_split_line *l)
     return 0;
 }
 
-/* The percentages of the current lines, when every non-retained line has
- * one (the credit was split by percent). */
+/* The current lines as a spec: their percentages, or their amounts when the
+ * credit was split by amount; -1 when there are none, or they mix. */
 static int spec_from_lines(awc_split_spec *spec, const lines_buf *b)
 {
+    int percent = 0, amounts = 0;
+
     memset(spec, 0, sizeof(*spec));
     for (size_t i = 0; i < b->n; i++) {
         if (b->l[i].kind == AWC_SPLIT_RETAINED)
             continue;
-        if (b->l[i].bp < 0 || spec->n == AWC_SPEC_MAX)
+        if (spec->n == AWC_SPEC_MAX)
             return -1;
+        /* lines by percentage keep their percentages; lines by amount (an
+         * edit --amounts) keep their amounts */
+        if (b->l[i].bp < 0)
+            amounts = 1;
+        else
+            percent = 1;
         spec->t[spec->n].kind = b->l[i].kind;
         snprintf(spec->t[spec->n].party_id, sizeof(spec->t[spec->n].party_id), "%s",
                  b->l[i].party_id);
         spec->t[spec->n].bp = b->l[i].bp;
+        spec->t[spec->n].minor = b->l[i].amount_minor;
         spec->n++;
     }
-    return spec->n ? 0 : -1;
+    spec->amounts = amounts;
+    return spec->n && !(percent && amounts) ? 0 : -1;
 }
 
 typedef struct edit_state {

@@ -79,7 +79,74 @@ typedef struct ex_state {
     char id[AWC_CREDIT_ID_BUFSZ];
     char owner_buf[1024];
     awc_account_row owner;
+    awc_split_line lines[AWC_SPEC_MAX + 2];
+    size_t nlines;
+    int e;                         /* the currency's minor unit */
 } ex_state;
+
+/* The split the winning rule, or else the default, gives this credit: its
+ * lines in percent and in amounts (SPEC 17).  0 with nlines 0 when nothing
+ * applies; a split that cannot be worked out (an unknown currency, say) is
+ * left out, not an error: explain says why a rule applies, assign decides. */
+static int split_of(awc_module *m, ex_state *s, const awc_rule *win)
+{
+    awc_split_spec spec;
+    awc_owner owner;
+    int64_t total;
+
+    s->nlines = 0;
+    if (win)
+        awc_splitspec_from_rule(&spec, win);
+    else if (!m->cfg.assign.default_split ||
+             awc_splitspec_parse_percent(&spec, m->cfg.assign.default_split) != 0)
+        return 0;
+    if (awc_invoiceable(&total, &s->e, s->cr.amount, s->cr.currency) != 0)
+        return 0;
+    memset(&owner, 0, sizeof(owner));
+    owner.customer_id = s->owner.customer_id;
+    owner.asset_id = s->owner.asset_id;
+    owner.reseller_id = s->owner.reseller_id;
+    if (awc_assign_lines(s->lines, sizeof(s->lines) / sizeof(s->lines[0]), &s->nlines, total,
+                         &spec, &owner) != 0)
+        s->nlines = 0;
+    return 0;
+}
+
+static json_t *split_json(const ex_state *s)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < s->nlines; i++) {
+        const awc_split_line *l = &s->lines[i];
+        char amt[AWC_MONEY_BUFSZ];
+        json_t *o = json_object();
+        awc_money_format_minor(amt, sizeof(amt), l->amount_minor, s->e);
+        if (awc_json_set(o, "target", json_string(awc_line_target(l))) |
+            awc_json_set(o, "party", json_string(awc_line_who(l))) |
+            awc_json_set(o, "percent_bp", l->bp >= 0 ? json_integer(l->bp) : json_null()) |
+            awc_json_set(o, "amount", json_string(amt)) || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static int split_text(const awc_call *c, const ex_state *s)
+{
+    int rc = awc_out_printf(c, "Split it gives:");
+
+    for (size_t i = 0; rc == 0 && i < s->nlines; i++) {
+        const awc_split_line *l = &s->lines[i];
+        char amt[AWC_MONEY_BUFSZ], pct[16] = "";
+        awc_money_format_minor(amt, sizeof(amt), l->amount_minor, s->e);
+        if (l->bp >= 0)
+            snprintf(pct, sizeof(pct), " %d.%02d %%", l->bp / 100, l->bp % 100);
+        rc = awc_out_printf(c, "%s %s %s%s %s %s", i ? "," : "", awc_line_target(l),
+                            awc_line_who(l), pct, amt, s->cr.currency);
+    }
+    return rc ? rc : awc_out_printf(c, "\n");
+}
 
 static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_state *s)
 {
@@ -128,6 +195,8 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
         if (rc != 0)
             goto out;
     }
+    if (have_owner && (rc = split_of(m, s, win)) != 0)
+        goto out;
     if (!have_owner)
         snprintf(outcome, sizeof(outcome), "unmapped: account %s has no owner on %s, so the "
                  "credit stays PENDING_ASSIGN until the accounts map covers it", account,
@@ -160,6 +229,7 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
                                                : json_null()) |
                   awc_json_set(doc, "unmapped", json_boolean(!have_owner)) |
                   awc_json_set(doc, "outcome", json_string(outcome)) |
+                  awc_json_set(doc, "split", s->nlines ? split_json(s) : json_array()) |
                   awc_json_set(doc, "candidates", x.rules) |
                   awc_json_set(doc, "rules_not_shown", json_integer((json_int_t)x.hidden));
         if (rc == 0)
@@ -188,6 +258,8 @@ static int explain(awc_module *m, const awc_call *c, const char *credit_id, ex_s
                                 x.hidden == 1 ? "" : "s");
         if (rc == 0)
             rc = awc_out_printf(c, "Outcome: %s\n", outcome);
+        if (rc == 0 && s->nlines)
+            rc = split_text(c, s);
         if (rc == 0 && s->cr.state != AWC_PENDING_ASSIGN && s->cr.rule_id[0])
             rc = awc_out_printf(c, "Recorded assignment: %s\n", s->cr.rule_id);
     }

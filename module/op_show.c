@@ -1,6 +1,7 @@
 /* op_show.c -- `show ID`: one credit and its full history. */
 #include <string.h>
 
+#include "assign.h"
 #include "credit.h"
 #include "credit_id.h"
 #include "mod.h"
@@ -139,28 +140,6 @@ static int load_extra(awc_store *st, const awc_credit *cr, extra *e)
     return digits ? st->ops->grants_each(st, NULL, on_grant, e) : 0;
 }
 
-static const char *line_target(const awc_split_line *l)
-{
-    switch (l->kind) {
-    case AWC_SPLIT_CUSTOMER: return "customer";
-    case AWC_SPLIT_RESELLER: return "reseller";
-    case AWC_SPLIT_PARTY: return "party";
-    case AWC_SPLIT_RETAINED: return "retained";
-    }
-    return "retained";
-}
-
-static const char *line_who(const awc_split_line *l)
-{
-    switch (l->kind) {
-    case AWC_SPLIT_CUSTOMER: return l->customer_id;
-    case AWC_SPLIT_RESELLER: return l->reseller_id;
-    case AWC_SPLIT_PARTY: return l->party_id;
-    case AWC_SPLIT_RETAINED: return "distributor";
-    }
-    return "";
-}
-
 /* What keeps a pending credit out of assignment, for the status line. */
 static const char *flag_text(int flag)
 {
@@ -240,7 +219,7 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
             if (l->bp >= 0)
                 snprintf(pct, sizeof(pct), "%d.%02d %%", l->bp / 100, l->bp % 100);
             rc = awc_out_printf(c, "  %d  %-9s %-20s %9s %16s %s  %s\n", l->line_no,
-                                line_target(l), line_who(l), pct, amt, cr->currency,
+                                awc_line_target(l), awc_line_who(l), pct, amt, cr->currency,
                                 l->record_id[0] ? l->record_id : "");
         }
     }
@@ -257,6 +236,31 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
     if (rc == 0)
         rc = st->ops->events_each(st, cr->seq, event_text, &x);
     return rc ? rc : x.rc;
+}
+
+/* The names the accounts map gives the credit's customer and reseller. */
+typedef struct names {
+    char customer[1025], reseller[1025];
+} names;
+
+static int grab_names(void *arg, const awc_credit_row *r)
+{
+    names *n = arg;
+    snprintf(n->customer, sizeof(n->customer), "%s", r->customer_name);
+    snprintf(n->reseller, sizeof(n->reseller), "%s", r->reseller_name);
+    return 0;
+}
+
+static int names_of(awc_store *st, uint64_t seq, names *n)
+{
+    awc_query q;
+
+    memset(&q, 0, sizeof(q));
+    n->customer[0] = n->reseller[0] = '\0';
+    q.seq = seq;
+    q.with_names = 1;
+    q.limit = 1;
+    return st->ops->credits_query(st, &q, grab_names, n);
 }
 
 static int show_json(const awc_call *c, awc_store *st, const char *id, const char *prefix,
@@ -311,6 +315,14 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
     }
     rc = load_extra(st, cr, ex);
     if (rc == 0) {
+        names *n = awc_malloc(sizeof(*n));
+        if (!n || (rc = names_of(st, cr->seq, n)) != 0 ||
+            awc_json_set(doc, "customer_name", awc_json_str_or_null(n->customer)) |
+                awc_json_set(doc, "reseller_name", awc_json_str_or_null(n->reseller)))
+            rc = rc ? rc : awc_error_set(AWC_ENOMEM, "out of memory");
+        awc_free(n);
+    }
+    if (rc == 0) {
         json_t *lines = json_array(), *grant = json_null();
         int e = awc_currency_exponent(cr->currency), b = 0;
         for (size_t i = 0; i < ex->nlines; i++) {
@@ -319,8 +331,8 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
             json_t *o = json_object();
             awc_money_format_minor(amt, sizeof(amt), l->amount_minor, e < 0 ? 2 : e);
             b |= awc_json_set(o, "line", json_integer(l->line_no)) |
-                 awc_json_set(o, "target", json_string(line_target(l))) |
-                 awc_json_set(o, "party", json_string(line_who(l))) |
+                 awc_json_set(o, "target", json_string(awc_line_target(l))) |
+                 awc_json_set(o, "party", json_string(awc_line_who(l))) |
                  awc_json_set(o, "percent_bp", l->bp >= 0 ? json_integer(l->bp) : json_null()) |
                  awc_json_set(o, "amount", json_string(amt)) |
                  awc_json_set(o, "record_id", awc_json_str_or_null(l->record_id));

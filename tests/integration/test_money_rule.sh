@@ -157,4 +157,18 @@ check "$(lines 80000000001) = reseller:-10000,retained:0" "and nothing is retain
 run edit "$FUND" --split customer:80,reseller:20
 check "$rc = 0" "a distributor may remove a named party"
 
+# a split by amounts stays as it is when the credit moves to another account
+echo '555555555555,C-4,AS-4,R-1,Delta,North,2026-01-01,' >> "$TMP/accounts.csv"
+run accounts import "$TMP/accounts.csv"
+run edit "$MAP" --amounts customer:-90.00,reseller:-5.00
+check "$(lines 80000000001) = customer:-9000,reseller:-500,retained:-500" \
+    "set up: the MAP credit split by amounts, 5.00 retained"
+run edit "$MAP" --account 555555555555
+check "$rc = 0" "a distributor moves it to another account of the same reseller"
+check "$(lines 80000000001) = customer:-9000,reseller:-500,retained:-500" \
+    "and the amounts stay as they were (not the default's customer:100)"
+run $R1 edit "$MAP" --account 222222222222
+check "$rc = 0" "a reseller moves it back with --account alone"
+check "$(lines 80000000001) = customer:-9000,reseller:-500,retained:-500" "amounts kept again"
+
 tap_done
