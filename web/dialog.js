@@ -122,6 +122,13 @@ function spec() {
 
 function render(c, explain) {
   d.credit = c;
+  // a credit not split yet: what its rule (or the default) would give, as explain says
+  const proposed = !(c.splits && c.splits.length) && explain && explain.split && explain.split.length;
+  if (proposed) {
+    c.splits = explain.split.map((s, i) => Object.assign({ line: i + 1, record_id: null }, s));
+    if (!c.customer_id && explain.customer_id) c.customer_id = explain.customer_id;
+    if (!c.reseller_id && explain.reseller_id) c.reseller_id = explain.reseller_id;
+  }
   d.targets = lineTargets(c);
   $("dlg-title").textContent = (d.editing ? "Edit " : "View ") + c.credit_id;
   const facts = $("dlg-facts");
@@ -142,7 +149,10 @@ function render(c, explain) {
   for (const s of c.splits || []) if (s.record_id) records.add(s.record_id);
   fact(facts, "Record IDs", [...records].join(", "), true);
 
-  $("dlg-rule").textContent = c.rule_id ? "Rule " + c.rule_id + " applied; its split:" :
+  $("dlg-rule").textContent = proposed ?
+    (explain.rule_id ? "Not split yet; rule " + explain.rule_id + " would give:" :
+      "Not split yet; the default would give:") :
+    c.rule_id ? "Rule " + c.rule_id + " applied; its split:" :
     (c.splits && c.splits.length ? "Split by hand or by the default:" : "Not split yet.");
   const sb = $("dlg-splits").tBodies[0];
   clear(sb);
