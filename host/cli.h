@@ -48,6 +48,10 @@ typedef struct host_request {
     awc_file_args file;        /* rules *, accounts import */
     awc_currency_args currency;/* currency set */
     awc_user_args user;        /* user * */
+    awc_balance_args balance;  /* balance, expiring */
+    awc_grant_args grant;      /* grant set */
+    int fail_if_any;           /* expiring --fail-if-any */
+    uint64_t listed;           /* expiring: how many grants it listed */
     int password_stdin;        /* user add, passwd: read user.password from stdin */
     int have_exponent;
 } host_request;

@@ -215,6 +215,8 @@ static int run(host *h)
     }
     if (rc)
         return report(h, rc, errbuf, sizeof(errbuf));
+    if (h->req.fail_if_any && h->req.listed > 0)
+        return 1;              /* expiring --fail-if-any: the list is not empty */
     return EX_OK;
 }
 

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define AWC_ABI_MAJOR 1
-#define AWC_ABI_MINOR 1
+#define AWC_ABI_MINOR 2
 #define AWC_ENTRY_SYMBOL "awscredit_module"
 
 /* Error codes: 0 on success, a negative awc_err otherwise.  Retired codes
@@ -184,6 +184,31 @@ typedef struct awc_user_args {
     const char *token_id;
 } awc_user_args;
 
+/* ABI 1.2: `balance` and `expiring` with their options (SPEC 16). */
+typedef struct awc_balance_args {
+    size_t size;
+    const char *period_from;       /* YYYY-MM: credits issued from then on; NULL = all */
+    const char *period_to;         /* YYYY-MM: issued until its end; NULL = until as_of */
+    const char *node;              /* only this node's subtree; NULL = every node */
+    const char *level;             /* only nodes of this level; NULL = every level */
+    const char *policy;            /* "fifo" or "aws"; NULL = grants.policy */
+    const char *as_of;             /* YYYY-MM-DD; NULL = today (UTC) */
+    int within_days;               /* expiring: DAYS; < 0 = grants.expiring_days */
+    uint64_t *listed;              /* optional, host-owned: set to how many grants
+                                    * were listed (expiring --fail-if-any) */
+} awc_balance_args;
+
+/* ABI 1.2: `grant set ID`.  NULL keeps a field; "" clears end_date,
+ * reference or node. */
+typedef struct awc_grant_args {
+    size_t size;
+    const char *grant_id;
+    const char *amount;            /* issued, a decimal > 0 */
+    const char *end_date;          /* YYYY-MM-DD */
+    const char *reference;
+    const char *node;
+} awc_grant_args;
+
 typedef struct awc_file_args {
     size_t size;
     const char *path;              /* input or output file; NULL/"-" = stdin/stdout */
@@ -235,6 +260,13 @@ typedef struct awc_module_desc {
     int (*include)(awc_module *m, const awc_call *c, const awc_edit_args *a);
     int (*currency_set)(awc_module *m, const awc_call *c, const awc_currency_args *a);
     int (*user)(awc_module *m, const awc_call *c, const awc_user_args *a);
+    /* ABI 1.2: grants, balances and the hierarchy (SPEC 16).  balance and
+     * expiring above are these with every option at its default. */
+    int (*grants_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*grant_set)(awc_module *m, const awc_call *c, const awc_grant_args *a);
+    int (*hierarchy_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*balance_of)(awc_module *m, const awc_call *c, const awc_balance_args *a);
+    int (*expiring_of)(awc_module *m, const awc_call *c, const awc_balance_args *a);
 } awc_module_desc;
 
 /* The size of the descriptor at ABI 1.0: a host requires at least this. */

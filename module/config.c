@@ -28,6 +28,7 @@ const char *const awc_config_keys[] = {
     "invoicing.group_by", "invoicing.timeout", "invoicing.user_env", "invoicing.password_env",
     "ids.prefix",
     "run.invoice",
+    "grants.policy", "grants.expiring_days",
     NULL
 };
 
@@ -340,6 +341,13 @@ static int load_rest(awc_config *c, const reader *r)
                 return bad(r, "ids", "prefix", "1 to 16 ASCII letters or digits", p);
     }
     c->ids.prefix = p ? p : "AWSC";
+    c->grants.policy = str(r, "grants", "policy", "fifo");
+    if (strcmp(c->grants.policy, "fifo") != 0 && strcmp(c->grants.policy, "aws") != 0)
+        return bad(r, "grants", "policy", "fifo or aws", c->grants.policy);
+    if ((rc = whole(r, "grants", "expiring_days", 0, 36600, 60, &lanes,
+                    "a whole number of days from 0 to 36600")))
+        return rc;
+    c->grants.expiring_days = (int)lanes;
     return yes_no(r, "run", "invoice", 0, &c->run.invoice);
 }
 

@@ -65,6 +65,10 @@ typedef struct awc_config {
     struct {
         int invoice;               /* default 0 */
     } run;
+    struct {
+        const char *policy;        /* "fifo" (default) or "aws" (SPEC 16) */
+        int expiring_days;         /* default 60 */
+    } grants;
 } awc_config;
 
 /* Every "section.key" the module understands, NULL-terminated. */

@@ -21,7 +21,8 @@ static const char *const operations[] = {
     "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
     "rules_import", "rules_export", "rules_validate", "balance", "expiring", "exclude",
-    "include", "currency_set", "user", NULL,
+    "include", "currency_set", "user", "grants_import", "grant_set", "hierarchy_import",
+    "balance_of", "expiring_of", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -272,6 +273,11 @@ static const awc_module_desc descriptor = {
     .include = awc_op_include,
     .currency_set = awc_op_currency_set,
     .user = awc_op_user,
+    .grants_import = awc_op_grants_import,
+    .grant_set = awc_op_grant_set,
+    .hierarchy_import = awc_op_hierarchy_import,
+    .balance_of = awc_op_balance_of,
+    .expiring_of = awc_op_expiring_of,
 };
 
 __attribute__((visibility("default")))
