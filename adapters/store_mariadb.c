@@ -364,13 +364,13 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_GRANT_EVENT] =
         "INSERT INTO grant_events (grant_id, kind, actor_role, actor_id, actor_reseller, "
         "actor_via, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    /* a grant the Billing API gave becomes an entered one when it is set */
+    /* a grant the Billing API gave becomes an entered one when it is set
+     * (every product: see Q_GRANTS_ALL) */
     [Q_GRANT_ADOPT] =
         "INSERT INTO grants (grant_id, account_id, credit_key, currency, amount, issue_date, "
         "end_date, reference, products) SELECT b.credit_id, IF(b.account_id = '', "
         "b.payer_account_id, b.account_id), b.credit_id, b.currency, b.initial_amount, "
-        "b.start_date, b.expiry_date, LEFT(b.description, 512), "
-        "LEFT(REPLACE(b.products, ',', ' '), 1024) FROM credit_grants b "
+        "b.start_date, b.expiry_date, LEFT(b.description, 512), '' FROM credit_grants b "
         "WHERE b.credit_id = ? AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.grant_id = ?)",
     [Q_GRANT_SET] =
         "UPDATE grants SET amount = IF(? IS NULL, amount, ?), "
@@ -378,7 +378,9 @@ static const char *const sql_text[Q_COUNT] = {
         "node_id = IF(? IS NULL, node_id, NULLIF(?, '')), version = version + 1, "
         "updated_at = CURRENT_TIMESTAMP(6) WHERE grant_id = ?",
     /* entered grants, the Billing API's filling their blanks, then the
-     * Billing API's grants nobody entered; first_use only where needed */
+     * Billing API's grants nobody entered; first_use only where needed.
+     * The Billing API names products ("Amazon Elastic Compute Cloud"), not
+     * the CUR's product codes, so its grants apply to every product. */
     [Q_GRANTS_ALL] =
         "SELECT m.grant_id, m.account_id, m.credit_key, m.currency, m.amount, "
         "COALESCE(m.issue_date, ''), COALESCE(m.end_date, ''), m.reference, "
@@ -393,7 +395,7 @@ static const char *const sql_text[Q_COUNT] = {
         "0 AS billing FROM grants g LEFT JOIN credit_grants b ON b.credit_id = g.grant_id "
         "UNION ALL SELECT b.credit_id, IF(b.account_id = '', b.payer_account_id, "
         "b.account_id), b.credit_id, b.currency, b.initial_amount, b.start_date, "
-        "b.expiry_date, LEFT(b.description, 512), NULL, LEFT(REPLACE(b.products, ',', ' '), 1024), "
+        "b.expiry_date, LEFT(b.description, 512), NULL, '', "
         "1 FROM credit_grants b WHERE NOT EXISTS (SELECT 1 FROM grants g "
         "WHERE g.grant_id = b.credit_id)) m ORDER BY m.grant_id",
     [Q_DRAW_CREDITS] =

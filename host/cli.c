@@ -1008,6 +1008,23 @@ int host_cli_parse(host_request *r, int argc, char **argv, int *status)
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
+int host_cli_present(const host_request *r, const awc_module_desc *d)
+{
+    const awc_balance_args *b = &r->balance;
+    int plain = !b->period_from && !b->period_to && !b->node && !b->level && !b->policy &&
+                !b->as_of && !r->fail_if_any;
+
+    if (host_op_present(d, r->cmd->op))
+        return 1;
+    /* balance and expiring without the options of ABI 1.2: a module before
+     * it answers them with its own balance and expiring */
+    if (r->cmd->op == HOST_OP_BALANCE_OF)
+        return plain && host_op_present(d, HOST_OP_BALANCE);
+    if (r->cmd->op == HOST_OP_EXPIRING_OF)
+        return plain && host_op_present(d, HOST_OP_EXPIRING);
+    return 0;
+}
+
 int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m,
                   const awc_call *c)
 {
@@ -1039,8 +1056,14 @@ int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m
     case HOST_OP_GRANTS_IMPORT: return d->grants_import(m, c, &r->file);
     case HOST_OP_GRANT_SET: return d->grant_set(m, c, &r->grant);
     case HOST_OP_HIERARCHY_IMPORT: return d->hierarchy_import(m, c, &r->file);
-    case HOST_OP_BALANCE_OF: return d->balance_of(m, c, &r->balance);
-    case HOST_OP_EXPIRING_OF: return d->expiring_of(m, c, &r->balance);
+    case HOST_OP_BALANCE_OF:
+        if (!host_op_present(d, HOST_OP_BALANCE_OF))
+            return d->balance(m, c);   /* a module before ABI 1.2 (host_cli_present) */
+        return d->balance_of(m, c, &r->balance);
+    case HOST_OP_EXPIRING_OF:
+        if (!host_op_present(d, HOST_OP_EXPIRING_OF))
+            return d->expiring(m, c, r->balance.within_days >= 0 ? r->balance.within_days : 30);
+        return d->expiring_of(m, c, &r->balance);
     case HOST_OP_COUNT: break;
     }
     return AWC_ENOTSUP;

@@ -232,7 +232,8 @@ int awc_draw_ready(awc_draw *d)
 
     if (d->ready)
         return 0;
-    qsort(d->g, d->n, sizeof(*d->g), by_id);
+    if (d->n > 1)
+        qsort(d->g, d->n, sizeof(*d->g), by_id);
     while (want < d->n * 2)
         want *= 2;
     d->nbuckets = want;

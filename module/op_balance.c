@@ -132,7 +132,8 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
     if (b->reseller) {
         if ((rc = b->st->ops->accounts_at(b->st, b->as_of, on_account, b)) != 0)
             return rc;
-        qsort(b->accounts, b->naccounts, sizeof(*b->accounts), by_str);
+        if (b->naccounts > 1)
+            qsort(b->accounts, b->naccounts, sizeof(*b->accounts), by_str);
     }
     if ((rc = awc_draw_new(&b->draw, b->policy, &w)) != 0)
         return rc;
@@ -144,7 +145,8 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
         b->have_nodes = 1;
         if ((rc = b->st->ops->nodes_each(b->st, a->node, on_node, b)) != 0)
             return rc;
-        qsort(b->nodes, b->nnodes, sizeof(*b->nodes), by_str);
+        if (b->nnodes > 1)
+            qsort(b->nodes, b->nnodes, sizeof(*b->nodes), by_str);
     }
     return 0;
 }

@@ -96,7 +96,8 @@ int awc_op_grants_import(awc_module *m, const awc_call *c, const awc_file_args *
     rc = awc_grants_csv_read(&s, text, len);
     if (rc == 0 && (rc = awc_mod_store(m, &st)) == 0 &&
         (rc = st->ops->nodes_each(st, NULL, on_node, &nodes)) == 0) {
-        qsort(nodes.ids, nodes.n, sizeof(*nodes.ids), by_str);
+        if (nodes.n > 1)
+            qsort(nodes.ids, nodes.n, sizeof(*nodes.ids), by_str);
         awc_grants_csv_check_nodes(&s, nodes.ids, nodes.n);
     }
     if (rc == 0 && s.bad)
