@@ -398,11 +398,13 @@ static const char *const sql_text[Q_COUNT] = {
         "b.expiry_date, LEFT(b.description, 512), NULL, '', "
         "1 FROM credit_grants b WHERE NOT EXISTS (SELECT 1 FROM grants g "
         "WHERE g.grant_id = b.credit_id)) m ORDER BY m.grant_id",
+    /* in no order: a sort of every credit's columns costs the server
+     * several times the scan; the module sorts compact rows (grants_draw.c) */
     [Q_DRAW_CREDITS] =
         "SELECT seq, usage_account_id, credit_key, product_code, currency, "
         "COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) AS d, amount "
         "FROM credits WHERE amount < 0 "
-        "AND COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) <= ? ORDER BY d, seq",
+        "AND COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) <= ?",
     [Q_NODES_DELETE] = "DELETE FROM hierarchy_nodes",
     [Q_NODES_INSERT] =
         "INSERT INTO hierarchy_nodes (node_id, parent_id, name, level) VALUES (?, ?, ?, ?)",
@@ -418,8 +420,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_FIG_CREATE] =
         "CREATE TEMPORARY TABLE IF NOT EXISTS grant_figs ("
         " node_id VARCHAR(128) NOT NULL, currency CHAR(3) CHARACTER SET ascii NOT NULL,"
-        " amount DECIMAL(30,10) NOT NULL, used DECIMAL(38,10) NOT NULL,"
-        " remaining DECIMAL(38,10) NOT NULL) ENGINE=MEMORY DEFAULT CHARSET=utf8mb4 "
+        " amount DECIMAL(38,10) NOT NULL, used DECIMAL(38,10) NOT NULL,"
+        " remaining DECIMAL(38,10) NOT NULL) DEFAULT CHARSET=utf8mb4 "
         "COLLATE=utf8mb4_bin",
     [Q_FIG_CLEAR] = "DELETE FROM grant_figs",
     [Q_FIG_INSERT] =

@@ -530,7 +530,7 @@ static const enum mdb_col fig_cols[5] = {
 };
 
 typedef struct fig_text {
-    char amount[AWC_MONEY_BUFSZ], used[AWC_SUM_BUFSZ], remaining[AWC_SUM_BUFSZ];
+    char amount[AWC_SUM_BUFSZ], used[AWC_SUM_BUFSZ], remaining[AWC_SUM_BUFSZ];
 } fig_text;
 
 static int figs_load(mdb *st, const rollup_ctx *x)
@@ -549,7 +549,7 @@ static int figs_load(mdb *st, const rollup_ctx *x)
     }
     for (size_t i = 0; rc == 0 && i < x->n; i++) {
         fig_text *w = &t[b.n];
-        awc_money_format(w->amount, sizeof(w->amount), x->f[i].amount);
+        awc_sum_format(w->amount, sizeof(w->amount), x->f[i].amount_sum);
         awc_sum_format(w->used, sizeof(w->used), x->f[i].used);
         awc_sum_format(w->remaining, sizeof(w->remaining), x->f[i].remaining);
         mdb_batch_str(&b, 0, x->f[i].node_id);

@@ -20,7 +20,21 @@ typedef struct miss {
     awc_sum amount;
 } miss;
 
+/* A queued credit: its strings are ids in the string table. */
+typedef struct qrow {
+    uint64_t seq;
+    awc_amount amount;
+    int32_t day;
+    uint32_t date, account, key, product, currency;
+} qrow;
+
 struct awc_draw {
+    char **strs;                   /* interned strings; strs[id] */
+    size_t nstrs, scap;
+    uint32_t *sidx;                /* open addressing: id + 1, 0 = empty */
+    size_t sbuckets;
+    qrow *q;
+    size_t nq, qcap;
     awc_policy policy;
     awc_draw_window w;
     awc_dgrant *g;
@@ -77,6 +91,11 @@ void awc_draw_free(awc_draw *d)
     }
     for (size_t i = 0; i < d->mbuckets; i++)
         awc_free(d->misses[i].key);
+    for (size_t i = 0; i < d->nstrs; i++)
+        awc_free(d->strs[i]);
+    awc_free(d->strs);
+    awc_free(d->sidx);
+    awc_free(d->q);
     awc_free(d->groups);
     awc_free(d->misses);
     awc_free(d->g);
@@ -259,6 +278,12 @@ int awc_draw_ready(awc_draw *d)
 
 /* ---- drawing -------------------------------------------------------------- */
 
+/* A credit as drawing reads it. */
+typedef struct cview {
+    const char *account, *key, *product, *currency, *date;
+    awc_amount amount;
+} cview;
+
 static int has_product(const awc_dgrant *g, const char *product)
 {
     size_t n = strlen(product);
@@ -277,7 +302,7 @@ static int has_product(const awc_dgrant *g, const char *product)
     return 0;
 }
 
-static int miss_add(awc_draw *d, const awc_draw_row *c, awc_amount amount)
+static int miss_add(awc_draw *d, const cview *c, awc_amount amount)
 {
     size_t mask, i;
 
@@ -309,20 +334,20 @@ static int miss_add(awc_draw *d, const awc_draw_row *c, awc_amount amount)
         d->mbuckets = nb;
     }
     mask = d->mbuckets - 1;
-    for (i = hash3(c->account_id, c->credit_key, c->currency) & mask; d->misses[i].key;
+    for (i = hash3(c->account, c->key, c->currency) & mask; d->misses[i].key;
          i = (i + 1) & mask)
-        if (key_eq(d->misses[i].key, c->account_id, c->credit_key, c->currency)) {
+        if (key_eq(d->misses[i].key, c->account, c->key, c->currency)) {
             d->misses[i].amount += amount;
             return 0;
         }
-    if (!(d->misses[i].key = key_make(c->account_id, c->credit_key, c->currency)))
+    if (!(d->misses[i].key = key_make(c->account, c->key, c->currency)))
         return awc_error_set(AWC_ENOMEM, "out of memory");
     d->misses[i].amount = amount;
     d->nmisses++;
     return 0;
 }
 
-static awc_amount draw_group(awc_draw *d, group *gr, const awc_draw_row *c, awc_amount need,
+static awc_amount draw_group(awc_draw *d, group *gr, const cview *c, awc_amount need,
                              int in_window, int recent)
 {
     for (size_t k = gr->live; k < gr->n && need > 0; k++) {
@@ -335,9 +360,9 @@ static awc_amount draw_group(awc_draw *d, group *gr, const awc_draw_row *c, awc_
                 gr->live++;
             continue;
         }
-        if ((g->issue_date[0] && strcmp(c->issue_date, g->issue_date) < 0) ||
-            (g->end_date[0] && strcmp(c->issue_date, g->end_date) > 0) ||
-            !has_product(g, c->product_code))
+        if ((g->issue_date[0] && strcmp(c->date, g->issue_date) < 0) ||
+            (g->end_date[0] && strcmp(c->date, g->end_date) > 0) ||
+            !has_product(g, c->product))
             continue;
         take = left < need ? (awc_amount)left : need;
         g->drawn += take;
@@ -352,11 +377,29 @@ static awc_amount draw_group(awc_draw *d, group *gr, const awc_draw_row *c, awc_
     return need;
 }
 
+/* Draw c from the grants of its key (gk) then of the blank key (gb). */
+static int draw_view(awc_draw *d, const cview *c, group *gk, group *gb, awc_amount *unmatched)
+{
+    awc_amount need = -c->amount;  /* amounts are symmetric: never overflows */
+    int in_window = !d->w.from[0] || strcmp(c->date, d->w.from) >= 0;
+    int recent = d->w.recent_from[0] && strcmp(c->date, d->w.recent_from) >= 0 &&
+                 strcmp(c->date, d->w.recent_to) <= 0;
+
+    if (gk)
+        need = draw_group(d, gk, c, need, in_window, recent);
+    if (need > 0 && gb)
+        need = draw_group(d, gb, c, need, in_window, recent);
+    if (unmatched)
+        *unmatched = need;
+    if (need > 0 && in_window)
+        return miss_add(d, c, need);
+    return 0;
+}
+
 int awc_draw_credit(awc_draw *d, const awc_draw_row *c, awc_amount *unmatched)
 {
-    awc_amount need;
-    int in_window, recent;
-    group *gr;
+    cview v = { c->account_id, c->credit_key, c->product_code, c->currency, c->issue_date,
+                c->amount };
 
     if (unmatched)
         *unmatched = 0;
@@ -364,19 +407,158 @@ int awc_draw_credit(awc_draw *d, const awc_draw_row *c, awc_amount *unmatched)
         return awc_error_set(AWC_ERROR, "grants: credit drawn before ready");
     if (c->amount >= 0)
         return 0;
-    need = -c->amount;             /* amounts are symmetric: never overflows */
-    in_window = !d->w.from[0] || strcmp(c->issue_date, d->w.from) >= 0;
-    recent = d->w.recent_from[0] && strcmp(c->issue_date, d->w.recent_from) >= 0 &&
-             strcmp(c->issue_date, d->w.recent_to) <= 0;
-    if (c->credit_key[0] && (gr = group_find(d, c->account_id, c->currency, c->credit_key)))
-        need = draw_group(d, gr, c, need, in_window, recent);
-    if (need > 0 && (gr = group_find(d, c->account_id, c->currency, "")))
-        need = draw_group(d, gr, c, need, in_window, recent);
-    if (unmatched)
-        *unmatched = need;
-    if (need > 0 && in_window)
-        return miss_add(d, c, need);
+    return draw_view(d, &v,
+                     c->credit_key[0] ? group_find(d, c->account_id, c->currency, c->credit_key)
+                                      : NULL,
+                     group_find(d, c->account_id, c->currency, ""), unmatched);
+}
+
+/* ---- the queue ---------------------------------------------------------- */
+
+static uint64_t hash1(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+static int intern(awc_draw *d, const char *s, uint32_t *out)
+{
+    size_t mask, i;
+    char **a;
+
+    if (d->nstrs * 2 >= d->sbuckets) {
+        size_t nb = d->sbuckets ? d->sbuckets * 2 : 1024;
+        uint32_t *t = awc_calloc(nb, sizeof(*t));
+        if (!t)
+            return awc_error_set(AWC_ENOMEM, "out of memory");
+        for (size_t k = 0; k < d->nstrs; k++) {
+            size_t at = hash1(d->strs[k]) & (nb - 1);
+            while (t[at])
+                at = (at + 1) & (nb - 1);
+            t[at] = (uint32_t)k + 1;
+        }
+        awc_free(d->sidx);
+        d->sidx = t;
+        d->sbuckets = nb;
+    }
+    mask = d->sbuckets - 1;
+    for (i = hash1(s) & mask; d->sidx[i]; i = (i + 1) & mask)
+        if (strcmp(d->strs[d->sidx[i] - 1], s) == 0) {
+            *out = d->sidx[i] - 1;
+            return 0;
+        }
+    if (d->nstrs >= UINT32_MAX - 1)
+        return awc_error_set(AWC_EOVERFLOW, "grants: too many distinct strings");
+    if (!(a = awc_grow(d->strs, &d->scap, d->nstrs, sizeof(*a), 1024)))
+        return AWC_ENOMEM;
+    d->strs = a;
+    if (!(a[d->nstrs] = awc_strdup(s)))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    d->sidx[i] = (uint32_t)d->nstrs + 1;
+    *out = (uint32_t)d->nstrs++;
     return 0;
+}
+
+int awc_draw_queue(awc_draw *d, const awc_draw_row *c)
+{
+    qrow *q;
+    int rc;
+
+    if (c->amount >= 0)
+        return 0;
+    if (!awc_date_valid(c->issue_date, strlen(c->issue_date)))
+        return awc_error_set(AWC_EBADINPUT, "grants: credit %llu has no issue date",
+                             (unsigned long long)c->seq);
+    if (!(q = awc_grow(d->q, &d->qcap, d->nq, sizeof(*q), 4096)))
+        return AWC_ENOMEM;
+    d->q = q;
+    q = &d->q[d->nq];
+    q->seq = c->seq;
+    q->amount = c->amount;
+    q->day = (int32_t)awc_date_days(c->issue_date);
+    if ((rc = intern(d, c->issue_date, &q->date)) != 0 ||
+        (rc = intern(d, c->account_id, &q->account)) != 0 ||
+        (rc = intern(d, c->credit_key, &q->key)) != 0 ||
+        (rc = intern(d, c->product_code, &q->product)) != 0 ||
+        (rc = intern(d, c->currency, &q->currency)) != 0)
+        return rc;
+    d->nq++;
+    return 0;
+}
+
+static int by_day_seq(const void *a, const void *b)
+{
+    const qrow *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The groups of an (account, key, currency) of interned ids, looked up once. */
+typedef struct memo {
+    uint32_t a, k, c, used;
+    group *gk, *gb;
+} memo;
+
+int awc_draw_run(awc_draw *d)
+{
+    size_t nb = 1024, nm = 0;
+    memo *m = awc_calloc(nb, sizeof(*m));
+    int rc = 0;
+
+    if (!m)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    if (!d->ready)
+        rc = awc_error_set(AWC_ERROR, "grants: credits drawn before ready");
+    if (d->nq > 1)
+        qsort(d->q, d->nq, sizeof(*d->q), by_day_seq);
+    for (size_t i = 0; rc == 0 && i < d->nq; i++) {
+        const qrow *q = &d->q[i];
+        cview v = { d->strs[q->account], d->strs[q->key], d->strs[q->product],
+                    d->strs[q->currency], d->strs[q->date], q->amount };
+        size_t at;
+
+        if (nm * 2 >= nb) {        /* grow the memo */
+            memo *w = awc_calloc(nb * 2, sizeof(*w));
+            if (!w) {
+                rc = awc_error_set(AWC_ENOMEM, "out of memory");
+                break;
+            }
+            for (size_t k = 0; k < nb; k++) {
+                if (!m[k].used)
+                    continue;
+                at = ((m[k].a * 2654435761u) ^ (m[k].k * 40503u) ^ m[k].c) & (nb * 2 - 1);
+                while (w[at].used)
+                    at = (at + 1) & (nb * 2 - 1);
+                w[at] = m[k];
+            }
+            awc_free(m);
+            m = w;
+            nb *= 2;
+        }
+        at = ((q->account * 2654435761u) ^ (q->key * 40503u) ^ q->currency) & (nb - 1);
+        while (m[at].used && !(m[at].a == q->account && m[at].k == q->key &&
+                               m[at].c == q->currency))
+            at = (at + 1) & (nb - 1);
+        if (!m[at].used) {
+            m[at].used = 1;
+            m[at].a = q->account;
+            m[at].k = q->key;
+            m[at].c = q->currency;
+            m[at].gk = v.key[0] ? group_find(d, v.account, v.currency, v.key) : NULL;
+            m[at].gb = group_find(d, v.account, v.currency, "");
+            nm++;
+        }
+        if (q->amount < 0)
+            rc = draw_view(d, &v, m[at].gk, m[at].gb, NULL);
+    }
+    awc_free(m);
+    awc_free(d->q);
+    d->q = NULL;
+    d->nq = d->qcap = 0;
+    return rc;
 }
 
 size_t awc_draw_count(const awc_draw *d)

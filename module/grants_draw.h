@@ -64,6 +64,13 @@ int awc_draw_ready(awc_draw *d);
  * NULL) = the part no grant covered, as a positive amount. */
 int awc_draw_credit(awc_draw *d, const awc_draw_row *c, awc_amount *unmatched);
 
+/* Queue one credit (amount < 0; others are ignored) to be drawn by
+ * awc_draw_run(), in any order: the queue keeps ~40 bytes per credit (its
+ * strings interned) and sorts it by issue date, then seq. */
+int awc_draw_queue(awc_draw *d, const awc_draw_row *c);
+/* Draw every queued credit in issue-date order, then seq; empties the queue. */
+int awc_draw_run(awc_draw *d);
+
 /* The grants, in grant_id order once ready. */
 size_t awc_draw_count(const awc_draw *d);
 awc_dgrant *awc_draw_grants(awc_draw *d);

@@ -89,7 +89,7 @@ static int on_grant(void *arg, const awc_grant_rec *g)
 static int on_credit(void *arg, const awc_draw_row *r)
 {
     bal *b = arg;
-    return in_scope(b, r->account_id) ? awc_draw_credit(b->draw, r, NULL) : 0;
+    return in_scope(b, r->account_id) ? awc_draw_queue(b->draw, r) : 0;
 }
 
 static int on_node(void *arg, const awc_node_row *r)
@@ -139,7 +139,8 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
         return rc;
     if ((rc = b->st->ops->grants_all(b->st, on_grant, b)) != 0 ||
         (rc = awc_draw_ready(b->draw)) != 0 ||
-        (rc = b->st->ops->draw_credits(b->st, b->to, on_credit, b)) != 0)
+        (rc = b->st->ops->draw_credits(b->st, b->to, on_credit, b)) != 0 ||
+        (rc = awc_draw_run(b->draw)) != 0)
         return rc;
     if (a && a->node) {
         b->have_nodes = 1;
@@ -263,7 +264,14 @@ static int on_miss(void *arg, const char *account, const char *key, const char *
                           awc_out_cut(key, 60), key);
 }
 
-/* The roll-up rows of the shown grants that have a node. */
+static int by_fig(const void *a, const void *b)
+{
+    const awc_grant_fig *x = a, *y = b;
+    int c = strcmp(x->node_id, y->node_id);
+    return c ? c : strcmp(x->currency, y->currency);
+}
+
+/* The roll-up rows of the grants that have a node. */
 static int rollup(bal *b, const awc_balance_args *a, node_out *no)
 {
     size_t n = awc_draw_count(b->draw), k = 0;
@@ -283,7 +291,23 @@ static int rollup(bal *b, const awc_balance_args *a, node_out *no)
         f[k].remaining = (awc_sum)g[i].amount - g[i].drawn;
         k++;
     }
-    rc = b->st->ops->rollup(b->st, f, k, a ? a->node : NULL, a ? a->level : NULL, on_node_fig,
+    /* one row per node and currency: the database sums no more than it must */
+    if (k > 1)
+        qsort(f, k, sizeof(*f), by_fig);
+    size_t w = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w && strcmp(f[w - 1].node_id, f[i].node_id) == 0 &&
+            strcmp(f[w - 1].currency, f[i].currency) == 0) {
+            f[w - 1].used += f[i].used;
+            f[w - 1].remaining += f[i].remaining;
+            f[w - 1].amount_sum += f[i].amount;
+            continue;
+        }
+        f[w] = f[i];
+        f[w].amount_sum = f[i].amount;
+        w++;
+    }
+    rc = b->st->ops->rollup(b->st, f, w, a ? a->node : NULL, a ? a->level : NULL, on_node_fig,
                             no);
     awc_free(f);
     return rc;

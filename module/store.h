@@ -345,8 +345,9 @@ typedef struct awc_node_row {
 typedef struct awc_grant_fig {
     const char *node_id;           /* non-empty */
     char currency[4];
-    awc_amount amount;
+    awc_amount amount;             /* one grant's */
     awc_sum used, remaining;
+    awc_sum amount_sum;            /* the amounts of several grants of one node */
 } awc_grant_fig;
 
 /* A node's figures: its own grants' and all its descendants', per currency. */
@@ -562,8 +563,8 @@ typedef struct awc_store_ops {
     /* Every grant, entered and from the Billing API merged (one per
      * grant_id), with first_use set; in grant_id order. */
     int (*grants_all)(awc_store *st, int (*fn)(void *arg, const awc_grant_rec *g), void *arg);
-    /* The negative credits issued on or before to_date ("YYYY-MM-DD"), by
-     * issue date then seq; memory does not grow with the number of rows. */
+    /* The negative credits issued on or before to_date ("YYYY-MM-DD"), in
+     * no particular order; memory does not grow with the number of rows. */
     int (*draw_credits)(awc_store *st, const char *to_date,
                         int (*fn)(void *arg, const awc_draw_row *r), void *arg);
     /* Replace the whole hierarchy with rows[0..n) (checked by the caller),
@@ -574,7 +575,7 @@ typedef struct awc_store_ops {
      * node when under is NULL.  AWC_ENOTFOUND when under names no node. */
     int (*nodes_each)(awc_store *st, const char *under,
                       int (*fn)(void *arg, const awc_node_row *r), void *arg);
-    /* Roll f[0..n) up the hierarchy in the database: per node and currency,
+    /* Roll f[0..n) (amount_sum, used, remaining) up the hierarchy in the database: per node and currency,
      * its own grants' figures plus all its descendants'.  Only nodes under
      * `under` (NULL = all) and of level `level` (NULL = any) are returned,
      * by level depth then node_id. */

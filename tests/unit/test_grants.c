@@ -293,6 +293,33 @@ static void test_first_use(void **state)
     awc_draw_free(d);
 }
 
+/* Queued in any order, credits are drawn by issue date, then seq: the
+ * order decides here whether the P2 credit finds a grant. */
+static void test_queue_order(void **state)
+{
+    awc_grant_rec g[] = {
+        grant("X", A, "", 10, "2026-01-01", "", "P1 P2"),
+        grant("Y", A, "", 10, "2026-02-01", "", "P1"),
+    };
+    awc_draw *d = setup(AWC_POLICY_FIFO, NULL, g, 2);
+    awc_draw_row late = credit(1, A, "k", "P2", "2026-03-02", -10 * ONE);
+    awc_draw_row same_day_2 = credit(3, A, "k", "P1", "2026-03-01", -4 * ONE);
+    awc_draw_row same_day_1 = credit(2, A, "k", "P1", "2026-03-01", -6 * ONE);
+    misses m = { 0, 0, 0 };
+
+    (void)state;
+    assert_int_equal(awc_draw_queue(d, &late), 0);
+    assert_int_equal(awc_draw_queue(d, &same_day_2), 0);
+    assert_int_equal(awc_draw_queue(d, &same_day_1), 0);
+    assert_int_equal(awc_draw_run(d), 0);
+    assert_true(find(d, "X")->drawn == (awc_sum)10 * ONE);
+    assert_true(find(d, "Y")->drawn == 0);
+    assert_int_equal(awc_draw_unmatched(d, on_miss, &m), 0);
+    assert_int_equal(m.n, 1);
+    assert_true(m.k2 == (awc_sum)10 * ONE);
+    awc_draw_free(d);
+}
+
 static void test_grants_csv(void **state)
 {
     const char *text =
@@ -379,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_status_boundaries),
         cmocka_unit_test(test_forecast),
         cmocka_unit_test(test_first_use),
+        cmocka_unit_test(test_queue_order),
         cmocka_unit_test(test_grants_csv),
         cmocka_unit_test(test_hierarchy_csv),
     };
