@@ -571,26 +571,36 @@ awc_dgrant *awc_draw_grants(awc_draw *d)
     return d->g;
 }
 
+static int by_miss_key(const void *a, const void *b)
+{
+    return strcmp((*(const miss *const *)a)->key, (*(const miss *const *)b)->key);
+}
+
 int awc_draw_unmatched(const awc_draw *d,
                        int (*fn)(void *, const char *, const char *, const char *, awc_sum),
                        void *arg)
 {
     char account[AWC_ACCOUNT_LEN + 1], key[AWC_KEY_MAX * 4 + 1];
-    int rc;
+    const miss **order = awc_calloc(d->nmisses ? d->nmisses : 1, sizeof(*order));
+    size_t n = 0;
+    int rc = 0;
 
-    for (size_t i = 0; i < d->mbuckets; i++) {
-        const char *k = d->misses[i].key;
-        size_t la, lb;
-        if (!k)
-            continue;
-        la = strcspn(k, "\x1f");
-        lb = strcspn(k + la + 1, "\x1f");
+    if (!order)
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d->mbuckets; i++)
+        if (d->misses[i].key)
+            order[n++] = &d->misses[i];
+    if (n > 1)                     /* by account, then key, then currency */
+        qsort(order, n, sizeof(*order), by_miss_key);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *k = order[i]->key;
+        size_t la = strcspn(k, "\x1f"), lb = strcspn(k + la + 1, "\x1f");
         snprintf(account, sizeof(account), "%.*s", (int)la, k);
         snprintf(key, sizeof(key), "%.*s", (int)lb, k + la + 1);
-        if ((rc = fn(arg, account, key, k + la + lb + 2, d->misses[i].amount)) != 0)
-            return rc;
+        rc = fn(arg, account, key, k + la + lb + 2, order[i]->amount);
     }
-    return 0;
+    awc_free(order);
+    return rc;
 }
 
 /* ---- status and forecast --------------------------------------------------- */

@@ -76,7 +76,7 @@ size_t awc_draw_count(const awc_draw *d);
 awc_dgrant *awc_draw_grants(awc_draw *d);
 
 /* Unmatched credit issued in the window, one call per account, key and
- * currency (in no particular order); fn returning non-zero stops. */
+ * currency, in that order; fn returning non-zero stops (and is returned). */
 int awc_draw_unmatched(const awc_draw *d,
                        int (*fn)(void *arg, const char *account, const char *key,
                                  const char *currency, awc_sum amount),
