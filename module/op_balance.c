@@ -152,6 +152,41 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
     return 0;
 }
 
+/* Streamed JSON: "key": value pairs and array items, written as they come. */
+static int jkey(const awc_call *c, const char *lead, const char *key)
+{
+    json_t *k = json_string(key);
+    int rc = !k ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_write(c, lead, strlen(lead));
+    if (rc == 0)
+        rc = awc_out_json_item(c, k);
+    json_decref(k);
+    return rc == 0 ? awc_out_write(c, ": ", 2) : rc;
+}
+
+/* Write v (consumed) as the next item of an array that has n items so far. */
+static int jitem(const awc_call *c, size_t n, json_t *v)
+{
+    int rc = !v ? awc_error_set(AWC_ENOMEM, "out of memory")
+                : awc_out_write(c, n ? ",\n    " : "\n    ", n ? 6 : 5);
+    if (rc == 0)
+        rc = awc_out_json_item(c, v);
+    json_decref(v);
+    return rc;
+}
+
+/* Write v (consumed) as a value. */
+static int jval(const awc_call *c, json_t *v)
+{
+    int rc = !v ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json_item(c, v);
+    json_decref(v);
+    return rc;
+}
+
+static int jclose(const awc_call *c, size_t n)
+{
+    return n ? awc_out_write(c, "\n  ]", 4) : awc_out_write(c, "]", 1);
+}
+
 static json_t *money_json(awc_sum v)
 {
     char buf[AWC_SUM_BUFSZ];
@@ -204,7 +239,7 @@ static int grant_text(const bal *b, const awc_dgrant *g, const char *extra)
 
 typedef struct node_out {
     bal *b;
-    json_t *list;
+    int json;
     size_t n;
 } node_out;
 
@@ -213,11 +248,10 @@ static int on_node_fig(void *arg, const awc_node_fig *f)
     node_out *x = arg;
     char amount[AWC_SUM_BUFSZ], used[AWC_SUM_BUFSZ], rem[AWC_SUM_BUFSZ];
 
-    x->n++;
     awc_sum_format(amount, sizeof(amount), f->amount);
     awc_sum_format(used, sizeof(used), f->used);
     awc_sum_format(rem, sizeof(rem), f->remaining);
-    if (x->list) {
+    if (x->json) {
         json_t *o = json_object();
         int bad = !o || awc_json_set(o, "node_id", json_string(f->node.node_id)) |
                   awc_json_set(o, "parent_id", awc_json_str_or_null(f->node.parent_id)) |
@@ -227,10 +261,13 @@ static int on_node_fig(void *arg, const awc_node_fig *f)
                   awc_json_set(o, "amount", json_string(amount)) |
                   awc_json_set(o, "used", json_string(used)) |
                   awc_json_set(o, "remaining", json_string(rem));
-        if (bad || json_array_append_new(x->list, o) != 0)
+        if (bad) {
+            json_decref(o);
             return awc_error_set(AWC_ENOMEM, "out of memory");
-        return 0;
+        }
+        return jitem(x->b->c, x->n++, o);
     }
+    x->n++;
     return awc_out_printf(x->b->c, "%-20.*s %-14.*s %-3s %20s %20s %20s  %.*s\n",
                           awc_out_cut(f->node.node_id, 20), f->node.node_id,
                           awc_out_cut(f->node.level, 14), f->node.level, f->currency, amount,
@@ -239,7 +276,7 @@ static int on_node_fig(void *arg, const awc_node_fig *f)
 
 typedef struct miss_out {
     bal *b;
-    json_t *list;
+    int json;
     size_t n;
 } miss_out;
 
@@ -247,17 +284,19 @@ static int on_miss(void *arg, const char *account, const char *key, const char *
                    awc_sum amount)
 {
     miss_out *x = arg;
-    x->n++;
-    if (x->list) {
+    if (x->json) {
         json_t *o = json_object();
         int bad = !o || awc_json_set(o, "account_id", json_string(account)) |
                   awc_json_set(o, "credit_key", json_string(key)) |
                   awc_json_set(o, "currency", json_string(currency)) |
                   awc_json_set(o, "amount", money_json(amount));
-        if (bad || json_array_append_new(x->list, o) != 0)
+        if (bad) {
+            json_decref(o);
             return awc_error_set(AWC_ENOMEM, "out of memory");
-        return 0;
+        }
+        return jitem(x->b->c, x->n++, o);
     }
+    x->n++;
     char am[AWC_SUM_BUFSZ];
     awc_sum_format(am, sizeof(am), amount);
     return awc_out_printf(x->b->c, "%-12s %-3s %20s  %.*s\n", account, currency, am,
@@ -373,29 +412,30 @@ static int balance(awc_module *m, const awc_call *c, const awc_balance_args *a)
     memset(&mo, 0, sizeof(mo));
     no.b = mo.b = &b;
     if (json) {
-        json_t *doc = json_object(), *grants = json_array();
-        no.list = json_array();
-        mo.list = json_array();
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            json_t *o;
-            if (!shown_grant(&b, &g[i]))
-                continue;
-            if (!(o = grant_json(&b, &g[i])) || json_array_append_new(grants, o) != 0)
-                rc = awc_error_set(AWC_ENOMEM, "out of memory");
+        const char *pf = a ? a->period_from : NULL, *pt = a ? a->period_to : NULL;
+        size_t k = 0;
+        no.json = mo.json = 1;
+        if ((rc = jkey(c, "{\n  ", "as_of")) == 0 && (rc = jval(c, json_string(b.as_of))) == 0 &&
+            (rc = jkey(c, ",\n  ", "policy")) == 0 &&
+            (rc = jval(c, json_string(awc_policy_name(b.policy)))) == 0 &&
+            (rc = jkey(c, ",\n  ", "period_from")) == 0 &&
+            (rc = jval(c, awc_json_str_or_null(pf))) == 0 &&
+            (rc = jkey(c, ",\n  ", "period_to")) == 0 &&
+            (rc = jval(c, awc_json_str_or_null(pt))) == 0 &&
+            (rc = jkey(c, ",\n  ", "grants")) == 0)
+            rc = awc_out_write(c, "[", 1);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            if (shown_grant(&b, &g[i]))
+                rc = jitem(c, k++, grant_json(&b, &g[i]));
+        if (rc == 0 && (rc = jclose(c, k)) == 0 && (rc = jkey(c, ",\n  ", "nodes")) == 0 &&
+            (rc = awc_out_write(c, "[", 1)) == 0 && (rc = rollup(&b, a, &no)) == 0 &&
+            (rc = jclose(c, no.n)) == 0 && (rc = jkey(c, ",\n  ", "unmatched")) == 0 &&
+            (rc = awc_out_write(c, "[", 1)) == 0) {
+            if (!b.have_nodes)
+                rc = awc_draw_unmatched(b.draw, on_miss, &mo);
+            if (rc == 0 && (rc = jclose(c, mo.n)) == 0)
+                rc = awc_out_write(c, "\n}\n", 3);
         }
-        if (rc == 0)
-            rc = rollup(&b, a, &no);
-        if (rc == 0 && !b.have_nodes)
-            rc = awc_draw_unmatched(b.draw, on_miss, &mo);
-        int bad = !doc || awc_json_set(doc, "as_of", json_string(b.as_of)) |
-                  awc_json_set(doc, "policy", json_string(awc_policy_name(b.policy))) |
-                  awc_json_set(doc, "period_from", awc_json_str_or_null(a ? a->period_from : NULL)) |
-                  awc_json_set(doc, "period_to", awc_json_str_or_null(a ? a->period_to : NULL)) |
-                  awc_json_set(doc, "grants", grants) | awc_json_set(doc, "nodes", no.list) |
-                  awc_json_set(doc, "unmatched", mo.list);
-        if (rc == 0)
-            rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
-        json_decref(doc);
         teardown(&b);
         return rc;
     }
@@ -439,7 +479,6 @@ static int expiring(awc_module *m, const awc_call *c, const awc_balance_args *a)
     char by[11];
     size_t n;
     int rc, within, json = c->format == AWC_FORMAT_JSON;
-    json_t *doc = NULL, *list = NULL;
 
     if ((rc = setup(&b, m, c, a, "expiring")) != 0) {
         teardown(&b);
@@ -457,8 +496,13 @@ static int expiring(awc_module *m, const awc_call *c, const awc_balance_args *a)
     n = awc_draw_count(b.draw);
     g = awc_draw_grants(b.draw);
     if (json) {
-        doc = json_object();
-        list = json_array();
+        if ((rc = jkey(c, "{\n  ", "as_of")) == 0 && (rc = jval(c, json_string(b.as_of))) == 0 &&
+            (rc = jkey(c, ",\n  ", "within_days")) == 0 &&
+            (rc = jval(c, json_integer(within))) == 0 &&
+            (rc = jkey(c, ",\n  ", "policy")) == 0 &&
+            (rc = jval(c, json_string(awc_policy_name(b.policy)))) == 0 &&
+            (rc = jkey(c, ",\n  ", "grants")) == 0)
+            rc = awc_out_write(c, "[", 1);
     } else {
         rc = awc_out_printf(c, "%-20s %-12s %-3s %20s %20s %20s %-10s %-9s %20s %-12s %s\n",
                             "grant", "account", "cur", "amount", "used", "remaining", "ends",
@@ -471,29 +515,26 @@ static int expiring(awc_module *m, const awc_call *c, const awc_balance_args *a)
             strcmp(g[i].end_date, b.as_of) < 0 || strcmp(g[i].end_date, by) > 0 ||
             !shown_grant(&b, &g[i]))
             continue;
-        b.shown++;
         f = awc_grant_forecast_unused(&g[i], awc_whole_months(b.as_of, g[i].end_date));
         awc_sum_format(fc, sizeof(fc), f);
         if (json) {
             json_t *o = grant_json(&b, &g[i]);
-            if (!o || awc_json_set(o, "forecast_unused", json_string(fc)) ||
-                json_array_append_new(list, o) != 0)
-                rc = awc_error_set(AWC_ENOMEM, "out of memory");
+            if (o && awc_json_set(o, "forecast_unused", json_string(fc)) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+            rc = jitem(c, b.shown, o);
         } else {
             snprintf(extra, sizeof(extra), " %20s", fc);
             rc = grant_text(&b, &g[i], extra);
         }
+        b.shown++;
     }
     if (a && a->listed)
         *a->listed = b.shown;
-    if (json) {
-        int bad = !doc || awc_json_set(doc, "as_of", json_string(b.as_of)) |
-                  awc_json_set(doc, "within_days", json_integer(within)) |
-                  awc_json_set(doc, "policy", json_string(awc_policy_name(b.policy))) |
-                  awc_json_set(doc, "grants", list);
-        if (rc == 0)
-            rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
-        json_decref(doc);
+    if (rc == 0 && json) {
+        if ((rc = jclose(c, b.shown)) == 0)
+            rc = awc_out_write(c, "\n}\n", 3);
     } else if (rc == 0) {
         rc = awc_out_printf(c, "%zu grant%s with something left, ending by %s\n", b.shown,
                             b.shown == 1 ? "" : "s", by);
