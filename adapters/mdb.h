@@ -119,6 +119,7 @@ enum mdb_sql {
     Q_GRANT_SET,
     Q_GRANTS_ALL,
     Q_DRAW_CREDITS,
+    Q_DRAW_CREDITS_OF,
     Q_NODES_DELETE,
     Q_NODES_INSERT,
     Q_NODES_ALL,
@@ -327,7 +328,7 @@ int mdb_grants_put(awc_store *s, const awc_grant_rec *g, const char *const *deta
                    const awc_actor *actor, size_t *added);
 int mdb_grant_set(awc_store *s, const awc_grant_change *ch, const awc_actor *actor);
 int mdb_grants_all(awc_store *s, int (*fn)(void *, const awc_grant_rec *), void *arg);
-int mdb_draw_credits(awc_store *s, const char *to_date,
+int mdb_draw_credits(awc_store *s, const char *to_date, const char *account,
                      int (*fn)(void *, const awc_draw_row *), void *arg);
 int mdb_nodes_replace(awc_store *s, const awc_node_row *rows, size_t n, const awc_actor *actor);
 int mdb_nodes_each(awc_store *s, const char *under, int (*fn)(void *, const awc_node_row *),

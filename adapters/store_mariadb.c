@@ -405,6 +405,11 @@ static const char *const sql_text[Q_COUNT] = {
         "COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) AS d, amount "
         "FROM credits WHERE amount < 0 "
         "AND COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) <= ?",
+    [Q_DRAW_CREDITS_OF] =
+        "SELECT seq, usage_account_id, credit_key, product_code, currency, "
+        "COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) AS d, amount "
+        "FROM credits WHERE usage_account_id = ? AND amount < 0 "
+        "AND COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) <= ?",
     [Q_NODES_DELETE] = "DELETE FROM hierarchy_nodes",
     [Q_NODES_INSERT] =
         "INSERT INTO hierarchy_nodes (node_id, parent_id, name, level) VALUES (?, ?, ?, ?)",

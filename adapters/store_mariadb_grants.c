@@ -343,7 +343,7 @@ int mdb_grants_all(awc_store *s, int (*fn)(void *, const awc_grant_rec *), void 
 }
 
 typedef struct draw_ctx {
-    const char *to;
+    const char *to, *account;
     int (*fn)(void *, const awc_draw_row *);
     void *arg;
     uint64_t delivered;
@@ -361,9 +361,13 @@ static int do_draw(mdb *st, void *arg)
 
     if (!d)
         return awc_error_set(AWC_ENOMEM, "out of memory");
+    enum mdb_sql q = x->account ? Q_DRAW_CREDITS_OF : Q_DRAW_CREDITS;
+
     mdb_p_init(&p);
+    if (x->account)
+        mdb_p_str(&p, x->account);
     mdb_p_str(&p, x->to);
-    if ((rc = mdb_exec(st, Q_DRAW_CREDITS, &p)) == 0) {
+    if ((rc = mdb_exec(st, q, &p)) == 0) {
         mdb_r_init(&r);
         mdb_r_u64(&r, &d->seq);
         mdb_r_str(&r, d->account_id, sizeof(d->account_id));
@@ -372,9 +376,9 @@ static int do_draw(mdb *st, void *arg)
         mdb_r_str(&r, d->currency, sizeof(d->currency));
         mdb_r_str(&r, d->issue_date, sizeof(d->issue_date));
         mdb_r_str(&r, amount, sizeof(amount));
-        rc = mdb_bind_result(st, Q_DRAW_CREDITS, &r);
+        rc = mdb_bind_result(st, q, &r);
     }
-    while (rc == 0 && (rc = mdb_fetch(st, Q_DRAW_CREDITS, &r)) == 1) {
+    while (rc == 0 && (rc = mdb_fetch(st, q, &r)) == 1) {
         rc = 0;
         if (row++ < x->delivered)
             continue;
@@ -387,15 +391,15 @@ static int do_draw(mdb *st, void *arg)
         if ((rc = x->fn(x->arg, d)) != 0)
             break;
     }
-    mdb_done(st, Q_DRAW_CREDITS);
+    mdb_done(st, q);
     awc_free(d);
     return rc < 0 ? rc : 0;
 }
 
-int mdb_draw_credits(awc_store *s, const char *to_date,
+int mdb_draw_credits(awc_store *s, const char *to_date, const char *account,
                      int (*fn)(void *, const awc_draw_row *), void *arg)
 {
-    draw_ctx x = { to_date, fn, arg, 0 };
+    draw_ctx x = { to_date, account, fn, arg, 0 };
     return mdb_tx((mdb *)s, do_draw, &x);
 }
 

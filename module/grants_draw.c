@@ -44,7 +44,18 @@ struct awc_draw {
     miss *misses;
     size_t nmisses, mbuckets;
     int ready;
+    uint64_t watch;                /* awc_draw_observe */
+    void (*seen)(void *, const awc_dgrant *, awc_amount);
+    void *seen_arg;
 };
+
+void awc_draw_observe(awc_draw *d, uint64_t seq,
+                      void (*fn)(void *, const awc_dgrant *, awc_amount), void *arg)
+{
+    d->watch = seq;
+    d->seen = fn;
+    d->seen_arg = arg;
+}
 
 int awc_policy_parse(awc_policy *out, const char *s)
 {
@@ -282,6 +293,7 @@ int awc_draw_ready(awc_draw *d)
 typedef struct cview {
     const char *account, *key, *product, *currency, *date;
     awc_amount amount;
+    uint64_t seq;
 } cview;
 
 static int has_product(const awc_dgrant *g, const char *product)
@@ -371,6 +383,8 @@ static awc_amount draw_group(awc_draw *d, group *gr, const cview *c, awc_amount 
         if (recent)
             g->recent += take;
         need -= take;
+        if (d->seen && c->seq == d->watch)
+            d->seen(d->seen_arg, g, take);
         if ((awc_sum)g->amount - g->drawn <= 0 && k == gr->live)
             gr->live++;
     }
@@ -399,7 +413,7 @@ static int draw_view(awc_draw *d, const cview *c, group *gk, group *gb, awc_amou
 int awc_draw_credit(awc_draw *d, const awc_draw_row *c, awc_amount *unmatched)
 {
     cview v = { c->account_id, c->credit_key, c->product_code, c->currency, c->issue_date,
-                c->amount };
+                c->amount, c->seq };
 
     if (unmatched)
         *unmatched = 0;
@@ -517,7 +531,7 @@ int awc_draw_run(awc_draw *d)
     for (size_t i = 0; rc == 0 && i < d->nq; i++) {
         const qrow *q = &d->q[i];
         cview v = { d->strs[q->account], d->strs[q->key], d->strs[q->product],
-                    d->strs[q->currency], d->strs[q->date], q->amount };
+                    d->strs[q->currency], d->strs[q->date], q->amount, q->seq };
         size_t at;
 
         if (nm * 2 >= nb) {        /* grow the memo */

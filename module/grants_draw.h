@@ -71,6 +71,11 @@ int awc_draw_queue(awc_draw *d, const awc_draw_row *c);
 /* Draw every queued credit in issue-date order, then seq; empties the queue. */
 int awc_draw_run(awc_draw *d);
 
+/* Call fn for every grant the credit seq draws from, with the amount it
+ * takes (positive), as it is drawn (before awc_draw_run). */
+void awc_draw_observe(awc_draw *d, uint64_t seq,
+                      void (*fn)(void *arg, const awc_dgrant *g, awc_amount take), void *arg);
+
 /* The grants, in grant_id order once ready. */
 size_t awc_draw_count(const awc_draw *d);
 awc_dgrant *awc_draw_grants(awc_draw *d);

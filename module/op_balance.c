@@ -139,7 +139,7 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
         return rc;
     if ((rc = b->st->ops->grants_all(b->st, on_grant, b)) != 0 ||
         (rc = awc_draw_ready(b->draw)) != 0 ||
-        (rc = b->st->ops->draw_credits(b->st, b->to, on_credit, b)) != 0 ||
+        (rc = b->st->ops->draw_credits(b->st, b->to, NULL, on_credit, b)) != 0 ||
         (rc = awc_draw_run(b->draw)) != 0)
         return rc;
     if (a && a->node) {
@@ -539,6 +539,72 @@ static int expiring(awc_module *m, const awc_call *c, const awc_balance_args *a)
         rc = awc_out_printf(c, "%zu grant%s with something left, ending by %s\n", b.shown,
                             b.shown == 1 ? "" : "s", by);
     }
+    teardown(&b);
+    return rc;
+}
+
+/* ---- one credit's grants (show) ----------------------------------------- */
+
+#define TAKES_MAX 32
+
+typedef struct takes {
+    const awc_dgrant *g[TAKES_MAX];
+    awc_amount amount[TAKES_MAX];
+    size_t n;
+    awc_amount total;
+} takes;
+
+static void on_take(void *arg, const awc_dgrant *g, awc_amount take)
+{
+    takes *t = arg;
+    t->total += take;
+    if (t->n < TAKES_MAX) {
+        t->g[t->n] = g;
+        t->amount[t->n++] = take;
+    }
+}
+
+int awc_grants_drawn(awc_module *m, awc_store *st, const awc_credit *cr,
+                     int (*fn)(void *, const char *, awc_amount, const char *), void *arg,
+                     awc_amount *unmatched)
+{
+    awc_draw_window w;
+    takes t;
+    bal b;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    memset(&w, 0, sizeof(w));
+    memset(&t, 0, sizeof(t));
+    *unmatched = 0;
+    b.m = m;
+    b.st = st;
+    b.expiring_days = m->cfg.grants.expiring_days;
+    if ((rc = awc_policy_parse(&b.policy, m->cfg.grants.policy)) != 0)
+        return rc;
+    {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(b.as_of, sizeof(b.as_of), "%Y-%m-%d", &tm);
+    }
+    /* only the credit's account: its grants are drawn by its credits alone */
+    b.reseller = "";
+    if ((rc = add_str(&b.accounts, &b.naccounts, &b.acap, cr->usage_account_id)) != 0 ||
+        (rc = awc_draw_new(&b.draw, b.policy, &w)) != 0 ||
+        (rc = st->ops->grants_all(st, on_grant, &b)) != 0 ||
+        (rc = awc_draw_ready(b.draw)) != 0) {
+        teardown(&b);
+        return rc;
+    }
+    awc_draw_observe(b.draw, cr->seq, on_take, &t);
+    if ((rc = st->ops->draw_credits(st, b.as_of, cr->usage_account_id, on_credit, &b)) == 0)
+        rc = awc_draw_run(b.draw);
+    for (size_t i = 0; rc == 0 && i < t.n; i++)
+        rc = fn(arg, t.g[i]->grant_id, t.amount[i],
+                awc_grant_status(t.g[i], b.as_of, b.expiring_days));
+    if (rc == 0 && cr->amount < 0 && awc_draw_count(b.draw) > 0)
+        *unmatched = -cr->amount - t.total;
     teardown(&b);
     return rc;
 }

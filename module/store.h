@@ -564,8 +564,9 @@ typedef struct awc_store_ops {
      * grant_id), with first_use set; in grant_id order. */
     int (*grants_all)(awc_store *st, int (*fn)(void *arg, const awc_grant_rec *g), void *arg);
     /* The negative credits issued on or before to_date ("YYYY-MM-DD"), in
-     * no particular order; memory does not grow with the number of rows. */
-    int (*draw_credits)(awc_store *st, const char *to_date,
+     * no particular order, of one usage account (NULL = all); memory does
+     * not grow with the number of rows. */
+    int (*draw_credits)(awc_store *st, const char *to_date, const char *account,
                         int (*fn)(void *arg, const awc_draw_row *r), void *arg);
     /* Replace the whole hierarchy with rows[0..n) (checked by the caller),
      * with one event of actor; all or nothing. */

@@ -235,6 +235,16 @@ check "$rc = 77" "a viewer may not set a grant"
 run --as reseller:R-2:bob hierarchy import "$TMP/hierarchy.csv"
 check "$rc = 77" "a reseller may not import the hierarchy"
 
+# show: which grants a credit draws from, how much, and what none covers
+NOV=$("$HOST" --config "$TMP/awscredit.ini" --json list --period 2026-11 --description MAP |
+      sed -n 's/.*"credit_id": "\(AWSC-[0-9-]*\)".*/\1/p' | head -n 1)
+run --json show "$NOV"
+check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(g["grant_id"]+":"+g["amount"] for g in d["drawn_from"]), d["unmatched"])' "$OUT" | tr ' ' '/')" = "MAP-1:50.0000000000,PROMO-1:15.0000000000/0.0000000000" \
+    "show: the November MAP credit draws 50 from MAP-1 and 15 from PROMO-1"
+run show "$(credit_id Lambda)"
+check "$(grep -c '^Unmatched     3.0000000000 USD: no grant covers it' "$OUT") = 1" \
+    "show: a credit no grant covers says so"
+
 # text output
 run balance --as-of 2026-11-20
 check "$(grep -c '^MAP-1 .*EXHAUSTED' "$OUT") = 1" "balance as text shows the status"
