@@ -208,6 +208,48 @@ int awc_op_grant_set(awc_module *m, const awc_call *c, const awc_grant_args *a)
     return awc_op_end(c, rc);
 }
 
+/* hierarchy import: every grant allocated to a node must keep it. */
+typedef struct kept {
+    char **ids;                    /* the new hierarchy's node ids, sorted */
+    size_t n;
+    char grant[AWC_GRANT_ID_MAX * 4 + 1], node[AWC_CODE_MAX * 4 + 1];
+} kept;
+
+static int on_allocated(void *arg, const awc_grant_rec *g)
+{
+    kept *k = arg;
+    const char *node = g->node_id;
+    if (!node[0] || (k->n && bsearch(&node, k->ids, k->n, sizeof(*k->ids), by_str)))
+        return 0;
+    snprintf(k->grant, sizeof(k->grant), "%s", g->grant_id);
+    snprintf(k->node, sizeof(k->node), "%s", node);
+    return 1;                      /* found one: stop */
+}
+
+static int nodes_kept(awc_store *st, const awc_csv_set *s)
+{
+    kept k;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    if (!(k.ids = awc_calloc(s->n ? s->n : 1, sizeof(*k.ids))))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n; i++)
+        k.ids[i] = (char *)s->nodes[i].node_id;
+    k.n = s->n;
+    if (k.n > 1)
+        qsort(k.ids, k.n, sizeof(*k.ids), by_str);
+    rc = st->ops->grants_all(st, on_allocated, &k);
+    awc_free(k.ids);
+    if (rc < 0)
+        return rc;
+    if (k.grant[0])
+        return awc_error_set(AWC_EBADINPUT, "%s: grant %s is allocated to node %s, which the "
+                             "file does not have; nothing imported (move the grant first: "
+                             "grant set %s --node ...)", s->name, k.grant, k.node, k.grant);
+    return 0;
+}
+
 int awc_op_hierarchy_import(awc_module *m, const awc_call *c, const awc_file_args *a)
 {
     awc_csv_set s;
@@ -229,7 +271,7 @@ int awc_op_hierarchy_import(awc_module *m, const awc_call *c, const awc_file_arg
     if (rc == 0 && s.bad)
         rc = awc_error_set(AWC_EBADINPUT, "%lu bad row%s, nothing imported; first: %s", s.bad,
                            s.bad == 1 ? "" : "s", s.first_bad);
-    if (rc == 0 && (rc = awc_mod_store(m, &st)) == 0)
+    if (rc == 0 && (rc = awc_mod_store(m, &st)) == 0 && (rc = nodes_kept(st, &s)) == 0)
         rc = st->ops->nodes_replace(st, s.nodes, s.n, c->actor);
     if (rc == 0 && c->format == AWC_FORMAT_JSON) {
         json_t *doc = json_object();

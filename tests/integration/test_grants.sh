@@ -235,11 +235,18 @@ check "$rc = 77" "a viewer may not set a grant"
 run --as reseller:R-2:bob hierarchy import "$TMP/hierarchy.csv"
 check "$rc = 77" "a reseller may not import the hierarchy"
 
+# a hierarchy that drops a node a grant is allocated to is refused
+printf 'node_id,parent_id,name,level\nBU,,B,BU\n' > "$TMP/small.csv"
+run hierarchy import "$TMP/small.csv"
+check "$rc = 65" "hierarchy import refuses to drop a node a grant is allocated to"
+check "$(grep -c 'is allocated to node' "$ERR") = 1" "... and says which grant"
+check "$(sql "SELECT COUNT(*) FROM hierarchy_nodes") = 7" "... and writes nothing"
+
 # show: which grants a credit draws from, how much, and what none covers
 NOV=$("$HOST" --config "$TMP/awscredit.ini" --json list --period 2026-11 --description MAP |
       sed -n 's/.*"credit_id": "\(AWSC-[0-9-]*\)".*/\1/p' | head -n 1)
 run --json show "$NOV"
-check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(g["grant_id"]+":"+g["amount"] for g in d["drawn_from"]), d["unmatched"])' "$OUT" | tr ' ' '/')" = "MAP-1:50.0000000000,PROMO-1:15.0000000000/0.0000000000" \
+check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(g["grant_id"]+":"+g["amount"] for g in d["drawn_from"]), d["unmatched"])' "$OUT" | tr ' ' '/') = MAP-1:50.0000000000,PROMO-1:15.0000000000/0.0000000000" \
     "show: the November MAP credit draws 50 from MAP-1 and 15 from PROMO-1"
 run show "$(credit_id Lambda)"
 check "$(grep -c '^Unmatched     3.0000000000 USD: no grant covers it' "$OUT") = 1" \
