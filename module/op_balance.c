@@ -116,15 +116,16 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
     awc_recent_months(b->as_of, w.recent_from, w.recent_to);
     snprintf(b->to, sizeof(b->to), "%s", b->as_of);
     if (a && a->period_to) {
-        char first[11], next[11];
-        int y = atoi(a->period_to), mo = atoi(a->period_to + 5) + 1;
+        char first[11];
+        const char *p = a->period_to;  /* "YYYY-MM", checked by setup() */
+        int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+        int mo = (p[5] - '0') * 10 + (p[6] - '0') + 1;
         if (mo > 12) {
             mo = 1;
             y++;
         }
         snprintf(first, sizeof(first), "%04u-%02u-01", (unsigned)y % 10000u, (unsigned)mo % 100u);
-        snprintf(next, sizeof(next), "%s", first);
-        if (awc_date_add(last, next, -1) == 0 && strcmp(last, b->to) < 0)
+        if (y <= 9999 && awc_date_add(last, first, -1) == 0 && strcmp(last, b->to) < 0)
             snprintf(b->to, sizeof(b->to), "%s", last);
     }
     if ((rc = awc_mod_store(b->m, &b->st)) != 0)
