@@ -126,6 +126,22 @@ enum mdb_sql {
     Q_MARK_ADD,
     Q_MARK_FIND,
     Q_MARK_PRUNE,
+    Q_GRANT_PUT,
+    Q_GRANT_COUNT,
+    Q_GRANT_EVENT,
+    Q_GRANT_ADOPT,
+    Q_GRANT_SET,
+    Q_GRANTS_ALL,
+    Q_DRAW_CREDITS,
+    Q_DRAW_CREDITS_OF,
+    Q_NODES_DELETE,
+    Q_NODES_INSERT,
+    Q_NODES_ALL,
+    Q_NODES_UNDER,
+    Q_FIG_CREATE,
+    Q_FIG_CLEAR,
+    Q_FIG_INSERT,
+    Q_ROLLUP,
     Q_COUNT
 };
 
@@ -335,6 +351,17 @@ int mdb_run_unlock(awc_store *s, const char *period, uint64_t run_id, const char
 int mdb_grants_upsert(awc_store *s, const awc_grant *g, size_t n);
 int mdb_grants_each(awc_store *s, const char *expiring_by,
                     int (*fn)(void *, const awc_grant *), void *arg);
+int mdb_grants_put(awc_store *s, const awc_grant_rec *g, const char *const *detail, size_t n,
+                   const awc_actor *actor, size_t *added);
+int mdb_grant_set(awc_store *s, const awc_grant_change *ch, const awc_actor *actor);
+int mdb_grants_all(awc_store *s, int (*fn)(void *, const awc_grant_rec *), void *arg);
+int mdb_draw_credits(awc_store *s, const char *to_date, const char *account,
+                     int (*fn)(void *, const awc_draw_row *), void *arg);
+int mdb_nodes_replace(awc_store *s, const awc_node_row *rows, size_t n, const awc_actor *actor);
+int mdb_nodes_each(awc_store *s, const char *under, int (*fn)(void *, const awc_node_row *),
+                   void *arg);
+int mdb_rollup(awc_store *s, const awc_grant_fig *f, size_t n, const char *under,
+               const char *level, int (*fn)(void *, const awc_node_fig *), void *arg);
 /* Replace the split lines of credit seq with l[0..n), in the current unit. */
 int mdb_splits_write(mdb *st, uint64_t seq, const awc_split_line *l, size_t n);
 int mdb_splits_of(awc_store *s, uint64_t seq, int (*fn)(void *, const awc_split_line *),

@@ -404,6 +404,104 @@ static const char *const sql_text[Q_COUNT] = {
         "(SELECT COALESCE(SUM(c.amount), 0) FROM credits c WHERE c.credit_key = g.credit_id) "
         "FROM credit_grants g WHERE (? IS NULL OR (g.expiry_date <= ? AND g.remaining_amount <> 0)) "
         "ORDER BY g.expiry_date IS NULL, g.expiry_date, g.credit_id",
+    /* SPEC 16: grants as entered, their events, the hierarchy */
+    [Q_GRANT_PUT] =
+        "INSERT INTO grants (grant_id, account_id, credit_key, currency, amount, issue_date, "
+        "end_date, reference, node_id, products) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE account_id = VALUE(account_id), credit_key = VALUE(credit_key), "
+        "currency = VALUE(currency), amount = VALUE(amount), issue_date = VALUE(issue_date), "
+        "end_date = VALUE(end_date), reference = VALUE(reference), node_id = VALUE(node_id), "
+        "products = VALUE(products), version = version + 1, updated_at = CURRENT_TIMESTAMP(6)",
+    [Q_GRANT_COUNT] = "SELECT COUNT(*) FROM grants",
+    [Q_GRANT_EVENT] =
+        "INSERT INTO grant_events (grant_id, kind, actor_role, actor_id, actor_reseller, "
+        "actor_via, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    /* a grant the Billing API gave becomes an entered one when it is set
+     * (every product: see Q_GRANTS_ALL) */
+    [Q_GRANT_ADOPT] =
+        "INSERT INTO grants (grant_id, account_id, credit_key, currency, amount, issue_date, "
+        "end_date, reference, products) SELECT b.credit_id, IF(b.account_id = '', "
+        "b.payer_account_id, b.account_id), b.credit_id, b.currency, b.initial_amount, "
+        "b.start_date, b.expiry_date, LEFT(b.description, 512), '' FROM credit_grants b "
+        "WHERE b.credit_id = ? AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.grant_id = ?)",
+    [Q_GRANT_SET] =
+        "UPDATE grants SET amount = IF(? IS NULL, amount, ?), "
+        "end_date = IF(? IS NULL, end_date, NULLIF(?, '')), reference = COALESCE(?, reference), "
+        "node_id = IF(? IS NULL, node_id, NULLIF(?, '')), version = version + 1, "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE grant_id = ?",
+    /* entered grants, the Billing API's filling their blanks, then the
+     * Billing API's grants nobody entered; first_use only where needed.
+     * The Billing API names products ("Amazon Elastic Compute Cloud"), not
+     * the CUR's product codes, so its grants apply to every product. */
+    [Q_GRANTS_ALL] =
+        "SELECT m.grant_id, m.account_id, m.credit_key, m.currency, m.amount, "
+        "COALESCE(m.issue_date, ''), COALESCE(m.end_date, ''), m.reference, "
+        "COALESCE(m.node_id, ''), m.products, m.billing, "
+        "COALESCE(IF(m.issue_date IS NULL, (SELECT MIN(COALESCE(c.issue_date, "
+        "CAST(CONCAT(c.period, '-01') AS DATE))) FROM credits c "
+        "WHERE c.usage_account_id = m.account_id AND c.currency = m.currency "
+        "AND c.amount < 0 AND (m.credit_key = '' OR c.credit_key = m.credit_key)), NULL), '') "
+        "FROM (SELECT g.grant_id, g.account_id, g.credit_key, g.currency, g.amount, "
+        "COALESCE(g.issue_date, b.start_date) AS issue_date, "
+        "COALESCE(g.end_date, b.expiry_date) AS end_date, g.reference, g.node_id, g.products, "
+        "0 AS billing FROM grants g LEFT JOIN credit_grants b ON b.credit_id = g.grant_id "
+        "UNION ALL SELECT b.credit_id, IF(b.account_id = '', b.payer_account_id, "
+        "b.account_id), b.credit_id, b.currency, b.initial_amount, b.start_date, "
+        "b.expiry_date, LEFT(b.description, 512), NULL, '', "
+        "1 FROM credit_grants b WHERE NOT EXISTS (SELECT 1 FROM grants g "
+        "WHERE g.grant_id = b.credit_id)) m ORDER BY m.grant_id",
+    /* in no order: a sort of every credit's columns costs the server
+     * several times the scan; the module sorts compact rows (grants_draw.c) */
+    [Q_DRAW_CREDITS] =
+        "SELECT seq, usage_account_id, credit_key, product_code, currency, "
+        "COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) AS d, amount "
+        "FROM credits WHERE amount < 0 "
+        "AND COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) <= ?",
+    [Q_DRAW_CREDITS_OF] =
+        "SELECT seq, usage_account_id, credit_key, product_code, currency, "
+        "COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) AS d, amount "
+        "FROM credits WHERE usage_account_id = ? AND amount < 0 "
+        "AND COALESCE(issue_date, CAST(CONCAT(period, '-01') AS DATE)) <= ?",
+    [Q_NODES_DELETE] = "DELETE FROM hierarchy_nodes",
+    [Q_NODES_INSERT] =
+        "INSERT INTO hierarchy_nodes (node_id, parent_id, name, level) VALUES (?, ?, ?, ?)",
+    [Q_NODES_ALL] =
+        "SELECT node_id, COALESCE(parent_id, ''), name, level FROM hierarchy_nodes "
+        "ORDER BY node_id",
+    [Q_NODES_UNDER] =
+        "WITH RECURSIVE down (node_id) AS (SELECT node_id FROM hierarchy_nodes "
+        "WHERE node_id = ? UNION ALL SELECT h.node_id FROM hierarchy_nodes h "
+        "JOIN down d ON h.parent_id = d.node_id) "
+        "SELECT n.node_id, COALESCE(n.parent_id, ''), n.name, n.level "
+        "FROM down JOIN hierarchy_nodes n ON n.node_id = down.node_id ORDER BY n.node_id",
+    [Q_FIG_CREATE] =
+        "CREATE TEMPORARY TABLE IF NOT EXISTS grant_figs ("
+        " node_id VARCHAR(128) NOT NULL, currency CHAR(3) CHARACTER SET ascii NOT NULL,"
+        " amount DECIMAL(38,10) NOT NULL, used DECIMAL(38,10) NOT NULL,"
+        " remaining DECIMAL(38,10) NOT NULL) DEFAULT CHARSET=utf8mb4 "
+        "COLLATE=utf8mb4_bin",
+    [Q_FIG_CLEAR] = "DELETE FROM grant_figs",
+    [Q_FIG_INSERT] =
+        "INSERT INTO grant_figs (node_id, currency, amount, used, remaining) "
+        "VALUES (?, ?, ?, ?, ?)",
+    /* the roll-up: each node's own figures walk up to every ancestor (a
+     * node = its own grants + all its descendants'), then are summed */
+    [Q_ROLLUP] =
+        "WITH RECURSIVE up (node_id, currency, amount, used, remaining) AS ("
+        "SELECT node_id, currency, SUM(amount), SUM(used), SUM(remaining) FROM grant_figs "
+        "GROUP BY node_id, currency "
+        "UNION ALL SELECT h.parent_id, up.currency, up.amount, up.used, up.remaining "
+        "FROM up JOIN hierarchy_nodes h ON h.node_id = up.node_id "
+        "WHERE h.parent_id IS NOT NULL), "
+        "down (node_id) AS (SELECT node_id FROM hierarchy_nodes WHERE node_id = ? "
+        "UNION ALL SELECT h.node_id FROM hierarchy_nodes h JOIN down d "
+        "ON h.parent_id = d.node_id) "
+        "SELECT n.node_id, COALESCE(n.parent_id, ''), n.name, n.level, up.currency, "
+        "SUM(up.amount), SUM(up.used), SUM(up.remaining) "
+        "FROM up JOIN hierarchy_nodes n ON n.node_id = up.node_id "
+        "WHERE (? IS NULL OR n.node_id IN (SELECT node_id FROM down)) "
+        "AND (? IS NULL OR n.level = ?) "
+        "GROUP BY n.node_id, up.currency ORDER BY n.node_id, up.currency",
 };
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -1127,6 +1225,13 @@ static const awc_store_ops mdb_ops = {
     .session_get = mdb_session_get,
     .session_end = mdb_session_end,
     .token_get = mdb_token_get,
+    .grants_put = mdb_grants_put,
+    .grant_set = mdb_grant_set,
+    .grants_all = mdb_grants_all,
+    .draw_credits = mdb_draw_credits,
+    .nodes_replace = mdb_nodes_replace,
+    .nodes_each = mdb_nodes_each,
+    .rollup = mdb_rollup,
 };
 
 static char *dup_or_null(const char *s, int *oom)

@@ -21,7 +21,9 @@ enum opt_id {
     O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
     O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN,
     O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT, O_ROLE, O_PASSWORD_STDIN, O_LABEL,
-    O_CURRENCY, O_LISTEN
+    O_CURRENCY, O_LISTEN,
+    O_FROM, O_TO, O_NODE, O_LEVEL, O_POLICY, O_AS_OF, O_FAIL_IF_ANY, O_AMOUNT, O_END_DATE,
+    O_REFERENCE, O_NODE_SET, O_BAL_PERIOD, O_WITHIN_G
 };
 
 typedef struct opt_info {
@@ -94,6 +96,22 @@ static const opt_info opts[] = {
     {O_PASSWORD_STDIN, "password-stdin", 0, NULL,
      "read the password from the first line of standard input (never from the command line)"},
     {O_LABEL, "label", 1, "TEXT", "what the token is for, shown by 'user list'"},
+    {O_BAL_PERIOD, "period", 1, "YYYY-MM", "only credits issued in this month count as used"},
+    {O_FROM, "from", 1, "YYYY-MM", "credits issued from this month on count as used"},
+    {O_TO, "to", 1, "YYYY-MM", "credits issued until the end of this month are drawn"},
+    {O_NODE, "node", 1, "NODE", "only this node of the hierarchy and its descendants"},
+    {O_LEVEL, "level", 1, "LEVEL", "only the nodes of this level (e.g. Department)"},
+    {O_POLICY, "policy", 1, "fifo|aws",
+     "the order grants are drawn in (default grants.policy, else fifo)"},
+    {O_AS_OF, "as-of", 1, "YYYY-MM-DD", "status and forecast on this date (default today, UTC)"},
+    {O_WITHIN_G, "within", 1, "DAYS",
+     "ending within DAYS days of the as-of date (default grants.expiring_days, else 60)"},
+    {O_FAIL_IF_ANY, "fail-if-any", 0, NULL,
+     "exit with status 1 when any grant is listed (for a scheduled alert)"},
+    {O_AMOUNT, "amount", 1, "AMOUNT", "the issued amount, a decimal greater than 0"},
+    {O_END_DATE, "end-date", 1, "YYYY-MM-DD", "when it expires; '' for no end date"},
+    {O_REFERENCE, "reference", 1, "TEXT", "contract, MAP engagement or agreement; '' clears"},
+    {O_NODE_SET, "node", 1, "NODE", "the hierarchy node it is allocated to; '' clears"},
 };
 
 static const int global_opts[] = {O_CONFIG, O_JSON, O_AS, O_MODULE_DIR, O_VERBOSE, O_HELP, O_END};
@@ -115,8 +133,11 @@ static const int user_add_opts[] = {O_ROLE, O_PASSWORD_STDIN, O_END};
 static const int user_pw_opts[] = {O_PASSWORD_STDIN, O_END};
 static const int user_token_opts[] = {O_LABEL, O_END};
 static const int file_opts[] = {O_FORMAT, O_END};
-static const int days_opts[] = {O_WITHIN, O_END};
 static const int serve_opts[] = {O_LISTEN, O_END};
+static const int balance_opts[] = {O_BAL_PERIOD, O_FROM, O_TO, O_NODE, O_LEVEL, O_POLICY,
+                                   O_AS_OF, O_END};
+static const int expiring_opts[] = {O_WITHIN_G, O_AS_OF, O_FAIL_IF_ANY, O_NODE, O_POLICY, O_END};
+static const int grant_set_opts[] = {O_AMOUNT, O_END_DATE, O_REFERENCE, O_NODE_SET, O_END};
 
 static const opt_info *opt_find(int id)
 {
@@ -142,7 +163,8 @@ typedef enum arg_kind {
     ARGS_TOKEN_ID,             /* TOKEN_ID (user revoke-token) */
     ARGS_FILE_IN,              /* FILE (or - for standard input) */
     ARGS_FILE_OUT,             /* [FILE] */
-    ARGS_DAYS                  /* [--within DAYS] */
+    ARGS_DAYS,                 /* [--within DAYS] */
+    ARGS_GRANT                 /* one grant ID */
 } arg_kind;
 
 struct host_cmd {
@@ -277,15 +299,42 @@ static const host_cmd cmds[] = {
      "from CSV with the header:\n"
      "account_id,customer_id,asset_id,reseller_id,customer_name,reseller_name,valid_from,valid_to",
      "awscredit accounts import accounts.csv"},
-    {"balance", NULL, HOST_OP_BALANCE, ARGS_NONE, no_opts, "",
-     "issued, used and remaining amounts of the credits AWS knows",
-     "Shows, per credit AWS reports, the amount issued, used and remaining, and when it "
-     "expires.",
-     "awscredit balance"},
-    {"expiring", NULL, HOST_OP_EXPIRING, ARGS_DAYS, days_opts, "[--within DAYS]",
-     "credits that expire soon",
-     "Lists the credits that expire within DAYS days from today.",
-     "awscredit expiring --within 60"},
+    {"grants", "import", HOST_OP_GRANTS_IMPORT, ARGS_FILE_IN, no_opts, "FILE",
+     "enter the grants AWS issued, from CSV (distributor)",
+     "Loads grants -- what AWS issued: a promotion code, a MAP or EDP credit -- from CSV "
+     "with the header:\n"
+     "grant_id,account_id,credit_key,currency,amount,issue_date,end_date,reference,node,products\n"
+     "An existing grant_id is updated. Errors name the line and field; when there is one, "
+     "nothing is written. Every grant written gets an event with who imported it.",
+     "awscredit grants import grants.csv"},
+    {"grant", "set", HOST_OP_GRANT_SET, ARGS_GRANT, grant_set_opts,
+     "ID [--amount AMOUNT] [--end-date YYYY-MM-DD] [--reference TEXT] [--node NODE]",
+     "change one grant (distributor)",
+     "Changes a grant's issued amount, end date, reference or hierarchy node. A grant "
+     "the Billing API reported becomes an entered one. The change is kept as an event.",
+     "awscredit grant set MAP-2026-001 --end-date 2027-06-30 --reference 'MAP MPE12345'"},
+    {"hierarchy", "import", HOST_OP_HIERARCHY_IMPORT, ARGS_FILE_IN, no_opts, "FILE",
+     "load the hierarchy grants are allocated to, from CSV (distributor)",
+     "Replaces the hierarchy with the nodes in FILE, header node_id,parent_id,name,level "
+     "(a blank parent_id is a root; any depth; several roots). A cycle, an unknown parent "
+     "or a node twice is refused with its line, and nothing is written.",
+     "awscredit hierarchy import hierarchy.csv"},
+    {"balance", NULL, HOST_OP_BALANCE_OF, ARGS_NONE, balance_opts,
+     "[--period P | --from P --to P] [--node N] [--level L] [--policy fifo|aws] [--as-of D]",
+     "issued, used and remaining per grant and per hierarchy node",
+     "Draws the credits from the grants in the policy's order and shows, per grant, the "
+     "amount issued, used and remaining, its end date and status (ACTIVE, EXPIRING, "
+     "EXPIRED, EXHAUSTED); per hierarchy node, its own grants' and all its descendants' "
+     "figures per currency; and the credits no grant covers. With a period, used counts "
+     "only credits issued in it (a credit's month is that of its issue date).",
+     "awscredit balance --period 2026-10 --level Department"},
+    {"expiring", NULL, HOST_OP_EXPIRING_OF, ARGS_NONE, expiring_opts,
+     "[--within DAYS] [--as-of D] [--fail-if-any]",
+     "grants that end soon with something left",
+     "Lists the grants with something left whose end date is within DAYS days, each with "
+     "forecast_unused: what will be left at the end date if the use of the last three whole "
+     "months goes on. --fail-if-any exits 1 when the list is not empty.",
+     "awscredit expiring --within 60 --fail-if-any"},
     {"user", "add", HOST_OP_USER, ARGS_USER, user_add_opts,
      "NAME --role ROLE --password-stdin",
      "add a user of the web console and API (distributor)",
@@ -710,6 +759,27 @@ static int cmd_opt(host_request *r, int id, const char *arg)
             return -1;
         r->within_days = (int)v;
         return 0;
+    case O_WITHIN_G:
+        if (parse_int(arg, 0, 3660, &v))
+            return -1;
+        r->balance.within_days = (int)v;
+        return 0;
+    case O_BAL_PERIOD: r->balance.period_from = r->balance.period_to = arg; return 0;
+    case O_FROM: r->balance.period_from = arg; return 0;
+    case O_TO: r->balance.period_to = arg; return 0;
+    case O_NODE: r->balance.node = arg; return 0;
+    case O_LEVEL: r->balance.level = arg; return 0;
+    case O_POLICY:
+        if (strcmp(arg, "fifo") != 0 && strcmp(arg, "aws") != 0)
+            return -1;
+        r->balance.policy = arg;
+        return 0;
+    case O_AS_OF: r->balance.as_of = arg; return 0;
+    case O_FAIL_IF_ANY: r->fail_if_any = 1; return 0;
+    case O_AMOUNT: r->grant.amount = arg; return 0;
+    case O_END_DATE: r->grant.end_date = arg; return 0;
+    case O_REFERENCE: r->grant.reference = arg; return 0;
+    case O_NODE_SET: r->grant.node = arg; return 0;
     default: return -1;
     }
 }
@@ -723,6 +793,8 @@ static const char *bad_value_hint(int id)
     case O_EXPECT: return "expected a version number >= 1";
     case O_FORMAT: return "expected xml or csv";
     case O_WITHIN: return "expected a number of days from 1 to 3660";
+    case O_WITHIN_G: return "expected a number of days from 0 to 3660";
+    case O_POLICY: return "expected fifo or aws";
     case O_EXPONENT: return "expected a number of decimal places from 0 to 4";
     default: return "bad value";
     }
@@ -737,6 +809,10 @@ static void request_init(host_request *r)
     r->file.size = sizeof(r->file);
     r->currency.size = sizeof(r->currency);
     r->user.size = sizeof(r->user);
+    r->balance.size = sizeof(r->balance);
+    r->balance.within_days = -1;
+    r->balance.listed = &r->listed;
+    r->grant.size = sizeof(r->grant);
     r->within_days = 30;
     default_actor(r);
 }
@@ -797,6 +873,11 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
         if (npos != 1)
             return usage(status, hint, "%s: expected one FILE, got %d arguments", hint, npos);
         r->file.path = pos[0];
+        break;
+    case ARGS_GRANT:
+        if (npos != 1)
+            return usage(status, hint, "%s: expected one grant ID, got %d arguments", hint, npos);
+        r->grant.grant_id = pos[0];
         break;
     case ARGS_USER:
     case ARGS_TOKEN_ID:
@@ -926,7 +1007,7 @@ int host_cli_parse(host_request *r, int argc, char **argv, int *status)
             }
             return usage(status, name, "'%s' needs a subcommand: %s", name,
                          strcmp(name, "rules") == 0 ? "import, export or validate"
-                         : strcmp(name, "currency") == 0 ? "set"
+                         : strcmp(name, "currency") == 0 || strcmp(name, "grant") == 0 ? "set"
                          : strcmp(name, "user") == 0
                              ? "add, passwd, disable, list, token or revoke-token"
                              : "import");
@@ -945,6 +1026,23 @@ int host_cli_parse(host_request *r, int argc, char **argv, int *status)
 }
 
 /* ---- dispatch -------------------------------------------------------------------------- */
+
+int host_cli_present(const host_request *r, const awc_module_desc *d)
+{
+    const awc_balance_args *b = &r->balance;
+    int plain = !b->period_from && !b->period_to && !b->node && !b->level && !b->policy &&
+                !b->as_of && !r->fail_if_any;
+
+    if (host_op_present(d, r->cmd->op))
+        return 1;
+    /* balance and expiring without the options of ABI 1.2: a module before
+     * it answers them with its own balance and expiring */
+    if (r->cmd->op == HOST_OP_BALANCE_OF)
+        return plain && host_op_present(d, HOST_OP_BALANCE);
+    if (r->cmd->op == HOST_OP_EXPIRING_OF)
+        return plain && host_op_present(d, HOST_OP_EXPIRING);
+    return 0;
+}
 
 int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m,
                   const awc_call *c)
@@ -976,6 +1074,17 @@ int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m
     case HOST_OP_USER: return d->user(m, c, &r->user);
     case HOST_OP_PERIODS: return d->periods(m, c);
     case HOST_OP_AUTH: break;  /* serve: main.c runs the server */
+    case HOST_OP_GRANTS_IMPORT: return d->grants_import(m, c, &r->file);
+    case HOST_OP_GRANT_SET: return d->grant_set(m, c, &r->grant);
+    case HOST_OP_HIERARCHY_IMPORT: return d->hierarchy_import(m, c, &r->file);
+    case HOST_OP_BALANCE_OF:
+        if (!host_op_present(d, HOST_OP_BALANCE_OF))
+            return d->balance(m, c);   /* a module before ABI 1.2 (host_cli_present) */
+        return d->balance_of(m, c, &r->balance);
+    case HOST_OP_EXPIRING_OF:
+        if (!host_op_present(d, HOST_OP_EXPIRING_OF))
+            return d->expiring(m, c, r->balance.within_days >= 0 ? r->balance.within_days : 30);
+        return d->expiring_of(m, c, &r->balance);
     case HOST_OP_COUNT: break;
     }
     return AWC_ENOTSUP;

@@ -48,6 +48,10 @@ typedef struct host_request {
     awc_file_args file;        /* rules *, accounts import */
     awc_currency_args currency;/* currency set */
     awc_user_args user;        /* user * */
+    awc_balance_args balance;  /* balance, expiring */
+    awc_grant_args grant;      /* grant set */
+    int fail_if_any;           /* expiring --fail-if-any */
+    uint64_t listed;           /* expiring: how many grants it listed */
     int password_stdin;        /* user add, passwd: read user.password from stdin */
     int have_exponent;
     const char *listen;        /* serve --listen */
@@ -64,7 +68,11 @@ int host_cli_parse(host_request *out, int argc, char **argv, int *status);
 host_op host_cli_op(const host_request *r);
 const char *host_cli_name(const host_request *r, char *buf, size_t n);
 
-/* Call the request's operation; the caller checked host_op_present(). */
+/* 1 when the module can answer the request: it provides its operation, or
+ * (balance, expiring without ABI 1.2 options) the ABI 1.0 one. */
+int host_cli_present(const host_request *r, const awc_module_desc *d);
+
+/* Call the request's operation; the caller checked host_cli_present(). */
 int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m,
                   const awc_call *c);
 

@@ -48,6 +48,11 @@ static const char *const op_names[HOST_OP_COUNT] = {
     [HOST_OP_USER] = "user",
     [HOST_OP_AUTH] = "auth",
     [HOST_OP_PERIODS] = "periods",
+    [HOST_OP_GRANTS_IMPORT] = "grants_import",
+    [HOST_OP_GRANT_SET] = "grant_set",
+    [HOST_OP_HIERARCHY_IMPORT] = "hierarchy_import",
+    [HOST_OP_BALANCE_OF] = "balance_of",
+    [HOST_OP_EXPIRING_OF] = "expiring_of",
 };
 
 const char *host_op_name(host_op op)
@@ -95,6 +100,11 @@ int host_op_present(const awc_module_desc *d, host_op op)
     case HOST_OP_USER: return HAS(d, user);
     case HOST_OP_AUTH: return HAS(d, auth);
     case HOST_OP_PERIODS: return HAS(d, periods);
+    case HOST_OP_GRANTS_IMPORT: return HAS(d, grants_import);
+    case HOST_OP_GRANT_SET: return HAS(d, grant_set);
+    case HOST_OP_HIERARCHY_IMPORT: return HAS(d, hierarchy_import);
+    case HOST_OP_BALANCE_OF: return HAS(d, balance_of);
+    case HOST_OP_EXPIRING_OF: return HAS(d, expiring_of);
     case HOST_OP_COUNT: break;
     }
     return 0;

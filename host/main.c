@@ -170,7 +170,7 @@ static int run(host *h)
         return host_exit_code(rc);
     }
     d = h->mod.desc;
-    if (!host_op_present(d, op) && !text_version) {
+    if (!host_cli_present(&h->req, d) && !text_version) {
         host_term_error(&h->term, "this module does not provide '%s'",
                         host_cli_name(&h->req, name, sizeof(name)));
         return EX_UNAVAILABLE;
@@ -231,7 +231,7 @@ static int run(host *h)
         rc = host_cli_call(&h->req, d, h->m, &call);
         explicit_bzero(password, sizeof(password));
         h->req.user.password = NULL;
-    } else if (!rc && host_op_present(d, op)) {
+    } else if (!rc && host_cli_present(&h->req, d)) {
         rc = host_cli_call(&h->req, d, h->m, &call);
     }
     host_term_clear(&h->term);
@@ -251,6 +251,8 @@ static int run(host *h)
     }
     if (rc)
         return report(h, rc, errbuf, sizeof(errbuf));
+    if (h->req.fail_if_any && h->req.listed > 0)
+        return 1;              /* expiring --fail-if-any: the list is not empty */
     return EX_OK;
 }
 

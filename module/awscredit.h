@@ -226,6 +226,30 @@ typedef struct awc_auth_result {
     char csrf[48];                 /* signin, session: the CSRF token */
     int retry_after;               /* AWC_ETHROTTLED: seconds to wait */
 } awc_auth_result;
+/* ABI 1.2: `balance` and `expiring` with their options (SPEC 16). */
+typedef struct awc_balance_args {
+    size_t size;
+    const char *period_from;       /* YYYY-MM: credits issued from then on; NULL = all */
+    const char *period_to;         /* YYYY-MM: issued until its end; NULL = until as_of */
+    const char *node;              /* only this node's subtree; NULL = every node */
+    const char *level;             /* only nodes of this level; NULL = every level */
+    const char *policy;            /* "fifo" or "aws"; NULL = grants.policy */
+    const char *as_of;             /* YYYY-MM-DD; NULL = today (UTC) */
+    int within_days;               /* expiring: DAYS; < 0 = grants.expiring_days */
+    uint64_t *listed;              /* optional, host-owned: set to how many grants
+                                    * were listed (expiring --fail-if-any) */
+} awc_balance_args;
+
+/* ABI 1.2: `grant set ID`.  NULL keeps a field; "" clears end_date,
+ * reference or node. */
+typedef struct awc_grant_args {
+    size_t size;
+    const char *grant_id;
+    const char *amount;            /* issued, a decimal > 0 */
+    const char *end_date;          /* YYYY-MM-DD */
+    const char *reference;
+    const char *node;
+} awc_grant_args;
 
 typedef struct awc_file_args {
     size_t size;
@@ -282,6 +306,13 @@ typedef struct awc_module_desc {
      * of credits by state and whether each is closed (JSON or text). */
     int (*auth)(awc_module *m, const awc_call *c, const awc_auth_args *a, awc_auth_result *r);
     int (*periods)(awc_module *m, const awc_call *c);
+    /* ABI 1.2: grants, balances and the hierarchy (SPEC 16).  balance and
+     * expiring above are these with every option at its default. */
+    int (*grants_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*grant_set)(awc_module *m, const awc_call *c, const awc_grant_args *a);
+    int (*hierarchy_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
+    int (*balance_of)(awc_module *m, const awc_call *c, const awc_balance_args *a);
+    int (*expiring_of)(awc_module *m, const awc_call *c, const awc_balance_args *a);
 } awc_module_desc;
 
 /* The size of the descriptor at ABI 1.0: a host requires at least this. */

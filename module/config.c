@@ -32,6 +32,7 @@ const char *const awc_config_keys[] = {
     "run.invoice",
     "web.listen", "web.tls_cert", "web.tls_key", "web.session_idle_minutes",
     "web.session_max_hours", "web.public_url", "web.root", "web.threads", "web.client_timeout", "web.trusted_proxy",
+    "grants.policy", "grants.expiring_days",
     NULL
 };
 
@@ -401,6 +402,13 @@ static int load_rest(awc_config *c, const reader *r)
                     "a whole number of hours from 1 to 720")))
         return rc;
     c->web.max_s = (unsigned)lanes * 3600;
+    c->grants.policy = str(r, "grants", "policy", "fifo");
+    if (strcmp(c->grants.policy, "fifo") != 0 && strcmp(c->grants.policy, "aws") != 0)
+        return bad(r, "grants", "policy", "fifo or aws", c->grants.policy);
+    if ((rc = whole(r, "grants", "expiring_days", 0, 36600, 60, &lanes,
+                    "a whole number of days from 0 to 36600")))
+        return rc;
+    c->grants.expiring_days = (int)lanes;
     return yes_no(r, "run", "invoice", 0, &c->run.invoice);
 }
 

@@ -74,6 +74,10 @@ typedef struct awc_config {
     struct {                       /* sessions of the web console (SPEC 15); the */
         unsigned idle_s, max_s;    /* host reads the rest of [web] itself */
     } web;
+    struct {
+        const char *policy;        /* "fifo" (default) or "aws" (SPEC 16) */
+        int expiring_days;         /* default 60 */
+    } grants;
 } awc_config;
 
 /* Every "section.key" the module understands, NULL-terminated. */

@@ -59,6 +59,18 @@ int awc_op_close_period(awc_module *m, const awc_call *c, const char *period);
 int awc_op_run(awc_module *m, const awc_call *c, const char *period);
 int awc_op_balance(awc_module *m, const awc_call *c);
 int awc_op_expiring(awc_module *m, const awc_call *c, int within_days);
+int awc_op_balance_of(awc_module *m, const awc_call *c, const awc_balance_args *a);
+int awc_op_expiring_of(awc_module *m, const awc_call *c, const awc_balance_args *a);
+/* The grants credit cr draws from today, by the configured policy: fn once
+ * per grant with what cr takes of it and the grant's status today, in the
+ * order drawn; *unmatched = what no grant covers (op_balance.c). */
+int awc_grants_drawn(awc_module *m, awc_store *st, const awc_credit *cr,
+                     int (*fn)(void *arg, const char *grant_id, awc_amount take,
+                               const char *status),
+                     void *arg, awc_amount *unmatched);
+int awc_op_grants_import(awc_module *m, const awc_call *c, const awc_file_args *a);
+int awc_op_grant_set(awc_module *m, const awc_call *c, const awc_grant_args *a);
+int awc_op_hierarchy_import(awc_module *m, const awc_call *c, const awc_file_args *a);
 /* The invoice step without output (run uses it too). */
 int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t *files,
                     size_t *records);

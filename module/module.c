@@ -21,7 +21,8 @@ static const char *const operations[] = {
     "version", "migrate", "show", "pull", "edit", "unassign", "accounts_import", "list",
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
     "rules_import", "rules_export", "rules_validate", "balance", "expiring", "exclude",
-    "include", "currency_set", "user", "auth", "periods", NULL,
+    "include", "currency_set", "user", "auth", "periods", "grants_import", "grant_set",
+    "hierarchy_import", "balance_of", "expiring_of", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -280,6 +281,11 @@ static const awc_module_desc descriptor = {
     .user = awc_op_user,
     .auth = awc_op_auth,
     .periods = awc_op_periods,
+    .grants_import = awc_op_grants_import,
+    .grant_set = awc_op_grant_set,
+    .hierarchy_import = awc_op_hierarchy_import,
+    .balance_of = awc_op_balance_of,
+    .expiring_of = awc_op_expiring_of,
 };
 
 __attribute__((visibility("default")))

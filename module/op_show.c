@@ -102,7 +102,27 @@ typedef struct extra {
     int have_grant;
     awc_grant grant;
     char grant_desc[256], grant_products[512];
+    /* the grants it draws from today (SPEC 16), and what none covers */
+    awc_module *m;
+    struct {
+        char grant_id[AWC_GRANT_ID_MAX * 4 + 1];
+        awc_amount take;
+        const char *status;
+    } drawn[8];
+    size_t ndrawn;
+    awc_amount unmatched;
 } extra;
+
+static int on_drawn(void *arg, const char *grant_id, awc_amount take, const char *status)
+{
+    extra *e = arg;
+    if (e->ndrawn < sizeof(e->drawn) / sizeof(e->drawn[0])) {
+        snprintf(e->drawn[e->ndrawn].grant_id, sizeof(e->drawn[0].grant_id), "%s", grant_id);
+        e->drawn[e->ndrawn].take = take;
+        e->drawn[e->ndrawn++].status = status;
+    }
+    return 0;
+}
 
 static int on_line(void *arg, const awc_split_line *l)
 {
@@ -130,10 +150,15 @@ static int on_grant(void *arg, const awc_grant *g)
 static int load_extra(awc_store *st, const awc_credit *cr, extra *e)
 {
     int rc, digits = cr->credit_key[0] != '\0';
+    awc_module *m = e->m;
 
     memset(e, 0, sizeof(*e));
+    e->m = m;
     e->credit_key = cr->credit_key;
     if ((rc = st->ops->splits_of(st, cr->seq, on_line, e)) != 0)
+        return rc;
+    if (m && cr->amount < 0 &&
+        (rc = awc_grants_drawn(m, st, cr, on_drawn, e, &e->unmatched)) != 0)
         return rc;
     for (const char *p = cr->credit_key; *p; p++)
         digits &= *p >= '0' && *p <= '9';
@@ -230,6 +255,18 @@ static int show_text(const awc_call *c, awc_store *st, const char *id, const cha
         rc = awc_out_printf(c, "AWS grant     %s issued %s, remaining %s %s, expires %s\n",
                             ex->grant.credit_type, init, rem, ex->grant.currency,
                             ex->grant.expiry_date[0] ? ex->grant.expiry_date : "never");
+    }
+    for (size_t i = 0; rc == 0 && i < ex->ndrawn; i++) {
+        char take[AWC_MONEY_BUFSZ], gid[sizeof(ex->drawn[0].grant_id) * 2];
+        awc_money_format(take, sizeof(take), ex->drawn[i].take);
+        awc_out_field(gid, sizeof(gid), ex->drawn[i].grant_id);
+        rc = awc_out_printf(c, "%s%s %s %s (%s)\n", i ? "              " : "Drawn from    ",
+                            gid, take, cr->currency, ex->drawn[i].status);
+    }
+    if (rc == 0 && ex->unmatched > 0) {
+        char un[AWC_MONEY_BUFSZ];
+        awc_money_format(un, sizeof(un), ex->unmatched);
+        rc = awc_out_printf(c, "Unmatched     %s %s: no grant covers it\n", un, cr->currency);
     }
     if (rc == 0)
         rc = awc_out_printf(c, "History\n");
@@ -349,7 +386,21 @@ static int show_json(const awc_call *c, awc_store *st, const char *id, const cha
                  awc_json_set(grant, "currency", json_string(ex->grant.currency)) |
                  awc_json_set(grant, "expiry_date", awc_json_str_or_null(ex->grant.expiry_date));
         }
-        b |= awc_json_set(doc, "splits", lines) | awc_json_set(doc, "grant", grant);
+        json_t *drawn = json_array();
+        for (size_t i = 0; i < ex->ndrawn; i++) {
+            char take[AWC_MONEY_BUFSZ];
+            json_t *o = json_object();
+            awc_money_format(take, sizeof(take), ex->drawn[i].take);
+            b |= awc_json_set(o, "grant_id", json_string(ex->drawn[i].grant_id)) |
+                 awc_json_set(o, "amount", json_string(take)) |
+                 awc_json_set(o, "status", json_string(ex->drawn[i].status));
+            b |= json_array_append_new(drawn, o);
+        }
+        char un[AWC_MONEY_BUFSZ];
+        awc_money_format(un, sizeof(un), ex->unmatched);
+        b |= awc_json_set(doc, "splits", lines) | awc_json_set(doc, "grant", grant) |
+             awc_json_set(doc, "drawn_from", drawn) |
+             awc_json_set(doc, "unmatched", json_string(un));
         if (b)
             rc = awc_error_set(AWC_ENOMEM, "out of memory");
     }
@@ -402,6 +453,8 @@ int awc_op_show(awc_module *m, const awc_call *c, const char *credit_id)
         awc_free(cr);
         return awc_op_end(c, awc_error_set(AWC_ENOMEM, "out of memory"));
     }
+    memset(ex, 0, sizeof(*ex));
+    ex->m = m;
     rc = awc_credit_load(st, c->actor, seq, cr);
     if (rc == AWC_ENOTFOUND)
         rc = awc_error_set(AWC_ENOTFOUND, "credit %s not found", id);

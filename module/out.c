@@ -139,6 +139,13 @@ int awc_out_json(const awc_call *c, const json_t *doc)
     return awc_out_write(c, "\n", 1);
 }
 
+int awc_out_json_item(const awc_call *c, const json_t *v)
+{
+    if (json_dump_callback(v, dump_cb, (void *)c, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) != 0)
+        return awc_error_set(AWC_EIO, "output: writing JSON failed");
+    return 0;
+}
+
 int awc_json_set(json_t *obj, const char *key, json_t *value)
 {
     if (!obj || !value) {

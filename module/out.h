@@ -31,6 +31,12 @@ int awc_out_cut(const char *s, size_t max);
  * released. */
 int awc_out_json(const awc_call *c, const json_t *doc);
 
+/* Write v (compact, on one line, keys in insertion order, escaped as
+ * awc_out_json does) without a newline: one item of a JSON document that
+ * is streamed piece by piece, so that memory does not grow with its
+ * length.  v is not released. */
+int awc_out_json_item(const awc_call *c, const json_t *v);
+
 /* Build helpers that tolerate allocation failure by returning -1 once a
  * part failed (json_object_set_new semantics: value is consumed). */
 int awc_json_set(json_t *obj, const char *key, json_t *value);

@@ -310,6 +310,68 @@ typedef struct awc_grant {
     awc_sum pulled;                /* exact: a SUM over any number of credits */
 } awc_grant;
 
+/* A grant (SPEC 16): what AWS issued, as entered (`grants import`, `grant
+ * set`) or as the Billing API gave it.  Strings behind pointers are the
+ * caller's (in) or valid until the callback returns (out). */
+#define AWC_GRANT_ID_MAX 64        /* characters */
+#define AWC_REFERENCE_MAX 512      /* characters */
+#define AWC_PRODUCTS_MAX 1024      /* bytes: space-separated product codes */
+typedef struct awc_grant_rec {
+    char grant_id[AWC_GRANT_ID_MAX * 4 + 1];
+    char account_id[AWC_ACCOUNT_LEN + 1];
+    const char *credit_key;        /* "" = any key of the account */
+    char currency[4];
+    awc_amount amount;             /* issued, > 0 */
+    char issue_date[11];           /* "" = that of its first matching credit */
+    char end_date[11];             /* "" = none */
+    const char *reference;
+    const char *node_id;           /* "" = not allocated */
+    const char *products;          /* "" = every product */
+    int billing;                   /* out: 1 = known from the Billing API only */
+    char first_use[11];            /* out: issue date of its first matching credit, or "" */
+} awc_grant_rec;
+
+/* What `grant set ID` changes: NULL keeps a field; "" clears end_date,
+ * reference or node. */
+typedef struct awc_grant_change {
+    const char *grant_id;
+    const awc_amount *amount;
+    const char *end_date, *reference, *node_id;
+    const char *detail;            /* JSON for the event */
+} awc_grant_change;
+
+/* A node of the hierarchy (parent_id "" = a root). */
+typedef struct awc_node_row {
+    const char *node_id, *parent_id, *name, *level;
+} awc_node_row;
+
+/* A grant's figures after consumption, for the roll-up. */
+typedef struct awc_grant_fig {
+    const char *node_id;           /* non-empty */
+    char currency[4];
+    awc_amount amount;             /* one grant's */
+    awc_sum used, remaining;
+    awc_sum amount_sum;            /* the amounts of several grants of one node */
+} awc_grant_fig;
+
+/* A node's figures: its own grants' and all its descendants', per currency. */
+typedef struct awc_node_fig {
+    awc_node_row node;
+    char currency[4];
+    awc_sum amount, used, remaining;
+} awc_node_fig;
+
+/* A credit as consumption sees it. */
+typedef struct awc_draw_row {
+    uint64_t seq;
+    char account_id[AWC_ACCOUNT_LEN + 1];
+    char credit_key[AWC_KEY_MAX * 4 + 1];
+    char product_code[AWC_CODE_MAX * 4 + 1];
+    char currency[4];
+    char issue_date[11];           /* the credit's, else its period's first day */
+    awc_amount amount;             /* < 0 */
+} awc_draw_row;
+
 typedef struct awc_db_params {
     const char *socket, *host;
     unsigned port;
@@ -527,6 +589,38 @@ typedef struct awc_store_ops {
                        awc_user *u, char csrf[44]);
     int (*session_end)(awc_store *st, const uint8_t hash[32]);
     int (*token_get)(awc_store *st, const char *id, uint8_t hash[32], awc_user *u);
+
+    /* Grants, balances and the hierarchy (SPEC 16). */
+    /* Insert or update (by grant_id) the entered grants g[0..n), each with
+     * an event of its actor (detail[i] JSON, may be NULL); all or nothing.
+     * *added counts the new ones. */
+    int (*grants_put)(awc_store *st, const awc_grant_rec *g, const char *const *detail,
+                      size_t n, const awc_actor *actor, size_t *added);
+    /* Change one grant (an entered one, or one the Billing API gave, which
+     * becomes entered) with its event.  AWC_ENOTFOUND when there is none. */
+    int (*grant_set)(awc_store *st, const awc_grant_change *ch, const awc_actor *actor);
+    /* Every grant, entered and from the Billing API merged (one per
+     * grant_id), with first_use set; in grant_id order. */
+    int (*grants_all)(awc_store *st, int (*fn)(void *arg, const awc_grant_rec *g), void *arg);
+    /* The negative credits issued on or before to_date ("YYYY-MM-DD"), in
+     * no particular order, of one usage account (NULL = all); memory does
+     * not grow with the number of rows. */
+    int (*draw_credits)(awc_store *st, const char *to_date, const char *account,
+                        int (*fn)(void *arg, const awc_draw_row *r), void *arg);
+    /* Replace the whole hierarchy with rows[0..n) (checked by the caller),
+     * with one event of actor; all or nothing. */
+    int (*nodes_replace)(awc_store *st, const awc_node_row *rows, size_t n,
+                         const awc_actor *actor);
+    /* The nodes of the subtree under node_id (itself included), or every
+     * node when under is NULL.  AWC_ENOTFOUND when under names no node. */
+    int (*nodes_each)(awc_store *st, const char *under,
+                      int (*fn)(void *arg, const awc_node_row *r), void *arg);
+    /* Roll f[0..n) (amount_sum, used, remaining) up the hierarchy in the database: per node and currency,
+     * its own grants' figures plus all its descendants'.  Only nodes under
+     * `under` (NULL = all) and of level `level` (NULL = any) are returned,
+     * by level depth then node_id. */
+    int (*rollup)(awc_store *st, const awc_grant_fig *f, size_t n, const char *under,
+                  const char *level, int (*fn)(void *arg, const awc_node_fig *r), void *arg);
 } awc_store_ops;
 
 struct awc_store {

@@ -37,6 +37,8 @@ FUZZ_SRC_fuzz_rules_csv  := $(FUZZ_SRC_fuzz_rules_xml)
 FUZZ_SRC_fuzz_money      := module/money.c rules/split.c
 FUZZ_SRC_fuzz_credit_id  := module/credit_id.c
 FUZZ_SRC_fuzz_csv        := module/csv.c
+FUZZ_SRC_fuzz_grants_csv := module/grants_csv.c module/csv.c module/accounts.c module/money.c \
+                            module/date.c
 FUZZ_SRC_fuzz_splitspec  := module/assign.c module/money.c rules/split.c
 FUZZ_SRC_fuzz_xmlrpc     := adapters/invoicing_xmlrpc.c module/money.c
 FUZZ_SRC_fuzz_connect    := adapters/invoicing_connect.c module/money.c
@@ -54,6 +56,7 @@ FUZZ_SEEDS_fuzz_cur        := tests/fixtures/cur tests/fixtures/aws/s3
 FUZZ_SEEDS_fuzz_rules_xml  := tests/fixtures/rules
 FUZZ_SEEDS_fuzz_rules_csv  := tests/fixtures/rules
 FUZZ_SEEDS_fuzz_csv        := tests/fixtures/rules
+FUZZ_MAXLEN_fuzz_grants_csv := 8192
 FUZZ_MAXLEN_fuzz_xmlrpc    := 8192
 FUZZ_MAXLEN_fuzz_connect   := 8192
 FUZZ_MAXLEN_fuzz_athena    := 8192
