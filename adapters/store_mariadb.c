@@ -496,9 +496,20 @@ void mdb_r_u64(mdb_result *r, uint64_t *v)
 
 /* ---- errors ------------------------------------------------------------- */
 
+/* On Galera, 1180 (ER_ERROR_DURING_COMMIT: "not connected to Primary
+ * Component") means the node left the cluster's majority mid-unit: like
+ * 1047, another node may take the unit (and a COMMIT's outcome is looked
+ * up by its marker, never guessed). */
+static void galera_errno(mdb *st)
+{
+    if (st->galera && st->last_errno == ER_ERROR_DURING_COMMIT)
+        st->last_errno = ER_UNKNOWN_COM_ERROR;
+}
+
 int mdb_fail(mdb *st, const char *what)
 {
     st->last_errno = st->conn ? mysql_errno(st->conn) : CR_SERVER_GONE_ERROR;
+    galera_errno(st);
     return awc_error_set(AWC_EDB, "database: %s: %s (error %u)", what,
                          st->conn ? mysql_error(st->conn) : "not connected", st->last_errno);
 }
@@ -506,6 +517,7 @@ int mdb_fail(mdb *st, const char *what)
 int mdb_stmt_fail(mdb *st, MYSQL_STMT *s, const char *what)
 {
     st->last_errno = mysql_stmt_errno(s);
+    galera_errno(st);
     return awc_error_set(AWC_EDB, "database: %s: %s (error %u)", what,
                          mysql_stmt_error(s), st->last_errno);
 }
