@@ -32,14 +32,16 @@ P1=2026-08
 P2=2026-09
 N=600            # credits a period
 
-galera() { timeout 240 sh "$ROOT/scripts/galera" "$@" >"$TMP/galera.out" 2>&1 </dev/null; }
+galera() { timeout 300 sh "$ROOT/scripts/galera" "$@" >>"$TMP/galera.out" 2>&1 </dev/null; }
 cleanup() {
     [ -f "$AWSCREDIT_GALERA_RECORD" ] && timeout 120 sh "$ROOT/scripts/galera" stop >/dev/null 2>&1
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-if ! galera start; then
+# once more if the first start fails (a busy machine): the test is about
+# the store, not about starting servers
+if ! galera start && ! { galera stop; galera start; }; then
     OUT=$TMP/galera.out
     fail "scripts/galera start: a 3-node cluster on loopback"
     tap_done
@@ -187,8 +189,8 @@ bgh 3 i3 invoice --period $P1; I3=$!
 wait $I1; r1=$?
 wait $I3; r3=$?
 echo "# invoice at once: $r1 $r3"; head -c 400 "$TMP/i1.err" "$TMP/i3.err" | sed 's/^/#   /'
-check "$r1 = 0 -o $r1 = 75" "invoice on node 1 alongside another: done or busy ($r1)"
-check "$r3 = 0 -o $r3 = 75" "invoice on node 3 alongside another: done or busy ($r3)"
+check "$r1 = 0 -o $r1 = 75" "invoice on node 1 alongside another: done, or busy while the other prepared ($r1)"
+check "$r3 = 0 -o $r3 = 75" "invoice on node 3 alongside another: done, or busy while the other prepared ($r3)"
 check "$r1 = 0 -o $r3 = 0" "one of them invoiced"
 runh 2 invoice --period $P1
 check "$rc = 0" "invoice again on node 2: nothing left to send"
@@ -232,16 +234,15 @@ runh 1 assign --period $P3
 check "$rc = 0" "pull and assign $P3 through node 1"
 AWC_FAULT=after-send timeout 120 "$HOST" --config "$TMP/h1.ini" invoice --period $P3 >"$OUT" 2>"$ERR" </dev/null
 rc=$?
-check "$rc = 75 -a $(sqln 2 "SELECT COUNT(*) FROM locks WHERE name = 'awscredit.invoice.$P3'") = 1" \
-    "the host died right after sending a file, holding the invoice lock"
+check "$rc = 75 -a $(sqln 2 "SELECT COUNT(*) FROM locks WHERE name LIKE 'awscredit.uf.%'") = 1" \
+    "the host died right after sending a file, holding its claim"
+t0=$(date +%s)
 runh 2 invoice --period $P3
-check "$rc = 75" "another host on node 2 at once: refused while the dead host's lease runs"
-grep -q "lease" "$ERR"
-check "$? = 0" "the refusal says when the lease runs out"
-sleep 6
-runh 2 invoice --period $P3
-check "$rc = 0" "after the lease: the other host takes the lock over and finishes"
+t1=$(date +%s)
+check "$rc = 0 -a $((t1 - t0)) -ge 3" "another host on node 2 sends the other files, waits for the dead host's lease ($((t1 - t0)) s), then takes its file over"
+grep -q "1 usage file\|adopted\|handed over" "$OUT"
 invoiced_once $P3 2 "the sending host died"
+check "$(sqln 1 "SELECT COUNT(*) FROM locks") = 0" "no lock left behind"
 
 # --- a node cut off from the others (node 3 is dead: node 1 and node 2 remain) ------------------
 galera pause 2
