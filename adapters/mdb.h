@@ -93,6 +93,7 @@ enum mdb_sql {
     Q_LOCK_TRY,
     Q_LOCK_STEAL,
     Q_LOCK_REFRESH,
+    Q_LOCK_BEAT,
     Q_LOCK_HOLDER,
     Q_SPLITS_OF_DELETE,
     Q_ATMP_CREATE,
@@ -145,6 +146,7 @@ typedef struct mdb {
     char owner[96];                /* this process as a lock owner (host:pid:random) */
     double lock_at;                /* monotonic time the leases were last renewed */
     unsigned lost;                 /* bit i: locks[i] was taken over by another process */
+    const struct mdb *parent;      /* another() opened this one (a lane): renew its leases */
 } mdb;
 
 /* Parameter bindings for one execution. */

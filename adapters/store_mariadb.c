@@ -284,6 +284,11 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_LOCK_REFRESH] =
         "UPDATE locks SET heartbeat_at = NOW(6), expires_at = NOW(6) + INTERVAL ? SECOND, "
         "node = " LOCK_NODE ", connection_id = CONNECTION_ID() WHERE name = ? AND owner = ?",
+    /* a lane's connection renews its parent's lease, which keeps naming the
+     * parent's connection */
+    [Q_LOCK_BEAT] =
+        "UPDATE locks SET heartbeat_at = NOW(6), expires_at = NOW(6) + INTERVAL ? SECOND "
+        "WHERE name = ? AND owner = ?",
     [Q_RUN_UNLOCK] = "DELETE FROM locks WHERE name = ? AND owner = ?",
     [Q_LOCK_HOLDER] =
         "SELECT owner, node, connection_id, DATE_FORMAT(acquired_at, '%Y-%m-%d %H:%i:%s'), "
@@ -1028,10 +1033,13 @@ static int mdb_another(awc_store *s, awc_store **out)
 {
     mdb *st = (mdb *)s;
     awc_db_params p = st->params;
+    int rc;
 
     p.password = st->password;
     p.hosts = st->hosts_text;
-    return awc_store_mariadb_open(out, &p);
+    if ((rc = awc_store_mariadb_open(out, &p)) == 0)
+        ((mdb *)*out)->parent = st; /* its units renew our leases */
+    return rc;
 }
 
 static const awc_store_ops mdb_ops = {

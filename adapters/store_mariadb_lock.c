@@ -25,6 +25,11 @@
  *            differ by up to half of it and no two holders overlap.
  *   release  DELETE of the row, if still ours.
  *
+ * A connection that another() opened for the same process (assign's lanes,
+ * which work while the holder's own connection waits) renews the holder's
+ * leases too, by owner, leaving the row naming the holder's connection;
+ * it reads the holder's lock names, which do not change while it works.
+ *
  * The lease is db.lock_seconds (default 60).  The table is created by
  * migrate (before it takes its own lock) and, for a database migrated by
  * an older version, on first use.
@@ -217,12 +222,45 @@ void mdb_unlock(awc_store *s, const char *name)
         awc_error_clear();
 }
 
+/* A lane renews its parent's leases (see above). */
+static int keep_parents(mdb *st, int force)
+{
+    const mdb *pa = st->parent;
+    int64_t secs = mdb_lock_seconds(pa);
+    double t = now_s();
+
+    if (!force && t - st->lock_at < (double)secs / 4)
+        return 0;
+    for (size_t i = 0; i < NSLOTS; i++) {
+        uint64_t changed = 0;
+        mdb_params p;
+        int rc;
+
+        if (!pa->locks[i][0] || (pa->lost & (1u << i)))
+            continue;
+        mdb_p_init(&p);
+        mdb_p_i64(&p, &secs);
+        mdb_p_str(&p, pa->locks[i]);
+        mdb_p_str(&p, pa->owner);
+        if ((rc = exec_lock(st, Q_LOCK_BEAT, &p, &changed)) != 0)
+            return rc;
+        if (changed != 1)
+            return awc_error_set(AWC_ELOCKED, "lost the lock %s: another process took it over "
+                                 "(its lease, db.lock_seconds = %lld s, had run out); stopped",
+                                 pa->locks[i], (long long)secs);
+    }
+    st->lock_at = t;
+    return 0;
+}
+
 int mdb_locks_keep(mdb *st, int force)
 {
     int64_t secs = mdb_lock_seconds(st);
     double t = now_s();
     int any = 0;
 
+    if (st->parent)
+        return keep_parents(st, force);
     for (size_t i = 0; i < NSLOTS; i++) {
         if (st->lost & (1u << i)) /* until the caller lets go of it */
             return awc_error_set(AWC_ELOCKED, "lost the lock %s: another process took it over; "

@@ -524,6 +524,31 @@ static void test_lock_lease(void **state)
     st->ops->unlock(st, "test.lease");
 }
 
+/* A connection opened by another() (an assign lane) renews the leases of
+ * its parent's locks in its units, and the row keeps naming the parent's
+ * connection. */
+static void test_lock_renewed_by_lane(void **state)
+{
+    uint64_t seq = new_credit();
+    awc_store *lane = NULL;
+    char sql[256];
+    awc_credit c;
+    (void)state;
+    assert_int_equal(st->ops->lock(st, "test.beat"), 0);
+    assert_int_equal(st->ops->another(st, &lane), 0);
+    assert_int_equal(testdb_exec(&db, "UPDATE locks SET heartbeat_at = NOW(6) - INTERVAL 100 "
+                                      "SECOND, expires_at = NOW(6) + INTERVAL 1 SECOND "
+                                      "WHERE name = 'test.beat'"), 0);
+    assert_int_equal(lane->ops->credit_get(lane, &c, seq), 0);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM locks WHERE name = 'test.beat' AND "
+             "heartbeat_at > NOW(6) - INTERVAL 10 SECOND AND expires_at > NOW(6) + INTERVAL 30 "
+             "SECOND AND connection_id = %lu", awc_store_mariadb_thread_id(st));
+    assert_int_equal(testdb_scalar(&db, sql), 1);
+    lane->ops->close(lane);
+    st->ops->unlock(st, "test.beat");
+    assert_int_equal(testdb_scalar(&db, "SELECT COUNT(*) FROM locks WHERE name = 'test.beat'"), 0);
+}
+
 /* One assignment of a pending credit to a new value (customer cust). */
 static int assign_to(uint64_t seq, int64_t version, const char *cust)
 {
@@ -844,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_lock_across_reconnects),
         cmocka_unit_test(test_lock_lease),
+        cmocka_unit_test(test_lock_renewed_by_lane),
         cmocka_unit_test(test_assignment_value_after_rollback),
         cmocka_unit_test(test_assignments_append_only),
         cmocka_unit_test(test_assignment_values_newer_than_snapshot),
