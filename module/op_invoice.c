@@ -17,7 +17,8 @@
  *
  * Several hosts (on several nodes of a Galera cluster) share a period:
  * the period's lock (a row, SPEC 14) is held for step 1 only, so one host
- * prepares at a time; each file of steps 2-3 is then claimed by a lock of
+ * prepares at a time (another waits up to PREPARE_WAIT seconds for it,
+ * then gives up with AWC_ELOCKED); each file of steps 2-3 is then claimed by a lock of
  * its own, "awscredit.uf.<local id>", and a host skips a file another
  * holds.  Once it holds the claim it reads the file's state again: a file
  * another host confirmed meanwhile is done, not sent again.  A host that
@@ -41,6 +42,7 @@
 #include "sha256.h"
 
 #define OTHERS_WAIT 300
+#define PREPARE_WAIT 10
 
 typedef struct group {
     awc_module *m;
@@ -409,9 +411,16 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     /* the adapter first: a misconfigured one must not leave credits marked */
     if ((rc = open_adapter(m, &s.inv)) != 0)
         return rc;
-    /* one invoice of a period at a time (a run holds it too) */
+    /* one host prepares the period's files at a time: another host that is
+     * preparing is waited for (PREPARE_WAIT s: one transaction), then this
+     * one shares the sending */
     snprintf(lock, sizeof(lock), "awscredit.invoice.%.7s", period);
-    if ((rc = st->ops->lock(st, lock)) != 0) {
+    for (int tries = 0; (rc = st->ops->lock(st, lock)) == AWC_ELOCKED &&
+                        tries < PREPARE_WAIT * 5; tries++) {
+        awc_error_clear();
+        usleep(200000);
+    }
+    if (rc != 0) {
         s.inv->ops->close(s.inv);
         return rc == AWC_ELOCKED ? awc_error_prefix(AWC_ELOCKED, "invoice %s: another process "
                                                     "is invoicing this period", period) : rc;
