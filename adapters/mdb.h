@@ -144,7 +144,7 @@ typedef struct mdb {
     char *hosts_text;              /* db.hosts as given (owned), for another() */
     int galera;                    /* the server is a Galera node (wsrep_on) */
     char owner[96];                /* this process as a lock owner (host:pid:random) */
-    double lock_at;                /* monotonic time the leases were last renewed */
+    int64_t lock_at;               /* monotonic ms the leases were last renewed */
     unsigned lost;                 /* bit i: locks[i] was taken over by another process */
     const struct mdb *parent;      /* another() opened this one (a lane): renew its leases */
 } mdb;

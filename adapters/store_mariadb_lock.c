@@ -59,11 +59,12 @@ const char mdb_locks_table[] =
     " expires_at DATETIME(6) NOT NULL"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
-static double now_s(void)
+/* Monotonic milliseconds (no floating point in the store: scripts/check-money). */
+static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 unsigned mdb_lock_seconds(const mdb *st)
@@ -194,7 +195,7 @@ int mdb_lock(awc_store *s, const char *name)
     if (rc == 0)
         return held(st, name);
     snprintf(st->locks[free_slot], sizeof(st->locks[free_slot]), "%s", name);
-    st->lock_at = now_s();
+    st->lock_at = now_ms();
     return 0;
 }
 
@@ -227,9 +228,9 @@ static int keep_parents(mdb *st, int force)
 {
     const mdb *pa = st->parent;
     int64_t secs = mdb_lock_seconds(pa);
-    double t = now_s();
+    int64_t t = now_ms();
 
-    if (!force && t - st->lock_at < (double)secs / 4)
+    if (!force && t - st->lock_at < secs * 250)
         return 0;
     for (size_t i = 0; i < NSLOTS; i++) {
         uint64_t changed = 0;
@@ -256,7 +257,7 @@ static int keep_parents(mdb *st, int force)
 int mdb_locks_keep(mdb *st, int force)
 {
     int64_t secs = mdb_lock_seconds(st);
-    double t = now_s();
+    int64_t t = now_ms();
     int any = 0;
 
     if (st->parent)
@@ -267,7 +268,7 @@ int mdb_locks_keep(mdb *st, int force)
                                  "stopped", st->locks[i]);
         any |= st->locks[i][0] != '\0';
     }
-    if (!any || (!force && t - st->lock_at < (double)secs / 4))
+    if (!any || (!force && t - st->lock_at < secs * 250))
         return 0;
     for (size_t i = 0; i < NSLOTS; i++) {
         uint64_t changed = 0;
