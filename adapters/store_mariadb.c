@@ -1126,6 +1126,11 @@ static int parse_hosts(mdb *st, const char *text)
         while (*q && *q != ',' && *q != ' ' && *q != '\t')
             q++;
         end = q;
+        /* never echo an item that may hold a password (user:password@host) */
+        if (memchr(start, '@', (size_t)(end - start)))
+            return awc_error_set(AWC_ECONFIG, "db.hosts: node %zu holds an '@': give host[:port] "
+                                 "only; the user and password go in db.user and db.password_env "
+                                 "or db.password_file", st->nhosts + 1);
         if (*start == '[') {
             const char *close = memchr(start, ']', (size_t)(end - start));
             if (!close)

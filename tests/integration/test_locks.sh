@@ -91,6 +91,28 @@ run reconcile
 check "$rc = 0" "a lease that ran out is taken over: reconcile runs"
 check "$(sql "SELECT COUNT(*) FROM locks") = 0" "and lets it go"
 
+# --- db.hosts: a malformed list is a configuration error (78), naming the item -------------------
+for bad in "127.0.0.1:99999" "[::1" "host:" ","; do
+    printf '[db]\nhosts = %s\nuser = root\ndatabase = %s\nconnect_timeout = 2\n' "$bad" "$DB" >"$TMP/hosts.ini"
+    timeout 60 "$HOST" --config "$TMP/hosts.ini" migrate >"$OUT" 2>"$ERR" </dev/null
+    rc=$?
+    check "$rc = 78" "db.hosts = '$bad': a configuration error"
+    has "db.hosts" "db.hosts = '$bad': the message names the key"
+done
+printf '[db]\nhosts = 127.0.0.1:1, admin:s3cret-pw@127.0.0.1:3306\nuser = root\ndatabase = %s\n' "$DB" >"$TMP/hosts.ini"
+timeout 60 "$HOST" --config "$TMP/hosts.ini" migrate >"$OUT" 2>"$ERR" </dev/null
+rc=$?
+check "$rc = 78" "db.hosts with user:password@host: a configuration error"
+if grep -q "s3cret" "$ERR" "$OUT"; then fail "the password is not echoed"; else pass "the password is not echoed"; fi
+has "node 2 holds an '@'" "the message names the node by number"
+# a node that does not answer (a closed port): the next is tried, and when none answers the
+# message says so
+printf '[db]\nhosts = 127.0.0.1:1, 127.0.0.1:2\nuser = root\ndatabase = %s\nconnect_timeout = 2\n' "$DB" >"$TMP/hosts.ini"
+timeout 60 "$HOST" --config "$TMP/hosts.ini" migrate >"$OUT" 2>"$ERR" </dev/null
+rc=$?
+check "$rc = 69" "db.hosts with no node answering: 69"
+has "none of the 2 nodes of db.hosts answered" "the message says no node answered"
+
 # --- the statuses, as --help states them ----------------------------------------------------------
 "$HOST" --help >"$OUT" 2>"$ERR" </dev/null
 rc=$?
