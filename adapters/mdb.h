@@ -22,6 +22,7 @@
 
 #define MDB_ATTEMPTS 6
 #define MDB_MAXB 32
+#define MDB_MAXHOSTS 16
 
 /* Every statement the store prepares; the text is in store_mariadb.c. */
 enum mdb_sql {
@@ -104,6 +105,9 @@ enum mdb_sql {
     Q_RUN_FINISH,
     Q_RUN_UNLOCK,
     Q_LOCK_TRY,
+    Q_LOCK_STEAL,
+    Q_LOCK_REFRESH,
+    Q_LOCK_BEAT,
     Q_LOCK_HOLDER,
     Q_SPLITS_OF_DELETE,
     Q_ATMP_CREATE,
@@ -153,7 +157,7 @@ typedef struct mdb {
     char *password;                /* owned; wiped on close */
     unsigned last_errno;           /* server/client error of the last failure */
     int bulk;                      /* the server takes array binding */
-    char locks[4][64];             /* named locks held (re-taken after a reconnect) */
+    char locks[4][64];             /* named locks held (rows of `locks`, leases renewed) */
     int in_tx;                     /* inside mdb_tx: nested units join it */
     int force_row_at_a_time;       /* tests: use the fallback for batches */
     int wrote;                     /* the unit of work ran a write statement */
@@ -164,6 +168,15 @@ typedef struct mdb {
     unsigned rng;                  /* jitter state */
     struct mdb_asg_cache *asg;     /* assignment values seen (store_mariadb_asg.c) */
     struct mdb_chunk_bufs *chunks; /* assignment's batches (store_mariadb_assign.c) */
+    struct { char name[256]; unsigned port; } hosts[MDB_MAXHOSTS]; /* db.hosts, parsed */
+    size_t nhosts;                 /* 0: db.socket or db.host */
+    size_t host_ix;                /* the node in use, or the next to try */
+    char *hosts_text;              /* db.hosts as given (owned), for another() */
+    int galera;                    /* the server is a Galera node (wsrep_on) */
+    char owner[96];                /* this process as a lock owner (host:pid:random) */
+    int64_t lock_at;               /* monotonic ms the leases were last renewed */
+    unsigned lost;                 /* bit i: locks[i] was taken over by another process */
+    const struct mdb *parent;      /* another() opened this one (a lane): renew its leases */
 } mdb;
 
 /* Parameter bindings for one execution. */
@@ -343,6 +356,14 @@ int mdb_outbox_settle(awc_store *s, uint64_t local_id, awc_outbox_status status,
                       const char *note, const awc_actor *actor);
 int mdb_lock(awc_store *s, const char *name);
 void mdb_unlock(awc_store *s, const char *name);
+/* Renew the leases of the locks held (store_mariadb_lock.c): when force,
+ * or once a quarter of the lease passed.  AWC_ELOCKED when another process
+ * took one over (it is then no longer held), AWC_EDB. */
+int mdb_locks_keep(mdb *st, int force);
+/* The lease of a lock, in seconds (db.lock_seconds, default 60). */
+unsigned mdb_lock_seconds(const mdb *st);
+/* CREATE TABLE IF NOT EXISTS locks (...) */
+extern const char mdb_locks_table[];
 int mdb_run_lock(awc_store *s, const char *period, const awc_actor *actor, const char *host,
                  uint64_t *run_id);
 int mdb_run_step(awc_store *s, uint64_t run_id, const char *step, const char *status,

@@ -50,7 +50,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_EVENTS_OF] =
         "SELECT id, seq, at, kind, from_state, to_state, from_version, to_version, actor_role, "
         "actor_id, actor_reseller, COALESCE(actor_via, ''), note, detail FROM credit_events "
-        "WHERE seq = ? ORDER BY id",
+        "WHERE seq = ? ORDER BY to_version, id", /* ids of two Galera nodes interleave */
     /* one round trip hands out a block of IDs (the SEQUENCE engine's
      * seq_1_to_N table); unused ones are gaps, never reused */
     [Q_SEQ_BLOCK] = "SELECT NEXTVAL(credit_seq) FROM seq_1_to_1000",
@@ -303,8 +303,6 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE credits SET status = 'ASSIGNED', version = version + 1, usage_file_id = NULL, "
         "processing_date = NULL, updated_at = CURRENT_TIMESTAMP(6) WHERE usage_file_id = "
         "(SELECT usage_file_id FROM usage_files WHERE local_id = ?) AND status = 'PROCESSING'",
-    /* named locks are server-wide: the database's name keeps two
-     * databases on one server apart (see Q_LOCK_TRY) */
     [Q_RUN_HOLDER] =
         "SELECT actor_id, host, started_at FROM runs WHERE period = ? AND step = 'run' "
         "AND status = 'running' ORDER BY id DESC LIMIT 1",
@@ -318,13 +316,39 @@ static const char *const sql_text[Q_COUNT] = {
         "SELECT period, ?, ?, actor_id, host, CURRENT_TIMESTAMP(6), ? FROM runs WHERE id = ?",
     [Q_RUN_FINISH] =
         "UPDATE runs SET status = ?, finished_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
-    [Q_RUN_UNLOCK] = "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))",
-    [Q_LOCK_TRY] = "SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), 0)",
-    /* who holds a named lock: its session, if this user may see it */
+    /* Cluster-wide locks are rows of `locks` (store_mariadb_lock.c):
+     * GET_LOCK is one server's alone and Galera does not replicate it.
+     * NODE is the server this connection is on; a holder whose connection
+     * is gone from it (same user: a user always sees its own sessions) died,
+     * and its lock is taken at once; otherwise the lease runs out. */
+#define LOCK_NODE "CONCAT(@@hostname, ':', @@port, ':', @@socket)"
+#define LOCK_USER "SUBSTRING_INDEX(USER(), '@', 1)"
+    [Q_LOCK_TRY] =
+        "INSERT IGNORE INTO locks (name, owner, node, db_user, connection_id, acquired_at, "
+        "heartbeat_at, expires_at) VALUES (?, ?, " LOCK_NODE ", " LOCK_USER ", CONNECTION_ID(), "
+        "NOW(6), NOW(6), NOW(6) + INTERVAL ? SECOND)",
+    [Q_LOCK_STEAL] =
+        "UPDATE locks SET owner = ?, node = " LOCK_NODE ", db_user = " LOCK_USER ", "
+        "connection_id = CONNECTION_ID(), acquired_at = NOW(6), heartbeat_at = NOW(6), "
+        "expires_at = NOW(6) + INTERVAL ? SECOND WHERE name = ? AND (owner = ? "
+        "OR expires_at < NOW(6) OR (node = " LOCK_NODE " AND db_user = " LOCK_USER " "
+        "AND connection_id NOT IN (SELECT ID FROM information_schema.PROCESSLIST)))",
+    [Q_LOCK_REFRESH] =
+        "UPDATE locks SET heartbeat_at = NOW(6), expires_at = NOW(6) + INTERVAL ? SECOND, "
+        "node = " LOCK_NODE ", connection_id = CONNECTION_ID() WHERE name = ? AND owner = ?",
+    /* a lane's connection renews its parent's lease, which keeps naming the
+     * parent's connection */
+    [Q_LOCK_BEAT] =
+        "UPDATE locks SET heartbeat_at = NOW(6), expires_at = NOW(6) + INTERVAL ? SECOND "
+        "WHERE name = ? AND owner = ?",
+    [Q_RUN_UNLOCK] = "DELETE FROM locks WHERE name = ? AND owner = ?",
     [Q_LOCK_HOLDER] =
-        "SELECT p.ID, p.USER, p.HOST, p.COMMAND, p.TIME, @@GLOBAL.wait_timeout "
-        "FROM information_schema.PROCESSLIST p "
-        "WHERE p.ID = IS_USED_LOCK(CONCAT(DATABASE(), '.', ?))",
+        "SELECT owner, node, connection_id, DATE_FORMAT(acquired_at, '%Y-%m-%d %H:%i:%s'), "
+        "TIMESTAMPDIFF(SECOND, heartbeat_at, NOW(6)), "
+        "GREATEST(0, TIMESTAMPDIFF(SECOND, NOW(6), expires_at)), node = " LOCK_NODE " "
+        "FROM locks WHERE name = ?",
+#undef LOCK_NODE
+#undef LOCK_USER
     /* assignment, set-based: a batch goes into an in-memory table, one UPDATE
      * moves its credits, then its events and lines are inserted (array
      * binding) and the lines it replaces dropped */
@@ -627,9 +651,20 @@ void mdb_r_u64(mdb_result *r, uint64_t *v)
 
 /* ---- errors ------------------------------------------------------------- */
 
+/* On Galera, 1180 (ER_ERROR_DURING_COMMIT: "not connected to Primary
+ * Component") means the node left the cluster's majority mid-unit: like
+ * 1047, another node may take the unit (and a COMMIT's outcome is looked
+ * up by its marker, never guessed). */
+static void galera_errno(mdb *st)
+{
+    if (st->galera && st->last_errno == ER_ERROR_DURING_COMMIT)
+        st->last_errno = ER_UNKNOWN_COM_ERROR;
+}
+
 int mdb_fail(mdb *st, const char *what)
 {
     st->last_errno = st->conn ? mysql_errno(st->conn) : CR_SERVER_GONE_ERROR;
+    galera_errno(st);
     return awc_error_set(AWC_EDB, "database: %s: %s (error %u)", what,
                          st->conn ? mysql_error(st->conn) : "not connected", st->last_errno);
 }
@@ -637,6 +672,7 @@ int mdb_fail(mdb *st, const char *what)
 int mdb_stmt_fail(mdb *st, MYSQL_STMT *s, const char *what)
 {
     st->last_errno = mysql_stmt_errno(s);
+    galera_errno(st);
     return awc_error_set(AWC_EDB, "database: %s: %s (error %u)", what,
                          mysql_stmt_error(s), st->last_errno);
 }
@@ -787,11 +823,40 @@ static void disconnect(mdb *st)
     }
 }
 
-static int connect_db(mdb *st)
+/* Ask the server a one-value question; "" when it has no answer (a
+ * variable this server lacks).  0 or AWC_EDB. */
+static int ask(mdb *st, const char *sql, char *out, size_t n)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    out[0] = '\0';
+    if (mysql_real_query(st->conn, sql, (unsigned long)strlen(sql))) {
+        if (mysql_errno(st->conn) == ER_UNKNOWN_SYSTEM_VARIABLE)
+            return 0;
+        return mdb_fail(st, "connect");
+    }
+    if (!(res = mysql_store_result(st->conn)))
+        return mdb_fail(st, "connect");
+    if ((row = mysql_fetch_row(res)) != NULL && row[0])
+        snprintf(out, n, "%s", row[0]);
+    mysql_free_result(res);
+    return 0;
+}
+
+/* Connect to one server.  A Galera node must be ready (in the primary
+ * component): one that is not would refuse every statement (1047).  On
+ * Galera the session's reads are causal (wsrep_sync_wait = 1: a SELECT
+ * or START TRANSACTION first waits until this node has applied what the
+ * cluster committed before it), so a host that moved to another node, or
+ * a second host, sees every committed unit. */
+static int connect_one(mdb *st, const char *host, unsigned port, const char *socket)
 {
     const awc_db_params *p = &st->params;
     unsigned timeout = p->connect_timeout ? p->connect_timeout : 10;
     my_bool off = 0;
+    char on[8], ready[8];
+    int rc;
 
     st->conn = mysql_init(NULL);
     if (!st->conn)
@@ -805,12 +870,28 @@ static int connect_db(mdb *st)
                    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
                    /* an export streams to a reader that may pause (a pager) */
                    "net_write_timeout = 600");
-    if (!mysql_real_connect(st->conn, p->socket ? NULL : p->host, p->user, st->password,
-                            p->database, p->socket ? 0 : p->port, p->socket, 0)) {
-        int rc = mdb_fail(st, "connect");
-        mysql_close(st->conn);
-        st->conn = NULL;
-        return rc;
+    if (!mysql_real_connect(st->conn, socket ? NULL : host, p->user, st->password,
+                            p->database, socket ? 0 : port, socket, 0)) {
+        rc = mdb_fail(st, "connect");
+        goto fail;
+    }
+    if ((rc = ask(st, "SELECT @@wsrep_on", on, sizeof(on))) != 0)
+        goto fail;
+    st->galera = strcmp(on, "1") == 0;
+    if (st->galera) {
+        if ((rc = ask(st, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                          "WHERE VARIABLE_NAME = 'WSREP_READY'", ready, sizeof(ready))) != 0)
+            goto fail;
+        if (strcmp(ready, "ON") != 0) {
+            st->last_errno = ER_UNKNOWN_COM_ERROR;
+            rc = awc_error_set(AWC_EDB, "database: connect: the Galera node is not ready "
+                               "(wsrep_ready is %s: it is not in the cluster's primary "
+                               "component); it refuses work rather than diverge (error %u)",
+                               ready[0] ? ready : "unknown", st->last_errno);
+            goto fail;
+        }
+        if ((rc = mdb_query(st, "SET SESSION wsrep_sync_wait = 1")) != 0)
+            goto fail;
     }
     {
         unsigned long caps = 0, ext = 0;
@@ -820,45 +901,54 @@ static int connect_db(mdb *st)
                    (ext & (unsigned long)(MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
     }
     return 0;
+fail:
+    mysql_close(st->conn);
+    st->conn = NULL;
+    return rc;
 }
 
-/* The first column of a one-row answer to q with one string parameter. */
-static int lock_try(mdb *st, const char *name, int64_t *got)
+/* Connect to the current node of db.hosts, else the next that answers
+ * and is ready, round the list once; without db.hosts, to db.socket or
+ * db.host.  The error is the last node's, prefixed with how many failed. */
+static int connect_db(mdb *st)
 {
-    mdb_params p;
-    mdb_result r;
-    int rc;
+    const awc_db_params *p = &st->params;
+    int rc = AWC_EDB;
 
-    *got = 0;
-    mdb_p_init(&p);
-    mdb_p_str(&p, name);
-    mdb_r_init(&r);
-    mdb_r_i64(&r, got);
-    rc = mdb_one_row(st, Q_LOCK_TRY, &p, &r);
-    return rc < 0 ? rc : 0;
-}
-
-static int relock(mdb *st)
-{
-    for (size_t i = 0; i < sizeof(st->locks) / sizeof(st->locks[0]); i++) {
-        int64_t got = 0;
-        int rc;
-        if (!st->locks[i][0])
-            continue;
-        if ((rc = lock_try(st, st->locks[i], &got)) != 0)
+    if (!st->nhosts)
+        return connect_one(st, p->host, p->port, p->socket);
+    for (size_t i = 0; i < st->nhosts; i++) {
+        size_t k = (st->host_ix + i) % st->nhosts;
+        if ((rc = connect_one(st, st->hosts[k].name, st->hosts[k].port, NULL)) == 0) {
+            st->host_ix = k;
+            return 0;
+        }
+        if (rc != AWC_EDB)
             return rc;
-        if (got != 1)
-            return awc_error_set(AWC_ELOCKED, "the connection was lost and another process "
-                                 "took the lock %s meanwhile; stopped", st->locks[i]);
     }
-    return 0;
+    st->host_ix = (st->host_ix + 1) % st->nhosts;
+    if (st->nhosts > 1)
+        awc_error_prefix(rc, "database: none of the %zu nodes of db.hosts answered and was "
+                         "ready; the last", st->nhosts);
+    /* every node refused: a caller may try again later */
+    if (st->last_errno == ER_UNKNOWN_COM_ERROR)
+        st->last_errno = CR_CONNECTION_ERROR;
+    return rc;
 }
 
-/* A new session holds no named lock: take ours again, or drop the session
- * (never work on without the lock). */
+/* The node we were on is lost: the next connection starts at the next. */
+static void next_node(mdb *st)
+{
+    disconnect(st);
+    if (st->nhosts)
+        st->host_ix = (st->host_ix + 1) % st->nhosts;
+}
+
+/* A new session: renew our locks' leases so their rows name it (never
+ * work on without them), or drop the session. */
 static int relock_or_drop(mdb *st)
 {
-    int rc = relock(st);
+    int rc = mdb_locks_keep(st, 1);
     if (rc != 0)
         disconnect(st);
     return rc;
@@ -874,92 +964,13 @@ int mdb_ensure(mdb *st)
     return relock_or_drop(st);
 }
 
-/* The message for a lock that another session holds: which session, and
- * that a holder that died keeps it only until the server notices. */
-static int held(mdb *st, const char *name)
-{
-    char user[256] = "", host[256] = "", cmd[64] = "";
-    int64_t id = 0, secs = 0, wait = 0;
-    mdb_params p;
-    mdb_result r;
-    int found;
-
-    mdb_p_init(&p);
-    mdb_p_str(&p, name);
-    mdb_r_init(&r);
-    mdb_r_i64(&r, &id);
-    mdb_r_str(&r, user, sizeof(user));
-    mdb_r_str(&r, host, sizeof(host));
-    mdb_r_str(&r, cmd, sizeof(cmd));
-    mdb_r_i64(&r, &secs);
-    mdb_r_i64(&r, &wait);
-    found = mdb_one_row(st, Q_LOCK_HOLDER, &p, &r);
-    if (found != 1)
-        return awc_error_set(AWC_ELOCKED, "the lock %s is held by another session (it may "
-                             "have ended just now); try again", name);
-    if (strcmp(cmd, "Sleep") == 0)
-        return awc_error_set(AWC_ELOCKED, "the lock %s is held by database connection %lld "
-                             "(%s@%s, idle for %lld s); if that process died, the server frees "
-                             "the lock as soon as it notices the closed connection: at once for "
-                             "a client on this machine, within wait_timeout (%lld s) for one cut "
-                             "off on the network; try again then", name, (long long)id, user,
-                             host, (long long)secs, (long long)wait);
-    return awc_error_set(AWC_ELOCKED, "the lock %s is held by database connection %lld (%s@%s, "
-                         "%s for %lld s); if that process died, the server frees the lock when "
-                         "the statement the connection is running ends; try again then", name,
-                         (long long)id, user, host, cmd, (long long)secs);
-}
-
-int mdb_lock(awc_store *s, const char *name)
-{
-    mdb *st = (mdb *)s;
-    size_t free_slot = sizeof(st->locks) / sizeof(st->locks[0]);
-    int64_t got = 0;
-    int rc;
-
-    for (size_t i = 0; i < sizeof(st->locks) / sizeof(st->locks[0]); i++) {
-        if (strcmp(st->locks[i], name) == 0)
-            return 0; /* held already */
-        if (!st->locks[i][0] && free_slot == sizeof(st->locks) / sizeof(st->locks[0]))
-            free_slot = i;
-    }
-    if (free_slot == sizeof(st->locks) / sizeof(st->locks[0]) || strlen(name) >= 64)
-        return awc_error_set(AWC_ERROR, "lock %.40s: too many locks or name too long", name);
-    if ((rc = mdb_ensure(st)) != 0 || (rc = lock_try(st, name, &got)) != 0)
-        return rc;
-    if (got != 1)
-        return held(st, name);
-    snprintf(st->locks[free_slot], sizeof(st->locks[free_slot]), "%s", name);
-    return 0;
-}
-
-void mdb_unlock(awc_store *s, const char *name)
-{
-    mdb *st = (mdb *)s;
-    mdb_params p;
-    mdb_result r;
-    int64_t released = 0;
-
-    for (size_t i = 0; i < sizeof(st->locks) / sizeof(st->locks[0]); i++)
-        if (strcmp(st->locks[i], name) == 0)
-            st->locks[i][0] = '\0';
-    if (!st->conn)
-        return;
-    mdb_p_init(&p);
-    mdb_p_str(&p, name);
-    if (mdb_exec(st, Q_RUN_UNLOCK, &p) == 0) {
-        mdb_r_init(&r);
-        mdb_r_i64(&r, &released);
-        if (mdb_bind_result(st, Q_RUN_UNLOCK, &r) == 0)
-            mdb_fetch(st, Q_RUN_UNLOCK, &r);
-        mdb_done(st, Q_RUN_UNLOCK);
-    }
-}
-
+/* 1213 is a deadlock on one server and, on Galera, a certification
+ * failure (another node's commit touched the same rows first), often at
+ * COMMIT: either way the whole unit runs again. */
 static int retryable(unsigned e)
 {
     return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || e == CR_SERVER_GONE_ERROR ||
-           e == CR_SERVER_LOST;
+           e == CR_SERVER_LOST || e == ER_UNKNOWN_COM_ERROR;
 }
 
 static void backoff(mdb *st, int attempt)
@@ -972,9 +983,12 @@ static void backoff(mdb *st, int attempt)
         ;
 }
 
+/* The connection is gone, or its Galera node left the primary component
+ * (ER_UNKNOWN_COM_ERROR, 1047: the node refuses work rather than diverge):
+ * another node may take the unit. */
 static int lost(unsigned e)
 {
-    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST;
+    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == ER_UNKNOWN_COM_ERROR;
 }
 
 /* The token of a unit that wrote, in commit_markers until its COMMIT: 1
@@ -1098,6 +1112,12 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
             }
             if ((rc = relock_or_drop(st)) != 0)
                 return rc; /* a later call connects again, never without the lock */
+        } else if ((rc = mdb_locks_keep(st, 0)) != 0) { /* the leases, now and then */
+            if (rc == AWC_EDB && lost(st->last_errno)) {
+                next_node(st);
+                continue;
+            }
+            return rc;
         }
         if ((rc = mdb_query(st, "START TRANSACTION")) == 0) {
             st->in_tx = 1;
@@ -1115,7 +1135,7 @@ int mdb_tx(mdb *st, int (*fn)(mdb *st, void *arg), void *arg)
         if (rc != AWC_EDB || !(retryable(st->last_errno) || st->rerun))
             return rc;
         if (lost(st->last_errno))
-            disconnect(st);
+            next_node(st);
     }
     return awc_error_prefix(rc, "gave up after %d attempts", MDB_ATTEMPTS);
 }
@@ -1155,6 +1175,7 @@ static void mdb_close(awc_store *s)
     awc_free((char *)st->params.host);
     awc_free((char *)st->params.user);
     awc_free((char *)st->params.database);
+    awc_free(st->hosts_text);
     awc_free(st);
 }
 
@@ -1162,9 +1183,13 @@ static int mdb_another(awc_store *s, awc_store **out)
 {
     mdb *st = (mdb *)s;
     awc_db_params p = st->params;
+    int rc;
 
     p.password = st->password;
-    return awc_store_mariadb_open(out, &p);
+    p.hosts = st->hosts_text;
+    if ((rc = awc_store_mariadb_open(out, &p)) == 0)
+        ((mdb *)*out)->parent = st; /* its units renew our leases */
+    return rc;
 }
 
 static const awc_store_ops mdb_ops = {
@@ -1245,6 +1270,77 @@ static char *dup_or_null(const char *s, int *oom)
     return d;
 }
 
+/* db.hosts: "host[:port]" items separated by commas or blanks, at most
+ * MDB_MAXHOSTS; a port defaults to db.port.  An IPv6 address goes in
+ * brackets ("[::1]:3306"). */
+static int parse_hosts(mdb *st, const char *text)
+{
+    const char *q = text;
+
+    if (!(st->hosts_text = awc_strdup(text)))
+        return awc_error_set(AWC_ENOMEM, "database: out of memory");
+    while (*q) {
+        const char *start, *end, *colon = NULL;
+        size_t len;
+        unsigned long port = st->params.port ? st->params.port : 3306;
+
+        while (*q == ',' || *q == ' ' || *q == '\t')
+            q++;
+        if (!*q)
+            break;
+        start = q;
+        while (*q && *q != ',' && *q != ' ' && *q != '\t')
+            q++;
+        end = q;
+        /* never echo an item that may hold a password (user:password@host) */
+        if (memchr(start, '@', (size_t)(end - start)))
+            return awc_error_set(AWC_ECONFIG, "db.hosts: node %zu holds an '@': give host[:port] "
+                                 "only; the user and password go in db.user and db.password_env "
+                                 "or db.password_file", st->nhosts + 1);
+        if (*start == '[') {
+            const char *close = memchr(start, ']', (size_t)(end - start));
+            if (!close)
+                return awc_error_set(AWC_ECONFIG, "db.hosts: '%.*s': a '[' without its ']'",
+                                     (int)(end - start > 80 ? 80 : end - start), start);
+            if (close + 1 < end)
+                colon = close + 1;
+            start++;
+            len = (size_t)(close - start);
+        } else {
+            colon = memchr(start, ':', (size_t)(end - start));
+            len = (size_t)((colon ? colon : end) - start);
+        }
+        if (colon) {
+            char digits[8] = "", *e = NULL;
+            size_t dl = (size_t)(end - colon - 1);
+            if (*colon != ':' || dl == 0 || dl >= sizeof(digits))
+                return awc_error_set(AWC_ECONFIG, "db.hosts: '%.*s': host[:port] expected",
+                                     (int)(end - start > 80 ? 80 : end - start), start);
+            memcpy(digits, colon + 1, dl);
+            errno = 0;
+            port = strtoul(digits, &e, 10);
+            if (errno || *e || port < 1 || port > 65535)
+                return awc_error_set(AWC_ECONFIG, "db.hosts: '%.*s': the port must be a number "
+                                     "from 1 to 65535", (int)(end - start > 80 ? 80 :
+                                                              end - start), start);
+        }
+        if (len == 0 || len >= sizeof(st->hosts[0].name))
+            return awc_error_set(AWC_ECONFIG, "db.hosts: '%.*s': a host name of 1 to %zu "
+                                 "characters expected", (int)(end - start > 80 ? 80 :
+                                                              end - start), start,
+                                 sizeof(st->hosts[0].name) - 1);
+        if (st->nhosts == MDB_MAXHOSTS)
+            return awc_error_set(AWC_ECONFIG, "db.hosts: at most %d nodes", MDB_MAXHOSTS);
+        memcpy(st->hosts[st->nhosts].name, start, len);
+        st->hosts[st->nhosts].name[len] = '\0';
+        st->hosts[st->nhosts].port = (unsigned)port;
+        st->nhosts++;
+    }
+    if (!st->nhosts)
+        return awc_error_set(AWC_ECONFIG, "db.hosts: no node named");
+    return 0;
+}
+
 int awc_store_mariadb_open(awc_store **out, const awc_db_params *p)
 {
     mdb *st = awc_calloc(1, sizeof(*st));
@@ -1260,6 +1356,11 @@ int awc_store_mariadb_open(awc_store **out, const awc_db_params *p)
     st->params.database = dup_or_null(p->database, &oom);
     st->password = dup_or_null(p->password, &oom);
     st->params.password = NULL;
+    st->params.hosts = NULL;
+    if (p->hosts && (rc = parse_hosts(st, p->hosts)) != 0) {
+        mdb_close(&st->base);
+        return rc;
+    }
     /* connections of one process opened in the same second (assign's
      * lanes) must not back off in step */
     st->rng = (unsigned)time(NULL) ^ (unsigned)getpid() ^ (unsigned)((uintptr_t)st >> 4);

@@ -7,16 +7,24 @@
  * migrating at once.  DDL commits on its own in MariaDB, so each migration
  * is written to be re-runnable (IF NOT EXISTS) and is recorded only after
  * its last statement succeeded: a crash in between re-runs it whole.
+ *
+ * A released migration is never edited, with one exception: 001 and 008
+ * created their sequences with a fixed step and a cache, which a Galera
+ * cluster refuses (error 1235).  Their texts were amended (INCREMENT BY 0)
+ * so that a new database can be made on Galera; a database that applied
+ * the first texts is accepted by their checksums below, and 015_galera
+ * alters its sequences to the amended form.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "awc.h"
 #include "mdb.h"
 #include "migrations.h"
 
-#define MIGRATE_LOCK_WAIT "60"
+#define MIGRATE_LOCK_WAIT 60
 #define MAX_APPLIED 1024
 
 static const char create_table[] =
@@ -26,6 +34,20 @@ static const char create_table[] =
     " checksum INT UNSIGNED NOT NULL,"
     " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+/* Checksums of earlier texts of amended migrations, still accepted. */
+static const struct { int version; uint32_t checksum; } amended[] = {
+    { 1, 2754619751u },   /* 001_initial: credit_seq INCREMENT BY 1 CACHE 100 */
+    { 8, 749348155u },    /* 008_events_by_credit: credit_event_seq CACHE 1000 */
+};
+
+static int was_amended(int64_t version, int64_t sum)
+{
+    for (size_t i = 0; i < sizeof(amended) / sizeof(amended[0]); i++)
+        if (amended[i].version == version && amended[i].checksum == sum)
+            return 1;
+    return 0;
+}
 
 typedef struct applied {
     int64_t version[MAX_APPLIED];
@@ -105,22 +127,6 @@ static int read_applied(mdb *st, applied *a)
     return rc;
 }
 
-static int lock_query(mdb *st, const char *sql, long long *out)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-
-    if (mysql_real_query(st->conn, sql, (unsigned long)strlen(sql)))
-        return mdb_fail(st, "migrate lock");
-    res = mysql_store_result(st->conn);
-    if (!res)
-        return mdb_fail(st, "migrate lock");
-    row = mysql_fetch_row(res);
-    *out = (row && row[0]) ? strtoll(row[0], NULL, 10) : 0;
-    mysql_free_result(res);
-    return 0;
-}
-
 static int migrate_locked(mdb *st, int *count)
 {
     applied *a = awc_malloc(sizeof(*a));
@@ -139,7 +145,7 @@ static int migrate_locked(mdb *st, int *count)
             if (a->version[i] == m->version)
                 found = i;
         if (found >= 0) {
-            if (a->checksum[found] != sum) {
+            if (a->checksum[found] != sum && !was_amended(version, a->checksum[found])) {
                 rc = awc_error_set(AWC_EDB,
                     "migration %03d_%s was changed after it was applied; "
                     "add a new migration instead", m->version, m->name);
@@ -162,26 +168,31 @@ out:
     return rc;
 }
 
+/* The migration lock is a row of `locks` like every other (GET_LOCK is
+ * one server's alone): on a Galera cluster two hosts on two nodes must
+ * not both migrate.  It is waited for, up to MIGRATE_LOCK_WAIT seconds. */
 int mdb_migrate(awc_store *s, int *count)
 {
     mdb *st = (mdb *)s;
-    long long got = 0, ignored;
     int rc;
 
     *count = 0;
     if ((rc = mdb_ensure(st)) != 0)
         return rc;
-    if ((rc = mdb_query(st, create_table)) != 0)
+    if ((rc = mdb_query(st, create_table)) != 0 || (rc = mdb_query(st, mdb_locks_table)) != 0)
         return rc;
-    if ((rc = lock_query(st, "SELECT GET_LOCK(CONCAT(DATABASE(), '.awscredit.migrate'), "
-                         MIGRATE_LOCK_WAIT ")",
-                         &got)) != 0)
+    for (int waited = 0;; waited++) {
+        if ((rc = mdb_lock(s, "awscredit.migrate")) != AWC_ELOCKED)
+            break;
+        if (waited >= MIGRATE_LOCK_WAIT * 5)
+            return awc_error_prefix(rc, "migrate: another process is migrating this database");
+        awc_error_clear();
+        nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
+    }
+    if (rc != 0)
         return rc;
-    if (got != 1)
-        return awc_error_set(AWC_ELOCKED,
-                             "migrate: another process is migrating this database");
     rc = migrate_locked(st, count);
-    lock_query(st, "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.awscredit.migrate'))", &ignored);
+    mdb_unlock(s, "awscredit.migrate");
     if (*count)
         st->no_markers = 0; /* commit_markers may exist now (migration 009) */
     return rc;

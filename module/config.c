@@ -17,7 +17,7 @@
 
 const char *const awc_config_keys[] = {
     "db.socket", "db.host", "db.port", "db.user", "db.database", "db.password_env",
-    "db.password_file", "db.connect_timeout",
+    "db.password_file", "db.connect_timeout", "db.hosts", "db.lock_seconds",
     "cur.source", "cur.path", "cur.line_item_types", "cur.max_bad_rows",
     "athena.region", "athena.endpoint", "athena.workgroup", "athena.database", "athena.table",
     "athena.output_location", "athena.cur_version", "athena.query_timeout",
@@ -259,7 +259,14 @@ static int load_db(awc_config *c, const reader *r)
         return awc_error_set(AWC_ECONFIG,
                              "%s: db.password_file: give db.password_env or db.password_file, "
                              "not both", origin(r, "db", "password_file"));
-    return seconds(r, "db", "connect_timeout", 10, &c->db.connect_timeout);
+    if ((rc = seconds(r, "db", "connect_timeout", 10, &c->db.connect_timeout)))
+        return rc;
+    /* a cluster's nodes, "host[:port], ..." (the store checks each item) */
+    c->db.hosts = str(r, "db", "hosts", NULL);
+    if (c->db.hosts && c->db.socket)
+        return awc_error_set(AWC_ECONFIG, "%s: db.hosts: give db.hosts or db.socket, not both",
+                             origin(r, "db", "hosts"));
+    return seconds(r, "db", "lock_seconds", 60, &c->db.lock_seconds);
 }
 
 static int load_cur(awc_config *c, const reader *r)

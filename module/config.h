@@ -27,6 +27,8 @@ typedef struct awc_config {
         const char *password_env;  /* name of the variable with the password */
         const char *password_file; /* file readable by the owner only */
         unsigned connect_timeout;  /* seconds, default 10 */
+        const char *hosts;         /* "host[:port], ...": nodes tried in turn; wins over host */
+        unsigned lock_seconds;     /* a cluster-wide lock's lease, default 60 */
     } db;
     struct {
         const char *source;        /* "file" | "athena"; default "file" */

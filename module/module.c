@@ -152,6 +152,8 @@ int awc_mod_store(awc_module *m, awc_store **out)
     p.user = m->cfg.db.user;
     p.database = m->cfg.db.database;
     p.connect_timeout = m->cfg.db.connect_timeout;
+    p.hosts = m->cfg.db.hosts;
+    p.lock_seconds = m->cfg.db.lock_seconds;
     if (m->cfg.db.password_file) {
         if ((rc = read_password_file(&password, m->cfg.db.password_file)) != 0)
             return rc;

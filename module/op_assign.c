@@ -26,8 +26,21 @@
  * under the run's mutex, the ranges and counts; the calling thread reports
  * progress.  Host callbacks stay on the calling thread, and since lanes
  * allocate, they run only on libc's allocator (awc_alloc_any_thread());
- * otherwise the calling thread is the one lane. */
+ * otherwise the calling thread is the one lane.
+ *
+ * Several hosts (on the nodes of a Galera cluster, SPEC 14) share a large
+ * period: its seqs are cut into slices of SLICE_SEQS, and a host claims a
+ * slice with a database lock of its own ("awscredit.assign.P.K", a row
+ * with a lease) before its lanes work it; a slice another host holds is
+ * skipped and tried again once a second until it is free (done, or its
+ * holder's lease ran out), at most OTHERS_WAIT seconds.  A slice taken
+ * again after another host finished it finds nothing pending: no credit
+ * is assigned twice (and were two hosts to meet on a credit, the version
+ * check above sends one of them back).  Hosts start at different slices.
+ * A period of one slice is not claimed: one host or several work it as
+ * before, by the version checks alone. */
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +91,9 @@ typedef struct counts {
     size_t ntot;
     cur_total tot[CURRENCIES];
 } counts;
+
+#define SLICE_SEQS 100000
+#define OTHERS_WAIT 300
 
 /* One chunk: its inputs, then the assignments worked out from them. */
 typedef struct slot {
@@ -753,6 +769,95 @@ static int report(run *r)
     return rc;
 }
 
+/* The lanes over first..last, until they are done. */
+static int lanes_over(run *r, uint64_t first, uint64_t last)
+{
+    int rc = lanes_open(r, first, last);
+
+    if (rc == 0) {
+        lanes_run(r);
+        rc = r->rc;
+    }
+    lanes_close(r);
+    r->nlanes = 0;
+    r->threaded = 0;
+    memset(r->lanes, 0, sizeof(r->lanes));
+    return rc;
+}
+
+/* Seqs a slice: SLICE_SEQS; test builds take AWC_ASSIGN_SLICE, so that a
+ * small period has several. */
+static uint64_t slice_seqs(void)
+{
+#ifdef AWC_TEST_BUILD
+    const char *e = getenv("AWC_ASSIGN_SLICE");
+    char *end = NULL;
+    unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+    if (e && *e && end && !*end && v > 0)
+        return v;
+#endif
+    return SLICE_SEQS;
+}
+
+/* Claim slice k and work it: 1 another host holds it, 0 done, < 0 error. */
+static int slice(run *r, uint64_t k)
+{
+    uint64_t lo = r->first_seq + k * slice_seqs(), hi = lo + slice_seqs() - 1;
+    char name[64];
+    int rc;
+
+    if (hi > r->last_seq)
+        hi = r->last_seq;
+    snprintf(name, sizeof(name), "awscredit.assign.%.7s.%llu", r->period, (unsigned long long)k);
+    if ((rc = r->st->ops->lock(r->st, name)) == AWC_ELOCKED) {
+        awc_error_clear();
+        return 1;
+    }
+    if (rc != 0)
+        return rc;
+    rc = lanes_over(r, lo, hi);
+    r->st->ops->unlock(r->st, name);
+    return rc;
+}
+
+/* The period's slices, claimed one at a time (see the top). */
+static int slices(run *r)
+{
+    uint64_t n = (r->last_seq - r->first_seq) / slice_seqs() + 1, start, left;
+    unsigned char *others;
+    int rc = 0;
+
+    if (n == 1 || !r->st->ops->lock)
+        return lanes_over(r, r->first_seq, r->last_seq);
+    if (!(others = awc_calloc((size_t)n, 1)))
+        return awc_error_set(AWC_ENOMEM, "out of memory");
+    start = (uint64_t)getpid() % n;
+    left = n;
+    for (int waited = 0; rc == 0 && left; waited++) {
+        left = 0;
+        for (uint64_t i = 0; rc == 0 && i < n; i++) {
+            uint64_t k = (start + i) % n;
+            if (waited && !others[k])
+                continue;
+            if ((rc = slice(r, k)) == 1) {
+                others[k] = 1;
+                left++;
+                rc = 0;
+            } else {
+                others[k] = 0;
+            }
+        }
+        if (rc == 0 && left && waited == OTHERS_WAIT)
+            rc = awc_error_set(AWC_ELOCKED, "%llu slice%s of %s still claimed by another host "
+                               "after %d s; run assign again later", (unsigned long long)left,
+                               left == 1 ? "" : "s", r->period, OTHERS_WAIT);
+        if (rc == 0 && left)
+            sleep(1);
+    }
+    awc_free(others);
+    return rc;
+}
+
 int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
 {
     run r;
@@ -788,11 +893,8 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
         rc = awc_owners_load(&r.owners, st, r.first_day);
     if (rc == 0)
         rc = st->ops->credits_span(st, period, &r.first_seq, &r.last_seq);
-    if (rc == 0 && r.first_seq && (rc = lanes_open(&r, r.first_seq, r.last_seq)) == 0) {
-        lanes_run(&r);
-        rc = r.rc;
-    }
-    lanes_close(&r);
+    if (rc == 0 && r.first_seq)
+        rc = slices(&r);
     done = r.k.by_rule + r.k.by_default + r.k.flagged + r.k.held;
     if (rc == 0)
         rc = report(&r);

@@ -14,6 +14,19 @@
  *   3. confirm (one transaction): platform ids recorded, credits PROCESSING.
  * A crash anywhere leaves a state from which a re-run finishes the job
  * without sending anything twice.
+ *
+ * Several hosts (on several nodes of a Galera cluster) share a period:
+ * the period's lock (a row, SPEC 14) is held for step 1 only, so one host
+ * prepares at a time (another waits up to PREPARE_WAIT seconds for it,
+ * then gives up with AWC_ELOCKED); each file of steps 2-3 is then claimed by a lock of
+ * its own, "awscredit.uf.<local id>", and a host skips a file another
+ * holds.  Once it holds the claim it reads the file's state again: a file
+ * another host confirmed meanwhile is done, not sent again.  A host that
+ * dies holding a claim keeps it until its lease runs out; whoever takes
+ * the file then asks the platform for its external id first, as after any
+ * crash.  A host that skipped files goes round again, once a second, until
+ * every file of the period is done (by it or another) or OTHERS_WAIT
+ * seconds passed: it ends 0 only when the period's files all went through.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +40,9 @@
 #include "mod.h"
 #include "out.h"
 #include "sha256.h"
+
+#define OTHERS_WAIT 300
+#define PREPARE_WAIT 10
 
 typedef struct group {
     awc_module *m;
@@ -155,6 +171,7 @@ typedef struct sender {
     const awc_outbox_file *f;
     char prefix[AWC_CREDIT_PREFIX_MAX + 1];
     size_t sent, adopted, records, failed, refused;
+    size_t others;                 /* files another host was sending */
     int first_rc;
     char first_err[AWC_ERRMSG_MAX];
 } sender;
@@ -316,12 +333,46 @@ out:
     return rc;
 }
 
+/* Is the file (local id *arg) still prepared or half sent? */
+static int still_open(void *arg, const awc_outbox_file *f)
+{
+    uint64_t *want = arg;
+    if (f->local_id == *want)
+        *want = 0;
+    return 0;
+}
+
+/* Claim the file, then send it unless another host finished it: 0 done or
+ * skipped, else an error. */
+static int claim_and_send(sender *s, const awc_outbox_file *f)
+{
+    char claim[64];
+    uint64_t want = f->local_id;
+    int rc;
+
+    snprintf(claim, sizeof(claim), "awscredit.uf.%llu", (unsigned long long)f->local_id);
+    if ((rc = s->st->ops->lock(s->st, claim)) == AWC_ELOCKED) {
+        awc_error_clear();
+        s->others++;
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    rc = s->st->ops->outbox_files(s->st, f->period,
+                                  (1u << AWC_OB_PREPARED) | (1u << AWC_OB_SENDING),
+                                  still_open, &want);
+    if (rc == 0 && want == 0)
+        rc = send_file(s, f);
+    s->st->ops->unlock(s->st, claim);
+    return rc;
+}
+
 /* One file failing does not stop the others; the first error is kept and
  * returned at the end. */
 static int send_or_note(void *arg, const awc_outbox_file *f)
 {
     sender *s = arg;
-    int rc = send_file(s, f);
+    int rc = claim_and_send(s, f);
 
     if (rc != 0) {
         s->failed++;
@@ -369,7 +420,7 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     group g;
     sender s;
     awc_store *st;
-    int rc;
+    int rc, locked = 1;
 
     char lock[64];
 
@@ -380,9 +431,16 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     /* the adapter first: a misconfigured one must not leave credits marked */
     if ((rc = open_adapter(m, &s.inv)) != 0)
         return rc;
-    /* one invoice of a period at a time (a run holds it too) */
+    /* one host prepares the period's files at a time: another host that is
+     * preparing is waited for (PREPARE_WAIT s: one transaction), then this
+     * one shares the sending */
     snprintf(lock, sizeof(lock), "awscredit.invoice.%.7s", period);
-    if ((rc = st->ops->lock(st, lock)) != 0) {
+    for (int tries = 0; (rc = st->ops->lock(st, lock)) == AWC_ELOCKED &&
+                        tries < PREPARE_WAIT * 5; tries++) {
+        awc_error_clear();
+        usleep(200000);
+    }
+    if (rc != 0) {
         s.inv->ops->close(s.inv);
         return rc == AWC_ELOCKED ? awc_error_prefix(AWC_ELOCKED, "invoice %s: another process "
                                                     "is invoicing this period", period) : rc;
@@ -391,6 +449,8 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     g.st = st;
     g.period = period;
     rc = awc_error_busy(st->ops->tx(st, prepare, &g), "run the invoice again");
+    st->ops->unlock(st, lock); /* the files are claimed one by one */
+    locked = 0;
     awc_free(g.lines);
     awc_free(g.seqs);
     if (rc != 0) {
@@ -406,14 +466,27 @@ int awc_invoice_run(awc_module *m, const awc_call *c, const char *period, size_t
     s.c = c;
     s.st = st;
     snprintf(s.prefix, sizeof(s.prefix), "%s", m->cfg.ids.prefix);
-    rc = st->ops->outbox_files(st, period, (1u << AWC_OB_PREPARED) | (1u << AWC_OB_SENDING),
-                               send_or_note, &s);
+    for (int waited = 0;; waited++) {
+        s.others = 0;
+        rc = st->ops->outbox_files(st, period, (1u << AWC_OB_PREPARED) | (1u << AWC_OB_SENDING),
+                                   send_or_note, &s);
+        if (rc != 0 || s.first_rc || !s.others)
+            break;
+        if (waited == OTHERS_WAIT) {
+            rc = awc_error_set(AWC_ELOCKED, "invoice %s: %zu usage file%s still claimed by "
+                               "another host after %d s; run the invoice again later", period,
+                               s.others, s.others == 1 ? " is" : "s are", OTHERS_WAIT);
+            break;
+        }
+        sleep(1);
+    }
     if (rc == 0 && s.first_rc)
         rc = awc_error_set(s.first_rc, "invoice %s: %zu usage file%s failed, the others went "
                            "through; first: %s", period, s.failed, s.failed == 1 ? "" : "s",
                            s.first_err);
 out:
-    st->ops->unlock(st, lock);
+    if (locked)
+        st->ops->unlock(st, lock);
     s.inv->ops->close(s.inv);
     awc_free(s.recs);
     awc_free(s.notes);

@@ -377,6 +377,8 @@ typedef struct awc_db_params {
     unsigned port;
     const char *user, *password, *database;
     unsigned connect_timeout;
+    const char *hosts;             /* db.hosts: "host[:port], ..." (a cluster's nodes), or NULL */
+    unsigned lock_seconds;         /* db.lock_seconds: a lock's lease; 0 = 60 */
 } awc_db_params;
 
 typedef struct awc_store awc_store;

@@ -3,8 +3,13 @@
 -- again (IF NOT EXISTS), because DDL commits on its own in MariaDB and a
 -- crash between two statements must leave a re-run able to finish.
 
+-- INCREMENT BY 0: steps of auto_increment_increment from auto_increment_offset,
+-- 1 and 1 on a single server; on a Galera cluster each node its own residue,
+-- so nodes never hand out the same number (Galera refuses a cached sequence
+-- with a fixed step).  Amended for Galera; databases made by the first text
+-- are brought to this one by 014_galera.
 CREATE SEQUENCE IF NOT EXISTS credit_seq
-    START WITH 1 MINVALUE 1 MAXVALUE 9999999999999 INCREMENT BY 1 CACHE 100 NOCYCLE;
+    START WITH 1 MINVALUE 1 MAXVALUE 9999999999999 INCREMENT BY 0 CACHE 100 NOCYCLE;
 
 CREATE TABLE IF NOT EXISTS credits (
     seq              BIGINT UNSIGNED NOT NULL PRIMARY KEY,

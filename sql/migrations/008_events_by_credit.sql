@@ -14,7 +14,8 @@
 -- still use the old database's sequence).  Re-runnable: SETVAL never moves
 -- a sequence back.
 
-CREATE SEQUENCE IF NOT EXISTS credit_event_seq START WITH 1 MINVALUE 1 CACHE 1000;
+-- INCREMENT BY 0 as credit_seq (001): amended for Galera, see 014_galera.
+CREATE SEQUENCE IF NOT EXISTS credit_event_seq START WITH 1 MINVALUE 1 INCREMENT BY 0 CACHE 1000;
 
 SET @awc_event_next = (SELECT COALESCE(MAX(id), 0) + 1 FROM credit_events);
 

@@ -227,12 +227,13 @@ check "$rc = 65" "invoice in a closed period: refused"
 grep -q 'closed' "$ERR"
 check "$? = 0" "the refusal says the period is closed"
 
-# a run holding the period's lock: a second run is refused, naming it
+# a run holding the period's lock (a row of locks, as a host on this server
+# takes it): a second run is refused, naming it
 mariadb --no-defaults -S "$SOCKET" -uroot "$DB" -e \
-    "INSERT INTO runs (period, step, status, actor_id, host) VALUES ('2026-11','run','running','alice','ops-1'); SELECT GET_LOCK(CONCAT(DATABASE(), '.awscredit.run.2026-11'), 0); SELECT SLEEP(20);" >/dev/null 2>&1 &
+    "INSERT INTO runs (period, step, status, actor_id, host) VALUES ('2026-11','run','running','alice','ops-1'); INSERT INTO locks SELECT 'awscredit.run.2026-11', 'ops-1:99:00000001', CONCAT(@@hostname, ':', @@port, ':', @@socket), SUBSTRING_INDEX(USER(), '@', 1), CONNECTION_ID(), NOW(6), NOW(6), NOW(6) + INTERVAL 60 SECOND; SELECT SLEEP(20);" >/dev/null 2>&1 &
 LOCKPID=$!
 i=0
-while [ $i -lt 50 ] && [ "$(sql "SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.awscredit.run.2026-11')) IS NOT NULL")" != 1 ]; do
+while [ $i -lt 50 ] && [ "$(sql "SELECT COUNT(*) FROM locks WHERE name = 'awscredit.run.2026-11'")" != 1 ]; do
     sleep 0.1; i=$((i + 1))
 done
 run run --period 2026-11

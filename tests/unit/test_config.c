@@ -118,6 +118,8 @@ static void test_defaults(void **state)
     assert_null(c.db.password_env);
     assert_null(c.db.password_file);
     assert_int_equal(c.db.connect_timeout, 10);
+    assert_null(c.db.hosts);
+    assert_int_equal(c.db.lock_seconds, 60);
     assert_string_equal(c.cur.source, "file");
     assert_null(c.cur.path);
     assert_string_equal(c.cur.line_item_types, "Credit");
@@ -429,6 +431,24 @@ static void test_password_both(void **state)
     assert_non_null(strstr(awc_error_last(), "not both"));
 }
 
+/* db.hosts names a cluster's nodes; db.socket names one server: not both. */
+static void test_db_hosts(void **state)
+{
+    fake f = {0};
+    awc_host_api h = host_for(&f);
+    awc_config c;
+
+    (void)state;
+    fake_set(&f, "db", "hosts", "db1:3306, db2:3307");
+    fake_set(&f, "db", "lock_seconds", "15");
+    assert_int_equal(awc_config_load(&c, &h), 0);
+    assert_string_equal(c.db.hosts, "db1:3306, db2:3307");
+    assert_int_equal(c.db.lock_seconds, 15);
+    fake_set(&f, "db", "socket", "/run/mysqld/mysqld.sock");
+    assert_int_equal(awc_config_load(&c, &h), AWC_ECONFIG);
+    assert_non_null(strstr(awc_error_last(), "db.hosts or db.socket, not both"));
+}
+
 /* ---- the key list ------------------------------------------------------------------------ */
 
 static int in_keys(const char *k)
@@ -524,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_url_userinfo_not_echoed),
         cmocka_unit_test(test_messages_redact_userinfo),
         cmocka_unit_test(test_password_both),
+        cmocka_unit_test(test_db_hosts),
         cmocka_unit_test(test_keys_match_reads),
         cmocka_unit_test(test_keys_match_manifest),
     };
