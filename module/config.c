@@ -409,6 +409,23 @@ static int load_rest(awc_config *c, const reader *r)
                     "a whole number of hours from 1 to 720")))
         return rc;
     c->web.max_s = (unsigned)lanes * 3600;
+    /* the rest of [web] is the serving host's (host/serve.c reads and
+     * checks it); read here too, so that a bad number is refused at open
+     * like every other key, and every key is read by someone */
+    c->web.listen = str(r, "web", "listen", "127.0.0.1:8080");
+    c->web.tls_cert = str(r, "web", "tls_cert", NULL);
+    c->web.tls_key = str(r, "web", "tls_key", NULL);
+    if ((rc = url(r, "web", "public_url", &c->web.public_url)))
+        return rc;
+    c->web.root = str(r, "web", "root", NULL);
+    c->web.trusted_proxy = str(r, "web", "trusted_proxy", NULL);
+    if ((rc = whole(r, "web", "threads", 1, 64, 4, &lanes, "a whole number from 1 to 64")))
+        return rc;
+    c->web.threads = (unsigned)lanes;
+    if ((rc = whole(r, "web", "client_timeout", 1, 3600, 30, &lanes,
+                    "a whole number of seconds from 1 to 3600")))
+        return rc;
+    c->web.client_timeout = (unsigned)lanes;
     c->grants.policy = str(r, "grants", "policy", "fifo");
     if (strcmp(c->grants.policy, "fifo") != 0 && strcmp(c->grants.policy, "aws") != 0)
         return bad(r, "grants", "policy", "fifo or aws", c->grants.policy);

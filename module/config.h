@@ -73,8 +73,10 @@ typedef struct awc_config {
     struct {
         int invoice;               /* default 0 */
     } run;
-    struct {                       /* sessions of the web console (SPEC 15); the */
-        unsigned idle_s, max_s;    /* host reads the rest of [web] itself */
+    struct {                       /* the web console (SPEC 15): the module keeps */
+        unsigned idle_s, max_s;    /* the sessions; the serving host uses the rest */
+        const char *listen, *tls_cert, *tls_key, *public_url, *root, *trusted_proxy;
+        unsigned threads, client_timeout;
     } web;
     struct {
         const char *policy;        /* "fifo" (default) or "aws" (SPEC 16) */
