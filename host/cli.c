@@ -21,7 +21,7 @@ enum opt_id {
     O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
     O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN,
     O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT, O_ROLE, O_PASSWORD_STDIN, O_LABEL,
-    O_CURRENCY, O_LISTEN,
+    O_CURRENCY, O_LISTEN, O_IDS_FROM,
     O_FROM, O_TO, O_NODE, O_LEVEL, O_POLICY, O_AS_OF, O_FAIL_IF_ANY, O_AMOUNT, O_END_DATE,
     O_REFERENCE, O_NODE_SET, O_BAL_PERIOD, O_WITHIN_G
 };
@@ -62,6 +62,8 @@ static const opt_info opts[] = {
     {O_TYPE, "type", 1, "TYPE",
      "credit type: EDP, MAP, POC, GRAVITON, MARKETPLACE, PARTNER, SLA, PROMOTIONAL"},
     {O_CURRENCY, "currency", 1, "CODE", "in this currency (USD, EUR, JPY, ...)"},
+    {O_IDS_FROM, "ids-from", 1, "FILE",
+     "edit the credits whose IDs FILE lists, one per line ('-': standard input)"},
     {O_LISTEN, "listen", 1, "ADDR:PORT",
      "where to listen, instead of web.listen (default 127.0.0.1:8080)"},
     {O_MIN_AMOUNT, "min-amount", 1, "AMOUNT",
@@ -125,7 +127,8 @@ static const int period_opts[] = {O_PERIOD, O_END};
 static const int pull_opts[] = {O_PERIOD, O_PATH, O_END};
 static const int list_opts[] = {FILTER_OPTS, O_END};
 static const int export_opts[] = {FILTER_OPTS, O_OUTPUT, O_END};
-static const int edit_opts[] = {O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_END};
+static const int edit_opts[] = {O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_IDS_FROM,
+                                O_END};
 static const int unassign_opts[] = {O_NOTE, O_EXPECT, O_END};
 static const int exclude_opts[] = {O_REASON, O_EXPECT, O_END};
 static const int currency_opts[] = {O_EXPONENT, O_REASON, O_END};
@@ -224,13 +227,16 @@ static const host_cmd cmds[] = {
      "newest, smallest id), or that the default configuration applies.",
      "awscredit explain AWSC-000000-0000-0017"},
     {"edit", NULL, HOST_OP_EDIT, ARGS_EDIT, edit_opts,
-     "ID (--split T:PCT,... | --amounts T:AMOUNT,... | --account ACCOUNT | --note TEXT) [--expect-version N]",
+     "ID... | --ids-from FILE (--split T:PCT,... | --amounts T:AMOUNT,... | --account ACCOUNT | --note TEXT) [--expect-version N]",
      "change a credit's split or account by hand",
      "Changes how a PENDING_ASSIGN or ASSIGNED credit is split: percentages or fixed "
      "amounts per target (customer, reseller, or a named party written party:ID:N), "
      "or reassigns it to "
      "another AWS account. What is not split is retained by the distributor. Give "
-     "--expect-version with the version you saw so a concurrent change is not lost.",
+     "--expect-version with the version you saw so a concurrent change is not lost. "
+     "Several IDs (or --ids-from FILE) get the same change, each credit in a unit of "
+     "its own: one refused does not stop the others, each result is reported, and the "
+     "exit status is that of the first refusal.",
      "awscredit edit AWSC-000000-0000-0017 --split customer:60,reseller:30 --note 'per contract' --expect-version 3"},
     {"unassign", NULL, HOST_OP_UNASSIGN, ARGS_UNASSIGN, unassign_opts,
      "ID [--note TEXT] [--expect-version N]",
@@ -712,6 +718,7 @@ static int cmd_opt(host_request *r, int id, const char *arg)
     case O_TYPE: r->filter.type = arg; return 0;
     case O_CURRENCY: r->filter.currency = arg; return 0;
     case O_LISTEN: r->listen = arg; return 0;
+    case O_IDS_FROM: r->ids_from = arg; return 0;
     case O_MIN_AMOUNT: r->filter.min_amount = arg; return 0;
     case O_MAX_AMOUNT: r->filter.max_amount = arg; return 0;
     case O_RULE: r->filter.rule = arg; return 0;
@@ -860,8 +867,15 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
     pos = argv + optind;
     npos = argc - optind;
     switch (c->args) {
-    case ARGS_ID:
     case ARGS_EDIT:
+        if (npos < 1 && !r->ids_from)
+            return usage(status, hint, "%s: expected credit IDs or --ids-from FILE", hint);
+        r->ids = pos;
+        r->nids = npos;
+        r->credit_id = npos ? pos[0] : NULL;
+        r->edit.credit_id = r->credit_id;
+        break;
+    case ARGS_ID:
     case ARGS_UNASSIGN:
     case ARGS_EXCLUDE:
         if (npos != 1)
@@ -925,6 +939,9 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
     if (c->args == ARGS_EDIT) {
         if (r->edit.split && r->edit.amounts)
             return usage(status, hint, "edit: give --split or --amounts, not both");
+        if ((r->nids > 1 || r->ids_from) && r->edit.expect_version)
+            return usage(status, hint, "edit: --expect-version is for one credit; with "
+                         "several, each is changed at the version it has");
         if (!r->edit.split && !r->edit.amounts && !r->edit.account && !r->edit.note)
             return usage(status, hint,
                          "edit: nothing to change; give --split, --amounts, --account or --note");

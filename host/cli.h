@@ -55,6 +55,9 @@ typedef struct host_request {
     int password_stdin;        /* user add, passwd: read user.password from stdin */
     int have_exponent;
     const char *listen;        /* serve --listen */
+    char **ids;                /* edit: the credit IDs given (argv) */
+    int nids;
+    const char *ids_from;      /* edit --ids-from FILE */
 } host_request;
 
 enum host_cli_result { HOST_CLI_RUN, HOST_CLI_EXIT };

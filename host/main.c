@@ -117,6 +117,78 @@ static unsigned terminal_width(void)
     return cols && atoi(cols) > 0 ? (unsigned)atoi(cols) : 80;
 }
 
+/* ---- edit of several credits ------------------------------------------------------- */
+
+#define IDS_LINE_MAX 256
+
+/* One edit per credit ID -- those given, then FILE's lines (blank lines and
+ * lines starting with '#' skipped) -- each in a unit of its own.  A refusal
+ * is reported with its ID and the others go on; the status is that of the
+ * first refusal.  A summary goes to standard error. */
+static int edit_each(host *h, const awc_module_desc *d, awc_call *call, char *errbuf,
+                     size_t errsz, int *status)
+{
+    awc_edit_args a = h->req.edit;
+    char line[IDS_LINE_MAX + 2];
+    FILE *f = NULL;
+    int done = 0, refused = 0, i = 0, rc, lineno = 0;
+
+    *status = EX_OK;
+    if (h->req.ids_from) {
+        f = strcmp(h->req.ids_from, "-") == 0 ? stdin : fopen(h->req.ids_from, "r");
+        if (!f) {
+            host_term_error(&h->term, "edit: --ids-from %s: cannot open it", h->req.ids_from);
+            *status = EX_NOINPUT;
+            return 0;
+        }
+    }
+    for (;;) {
+        const char *id;
+        if (i < h->req.nids) {
+            id = h->req.ids[i++];
+        } else if (f && fgets(line, sizeof(line), f)) {
+            size_t n = strlen(line);
+            lineno++;
+            if (n && line[n - 1] != '\n' && !feof(f)) {
+                host_term_error(&h->term, "edit: %s:%d: longer than %d bytes; skipped",
+                                h->req.ids_from, lineno, IDS_LINE_MAX);
+                for (int ch; (ch = fgetc(f)) != EOF && ch != '\n';)
+                    ;
+                refused++;
+                if (*status == EX_OK)
+                    *status = EX_DATAERR;
+                continue;
+            }
+            while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+                line[--n] = '\0';
+            id = line;
+            while (*id == ' ' || *id == '\t')
+                id++;
+            if (!*id || *id == '#')
+                continue;
+        } else {
+            break;
+        }
+        a.credit_id = id;
+        errbuf[0] = '\0';
+        rc = d->edit(h->m, call, &a);
+        if (rc == 0) {
+            done++;
+            continue;
+        }
+        refused++;
+        errbuf[errsz - 1] = '\0';
+        host_term_error(&h->term, "%s: %s", id, errbuf[0] ? errbuf : d->strerror(rc));
+        if (*status == EX_OK)
+            *status = host_exit_code(rc);
+    }
+    if (f && f != stdin)
+        fclose(f);
+    host_term_error(&h->term, "edit: %d credit%s changed, %d refused", done, done == 1 ? "" : "s",
+                    refused);
+    return 0;
+}
+
 /* ---- one run ----------------------------------------------------------------------------- */
 
 #define PASSWORD_READ_MAX 4096
@@ -215,6 +287,16 @@ static int run(host *h)
         if (rc)
             host_term_error(&h->term, "serve: %s", err);
         return host_exit_code(rc);
+    }
+    if (op == HOST_OP_EDIT && (h->req.nids > 1 || h->req.ids_from)) {
+        int status;
+        edit_each(h, d, &call, errbuf, sizeof(errbuf), &status);
+        host_term_clear(&h->term);
+        if (host_out_finish(&h->out, 1, oerr, sizeof(oerr)) != 0 && !h->out.epipe) {
+            host_term_error(&h->term, "%s", oerr);
+            return EX_IOERR;
+        }
+        return status;
     }
     if (text_version)
         rc = print_versions(h);

@@ -44,6 +44,28 @@ check "$? = 0" "the three USD credits of at most 200 back"
 run list --min-amount -200 --reseller R-2
 check "$rc = 0" "one currency in scope needs no --currency"
 
+# edit of several credits: the same change to each, each in its own unit
+MAP=$(credit_id 80000000001)
+PROMO=$(credit_id 80000000002)
+YEN=$(credit_id 80000000004)
+run edit "$MAP" "$PROMO" --note "contract C-42"
+check "$rc = 0" "edit with two IDs changes both"
+grep -q "edit: 2 credits changed, 0 refused" "$ERR"
+check "$? = 0" "and says so"
+check "$(sql "SELECT COUNT(*) FROM credit_events WHERE note = 'contract C-42'") = 2" \
+    "one event each"
+printf '# credits of the MAP review\n%s\n\nAWSC-999999-9999-9999\n  %s\n' "$MAP" "$YEN" > "$TMP/ids.txt"
+run edit --ids-from "$TMP/ids.txt" --note "reviewed"
+check "$rc = 65" "--ids-from: one malformed ID: the exit status of that refusal (65)"
+grep -q "AWSC-999999-9999-9999: " "$ERR" && grep -q "edit: 2 credits changed, 1 refused" "$ERR"
+check "$? = 0" "the refusal names its ID and the others went on"
+check "$(sql "SELECT COUNT(*) FROM credit_events WHERE note = 'reviewed'") = 2" \
+    "both known credits changed"
+EXPECT="--expect-version is for one credit"
+refused "--expect-version with several IDs: exit 64" edit "$MAP" "$PROMO" --note x --expect-version 3
+EXPECT="expected credit IDs or --ids-from FILE"
+refused "edit with no ID: exit 64" edit --note x
+
 (
     "$HOST" --config "$TMP/awscredit.ini" export 2>"$ERR"
     echo $? >"$TMP/st"
