@@ -214,8 +214,15 @@ check "$? = 1" "no crash"
 runh 2 assign --period $P2
 check "$rc = 0" "assign re-run through node 2 finishes"
 assigned_once $P2 2 "a node killed during assign"
-galera restart 1
-check "$? = 0" "node 1 rejoins"
+# a joiner copies the cluster's data (SST) before it is Synced: on a busy
+# machine that can outlast one try; the second try starts from what the
+# first copied
+if galera restart 1 || { tail -n 20 "$TMP/galera.out" | sed 's/^/#   /'; galera restart 1; }; then
+    pass "node 1 rejoins"
+else
+    tail -n 40 "$TMP/galera.out" | sed 's/^/#   /'
+    fail "node 1 rejoins"
+fi
 
 bgh 3 k3 invoice --period $P2; K3=$!
 sleep 0.3
