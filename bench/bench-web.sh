@@ -113,9 +113,9 @@ say ""
 say "list page of 50, 32 connections, ${SECS} s each:"
 wrk_run "  by usage account (indexed)" "/api/v1/credits?account=200000000042&limit=50"
 wrk_run "  by period, status and reseller, with totals" \
-    "/api/v1/credits?period=2025-03&status=ASSIGNED&reseller=R-5&limit=50"
+    "/api/v1/credits?period=2025-02&status=ASSIGNED&reseller=R-5&limit=50"
 wrk_run "  the same, page 2 (totals=false)" \
-    "/api/v1/credits?period=2025-03&status=ASSIGNED&reseller=R-5&limit=50&offset=50&totals=false"
+    "/api/v1/credits?period=2025-02&status=ASSIGNED&reseller=R-5&limit=50&offset=50&totals=false"
 
 # the download against export, alternating, best of 2
 best_e=0 best_d=0
