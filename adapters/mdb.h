@@ -58,6 +58,8 @@ enum mdb_sql {
     Q_PERIOD_GET,
     Q_PERIOD_CLOSE,
     Q_PERIODS,
+    Q_PERIOD_EVENT,
+    Q_PERIOD_REOPEN,
     Q_CURRENCY_UNITS,
     Q_CURRENCY_ADD,
     Q_USER_ADD,
@@ -329,6 +331,8 @@ int mdb_token_add(awc_store *s, const char *id, const char *user, const char *la
 int mdb_token_revoke(awc_store *s, const char *id);
 int mdb_credits_totals(awc_store *s, const awc_query *q,
                        int (*fn)(void *, const char *, int64_t, const char *), void *arg);
+int mdb_period_reopen(awc_store *s, const char *period, const char *reason,
+                      const awc_actor *actor);
 int mdb_periods_each(awc_store *s, int (*fn)(void *, const awc_period_row *), void *arg);
 int mdb_auth_user(awc_store *s, const char *name, awc_user *u, char *hash, size_t n);
 int mdb_auth_failures(awc_store *s, const char *name, const char *client, int window_s,

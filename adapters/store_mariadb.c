@@ -211,6 +211,10 @@ static const char *const sql_text[Q_COUNT] = {
         "WHERE t.id = ? AND t.revoked_at IS NULL AND u.disabled = 0",
     [Q_TOKEN_SEEN] =
         "UPDATE api_tokens SET last_used_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+    [Q_PERIOD_EVENT] =
+        "INSERT INTO period_events (period, kind, reason, actor_role, actor_id, actor_reseller, "
+        "actor_via) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [Q_PERIOD_REOPEN] = "DELETE FROM periods WHERE period = ?",
     [Q_CURRENCY_ADD] =
         "INSERT INTO currency_units (code, exponent, reason, actor_role, actor_id, "
         "actor_reseller, actor_via) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1218,6 +1222,7 @@ static const awc_store_ops mdb_ops = {
     .splits_of = mdb_splits_of,
     .period_get = mdb_period_get,
     .periods_each = mdb_periods_each,
+    .period_reopen = mdb_period_reopen,
     .credits_query = mdb_credits_query,
     .credits_totals = mdb_credits_totals,
     .period_close = mdb_period_close,

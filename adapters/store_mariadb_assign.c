@@ -1061,15 +1061,62 @@ int mdb_period_get(awc_store *s, const char *period, int *closed, char *by, size
     return mdb_tx((mdb *)s, do_period_get, &x);
 }
 
+/* A close or reopen of period as an event of actor (016_period_events). */
+static int period_event(mdb *st, const char *period, const char *kind, const char *reason,
+                        const awc_actor *actor)
+{
+    mdb_params p;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, period);
+    mdb_p_str(&p, kind);
+    mdb_p_str(&p, reason);
+    mdb_p_actor(&p, actor);
+    return mdb_exec(st, Q_PERIOD_EVENT, &p);
+}
+
 static int do_period_close(mdb *st, void *arg)
 {
     period_ctx *x = arg;
     mdb_params p;
+    int rc;
 
     mdb_p_init(&p);
     mdb_p_str(&p, x->period);
     mdb_p_str(&p, x->actor->id ? x->actor->id : "");
-    return mdb_exec(st, Q_PERIOD_CLOSE, &p);
+    if ((rc = mdb_exec(st, Q_PERIOD_CLOSE, &p)) != 0)
+        return rc;
+    /* INSERT IGNORE: a period closed already gets no second event */
+    return mdb_affected(st, Q_PERIOD_CLOSE) ? period_event(st, x->period, "close", NULL, x->actor)
+                                            : 0;
+}
+
+typedef struct reopen_ctx {
+    const char *period, *reason;
+    const awc_actor *actor;
+} reopen_ctx;
+
+static int do_period_reopen(mdb *st, void *arg)
+{
+    reopen_ctx *x = arg;
+    mdb_params p;
+    int rc;
+
+    mdb_p_init(&p);
+    mdb_p_str(&p, x->period);
+    if ((rc = mdb_exec(st, Q_PERIOD_REOPEN, &p)) != 0)
+        return rc;
+    if (mdb_affected(st, Q_PERIOD_REOPEN) == 0)
+        return awc_error_set(AWC_EINVALID_TRANSITION, "reopen: period %s is not closed",
+                             x->period);
+    return period_event(st, x->period, "reopen", x->reason, x->actor);
+}
+
+int mdb_period_reopen(awc_store *s, const char *period, const char *reason,
+                      const awc_actor *actor)
+{
+    reopen_ctx x = { period, reason, actor };
+    return mdb_tx((mdb *)s, do_period_reopen, &x);
 }
 
 int mdb_period_close(awc_store *s, const char *period, const awc_actor *actor)

@@ -21,7 +21,7 @@ enum opt_id {
     O_TYPE, O_MIN_AMOUNT, O_MAX_AMOUNT, O_RULE, O_UNMAPPED, O_SORT, O_LIMIT, O_OFFSET,
     O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_FORMAT, O_WITHIN,
     O_HELD, O_EXCLUDED, O_REASON, O_EXPONENT, O_ROLE, O_PASSWORD_STDIN, O_LABEL,
-    O_CURRENCY, O_LISTEN, O_IDS_FROM,
+    O_CURRENCY, O_LISTEN, O_IDS_FROM, O_ALLOW_OPEN,
     O_FROM, O_TO, O_NODE, O_LEVEL, O_POLICY, O_AS_OF, O_FAIL_IF_ANY, O_AMOUNT, O_END_DATE,
     O_REFERENCE, O_NODE_SET, O_BAL_PERIOD, O_WITHIN_G
 };
@@ -62,6 +62,8 @@ static const opt_info opts[] = {
     {O_TYPE, "type", 1, "TYPE",
      "credit type: EDP, MAP, POC, GRAVITON, MARKETPLACE, PARTNER, SLA, PROMOTIONAL"},
     {O_CURRENCY, "currency", 1, "CODE", "in this currency (USD, EUR, JPY, ...)"},
+    {O_ALLOW_OPEN, "allow-open", 0, NULL,
+     "take a period that has not ended (pull, close) or not begun (assign, run)"},
     {O_IDS_FROM, "ids-from", 1, "FILE",
      "edit the credits whose IDs FILE lists, one per line ('-': standard input)"},
     {O_LISTEN, "listen", 1, "ADDR:PORT",
@@ -124,7 +126,9 @@ static const int global_opts[] = {O_CONFIG, O_JSON, O_AS, O_MODULE_DIR, O_VERBOS
 
 static const int no_opts[] = {O_END};
 static const int period_opts[] = {O_PERIOD, O_END};
-static const int pull_opts[] = {O_PERIOD, O_PATH, O_END};
+static const int open_period_opts[] = {O_PERIOD, O_ALLOW_OPEN, O_END};
+static const int pull_opts[] = {O_PERIOD, O_PATH, O_ALLOW_OPEN, O_END};
+static const int reopen_opts[] = {O_PERIOD, O_REASON, O_END};
 static const int list_opts[] = {FILTER_OPTS, O_END};
 static const int export_opts[] = {FILTER_OPTS, O_OUTPUT, O_END};
 static const int edit_opts[] = {O_SPLIT, O_AMOUNTS, O_ACCOUNT_E, O_NOTE, O_EXPECT, O_IDS_FROM,
@@ -159,6 +163,7 @@ typedef enum arg_kind {
     ARGS_ID,                   /* one credit ID */
     ARGS_FILTER,               /* filters */
     ARGS_EDIT,                 /* ID and what to change */
+    ARGS_REOPEN,               /* --period P --reason TEXT */
     ARGS_UNASSIGN,             /* ID [--note] [--expect-version] */
     ARGS_EXCLUDE,              /* ID --reason TEXT [--expect-version] */
     ARGS_CURRENCY,             /* CODE --exponent N --reason TEXT */
@@ -188,20 +193,24 @@ static const host_cmd cmds[] = {
      "each once, in order. Safe to run again: when the schema is current it changes "
      "nothing. Run it once after installing or upgrading the module.",
      "awscredit migrate"},
-    {"pull", NULL, HOST_OP_PULL, ARGS_PULL, pull_opts, "--period YYYY-MM [--path GLOB]",
+    {"pull", NULL, HOST_OP_PULL, ARGS_PULL, pull_opts,
+     "--period YYYY-MM [--path GLOB] [--allow-open]",
      "read a closed period's credits from the Cost and Usage Report",
      "Reads the billing period's Cost and Usage Report (cur.source: files, S3 or Athena), "
      "keeps the credit line items, sums them per credit and stores them. A new credit "
      "gets its ID and waits in PENDING_ASSIGN. Pulling a period again never duplicates: "
      "a changed sum updates a credit not yet invoiced, and becomes a new adjusting "
-     "credit when the original is already invoiced.",
+     "credit when the original is already invoiced. A month that has not ended is "
+     "refused (AWS still adds to it) unless --allow-open is given.",
      "awscredit pull --period 2026-01"},
-    {"assign", NULL, HOST_OP_ASSIGN, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+    {"assign", NULL, HOST_OP_ASSIGN, ARGS_PERIOD, open_period_opts,
+     "--period YYYY-MM [--allow-open]",
      "assign the period's pending credits by rule or default",
      "Assigns every PENDING_ASSIGN credit of the period to its owner's customer and "
      "reseller: by the most appropriate matching rule, else by assign.default. A credit "
      "whose AWS account has no owner stays PENDING_ASSIGN and is flagged unmapped "
-     "(see 'list --unmapped'). 'explain ID' shows why a rule was chosen.",
+     "(see 'list --unmapped'). 'explain ID' shows why a rule was chosen. A month that "
+     "has not begun is refused unless --allow-open is given.",
      "awscredit assign --period 2026-01"},
     {"list", NULL, HOST_OP_LIST, ARGS_FILTER, list_opts, "[FILTERS]",
      "list credits, filtered",
@@ -277,11 +286,21 @@ static const host_cmd cmds[] = {
      "files become PROCESSED, credits in rejected files go back to ASSIGNED with the "
      "rejection note kept.",
      "awscredit reconcile"},
-    {"close", NULL, HOST_OP_CLOSE_PERIOD, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+    {"close", NULL, HOST_OP_CLOSE_PERIOD, ARGS_PERIOD, open_period_opts,
+     "--period YYYY-MM [--allow-open]",
      "lock a period",
-     "Locks the period: no more assignment, editing or invoicing in it.",
+     "Locks the period: no more assignment, editing or invoicing in it, and says what "
+     "stays unassigned. Refused while a usage file of the period has not reached the "
+     "platform, and for a month that has not ended unless --allow-open is given. "
+     "'reopen' undoes it.",
      "awscredit close --period 2026-01"},
-    {"run", NULL, HOST_OP_RUN, ARGS_PERIOD, period_opts, "--period YYYY-MM",
+    {"reopen", NULL, HOST_OP_REOPEN_PERIOD, ARGS_REOPEN, reopen_opts,
+     "--period YYYY-MM --reason TEXT",
+     "undo close (distributor)",
+     "Opens a closed period again: assign, edit and invoice take it. The reason is "
+     "required and kept with who reopened it.",
+     "awscredit reopen --period 2026-01 --reason 'late MAP credits, ticket 5521'"},
+    {"run", NULL, HOST_OP_RUN, ARGS_PERIOD, open_period_opts, "--period YYYY-MM [--allow-open]",
      "the monthly run: pull, assign, and invoice when run.invoice = true",
      "Does the month's unattended work: pull, then assign, then invoice when "
      "run.invoice = true. Restartable and idempotent; one run per period at a time.",
@@ -719,6 +738,7 @@ static int cmd_opt(host_request *r, int id, const char *arg)
     case O_CURRENCY: r->filter.currency = arg; return 0;
     case O_LISTEN: r->listen = arg; return 0;
     case O_IDS_FROM: r->ids_from = arg; return 0;
+    case O_ALLOW_OPEN: r->allow_open = 1; return 0;
     case O_MIN_AMOUNT: r->filter.min_amount = arg; return 0;
     case O_MAX_AMOUNT: r->filter.max_amount = arg; return 0;
     case O_RULE: r->filter.rule = arg; return 0;
@@ -915,6 +935,7 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
         break;
     case ARGS_NONE:
     case ARGS_PERIOD:
+    case ARGS_REOPEN:
     case ARGS_PULL:
     case ARGS_FILTER:
     case ARGS_DAYS:
@@ -934,6 +955,8 @@ static int parse_cmd(host_request *r, const host_cmd *c, int argc, char **argv, 
         return usage(status, hint, "%s: --reason TEXT is required", hint);
     if (c->args == ARGS_CURRENCY && !r->have_exponent)
         return usage(status, hint, "%s: --exponent N is required", hint);
+    if (c->args == ARGS_REOPEN && (!r->period || !r->edit.note))
+        return usage(status, hint, "reopen: --period YYYY-MM and --reason TEXT are required");
     if ((c->args == ARGS_PERIOD || c->args == ARGS_PULL) && !r->period)
         return usage(status, hint, "%s: --period YYYY-MM is required", hint);
     if (c->args == ARGS_EDIT) {
@@ -1090,6 +1113,7 @@ int host_cli_call(const host_request *r, const awc_module_desc *d, awc_module *m
     case HOST_OP_CURRENCY_SET: return d->currency_set(m, c, &r->currency);
     case HOST_OP_USER: return d->user(m, c, &r->user);
     case HOST_OP_PERIODS: return d->periods(m, c);
+    case HOST_OP_REOPEN_PERIOD: return d->reopen_period(m, c, r->period, r->edit.note);
     case HOST_OP_AUTH: break;  /* serve: main.c runs the server */
     case HOST_OP_GRANTS_IMPORT: return d->grants_import(m, c, &r->file);
     case HOST_OP_GRANT_SET: return d->grant_set(m, c, &r->grant);

@@ -58,6 +58,7 @@ typedef struct host_request {
     char **ids;                /* edit: the credit IDs given (argv) */
     int nids;
     const char *ids_from;      /* edit --ids-from FILE */
+    int allow_open;            /* --allow-open: AWC_CALL_ALLOW_OPEN */
 } host_request;
 
 enum host_cli_result { HOST_CLI_RUN, HOST_CLI_EXIT };

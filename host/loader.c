@@ -53,6 +53,7 @@ static const char *const op_names[HOST_OP_COUNT] = {
     [HOST_OP_HIERARCHY_IMPORT] = "hierarchy_import",
     [HOST_OP_BALANCE_OF] = "balance_of",
     [HOST_OP_EXPIRING_OF] = "expiring_of",
+    [HOST_OP_REOPEN_PERIOD] = "reopen_period",
 };
 
 const char *host_op_name(host_op op)
@@ -105,6 +106,7 @@ int host_op_present(const awc_module_desc *d, host_op op)
     case HOST_OP_HIERARCHY_IMPORT: return HAS(d, hierarchy_import);
     case HOST_OP_BALANCE_OF: return HAS(d, balance_of);
     case HOST_OP_EXPIRING_OF: return HAS(d, expiring_of);
+    case HOST_OP_REOPEN_PERIOD: return HAS(d, reopen_period);
     case HOST_OP_COUNT: break;
     }
     return 0;

@@ -277,6 +277,7 @@ static int run(host *h)
     call.errbuf = errbuf;
     call.errbuf_size = sizeof(errbuf);
     call.width = terminal_width();
+    call.flags = h->req.allow_open ? AWC_CALL_ALLOW_OPEN : 0;
     errbuf[0] = '\0';
 
     if (op == HOST_OP_AUTH) {

@@ -123,7 +123,13 @@ typedef struct awc_call {
     /* ABI 1.2: the width in columns of the terminal text output goes to,
      * so a table fits it; 0 = not a terminal (nothing is cut to fit) */
     unsigned width;
+    /* ABI 1.2: AWC_CALL_* bits */
+    unsigned flags;
 } awc_call;
+
+/* awc_call.flags.  ALLOW_OPEN: pull or close a period that has not ended,
+ * or assign one that has not begun (SPEC 17); refused without it. */
+#define AWC_CALL_ALLOW_OPEN 1u
 
 /* Filters shared by list and export (SPEC section 10).  NULL/0 = no filter. */
 typedef struct awc_filter {
@@ -313,6 +319,9 @@ typedef struct awc_module_desc {
     int (*hierarchy_import)(awc_module *m, const awc_call *c, const awc_file_args *a);
     int (*balance_of)(awc_module *m, const awc_call *c, const awc_balance_args *a);
     int (*expiring_of)(awc_module *m, const awc_call *c, const awc_balance_args *a);
+    /* ABI 1.2: undo close (SPEC 17); reason is required and kept. */
+    int (*reopen_period)(awc_module *m, const awc_call *c, const char *period,
+                         const char *reason);
 } awc_module_desc;
 
 /* The size of the descriptor at ABI 1.0: a host requires at least this. */

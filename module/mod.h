@@ -25,6 +25,10 @@ int awc_mod_store(awc_module *m, awc_store **out);
 /* AWC_EREADONLY naming who closed period and when, or 0 when it is open.
  * what names the refused operation in the message. */
 int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const char *what);
+/* SPEC 17: pull and close want a period that has ended, assign one that
+ * has begun (ended = 0), unless the call has AWC_CALL_ALLOW_OPEN.  0, or
+ * AWC_EUSAGE saying why, for `what`. */
+int awc_mod_period_when(const awc_call *c, const char *period, const char *what, int ended);
 
 /* Log one line through the host (no-op when the host gave no log). */
 void awc_mod_log(awc_module *m, int level, const char *fmt, ...) AWC_PRINTF(3, 4);
@@ -50,6 +54,8 @@ int awc_op_currency_set(awc_module *m, const awc_call *c, const awc_currency_arg
 int awc_op_user(awc_module *m, const awc_call *c, const awc_user_args *a);
 int awc_op_auth(awc_module *m, const awc_call *c, const awc_auth_args *a, awc_auth_result *r);
 int awc_op_periods(awc_module *m, const awc_call *c);
+int awc_op_reopen_period(awc_module *m, const awc_call *c, const char *period,
+                         const char *reason);
 /* The minor units a distributor set for currency codes, from the store
  * into this process (awc_currency_define). */
 int awc_mod_currencies_load(awc_store *st);

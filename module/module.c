@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <mysql.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ static const char *const operations[] = {
     "export_csv", "invoice", "reconcile", "close_period", "run", "assign", "explain",
     "rules_import", "rules_export", "rules_validate", "balance", "expiring", "exclude",
     "include", "currency_set", "user", "auth", "periods", "grants_import", "grant_set",
-    "hierarchy_import", "balance_of", "expiring_of", NULL,
+    "hierarchy_import", "balance_of", "expiring_of", "reopen_period", NULL,
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -185,6 +186,26 @@ int awc_mod_store(awc_module *m, awc_store **out)
     return rc;
 }
 
+int awc_mod_period_when(const awc_call *c, const char *period, const char *what, int ended)
+{
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    int allow = c->size >= offsetof(awc_call, flags) + sizeof(c->flags) &&
+                (c->flags & AWC_CALL_ALLOW_OPEN);
+
+    gmtime_r(&t, &tm);
+    snprintf(now, sizeof(now), "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+    if (allow || strcmp(period, now) < 0 || (!ended && strcmp(period, now) == 0))
+        return 0;
+    if (strcmp(period, now) > 0)
+        return awc_error_set(AWC_EUSAGE, "%s: period %s has not begun (it is %s, UTC); "
+                             "--allow-open if you mean it", what, period, now);
+    return awc_error_set(AWC_EUSAGE, "%s: period %s has not ended: AWS adds credits to a "
+                         "month until it closes its bill; --allow-open if you mean it",
+                         what, period);
+}
+
 int awc_mod_period_open(awc_module *m, awc_store *st, const char *period, const char *what)
 {
     char by[AWC_CODE_MAX + 1], at[32];
@@ -288,6 +309,7 @@ static const awc_module_desc descriptor = {
     .hierarchy_import = awc_op_hierarchy_import,
     .balance_of = awc_op_balance_of,
     .expiring_of = awc_op_expiring_of,
+    .reopen_period = awc_op_reopen_period,
 };
 
 __attribute__((visibility("default")))

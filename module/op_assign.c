@@ -874,6 +874,8 @@ int awc_op_assign(awc_module *m, const awc_call *c, const char *period)
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "assign: only a distributor runs "
                                                       "assignment; resellers use edit"));
+    if ((rc = awc_mod_period_when(c, period, "assign", 0)) != 0)
+        return awc_op_end(c, rc);
     r.m = m;
     r.c = c;
     r.period = period;

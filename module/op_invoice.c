@@ -687,6 +687,8 @@ int awc_op_close_period(awc_module *m, const awc_call *c, const char *period)
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "close: only a distributor closes a "
                                                       "period"));
+    if ((rc = awc_mod_period_when(c, period, "close", 1)) != 0)
+        return awc_op_end(c, rc);
     if ((rc = awc_mod_store(m, &st)) != 0)
         return awc_op_end(c, rc);
     size_t halfway = 0;

@@ -5,6 +5,7 @@
 
 #include "mod.h"
 #include "out.h"
+#include "date.h"
 #include "state.h"
 
 typedef struct periods_ctx {
@@ -73,5 +74,46 @@ int awc_op_periods(awc_module *m, const awc_call *c)
         json_decref(doc);
     }
     json_decref(x.list);
+    return awc_op_end(c, rc);
+}
+
+/* `reopen --period P --reason TEXT`: undo a close (SPEC 17), distributor
+ * only, with an event that keeps who and why. */
+int awc_op_reopen_period(awc_module *m, const awc_call *c, const char *period,
+                         const char *reason)
+{
+    awc_store *st;
+    int rc;
+
+    awc_op_begin();
+    if (!period)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "reopen: --period YYYY-MM is required"));
+    if ((rc = awc_period_check(period)) != 0)
+        return awc_op_end(c, awc_error_prefix(AWC_EUSAGE, "reopen: --period"));
+    if (!reason || !*reason)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "reopen: --reason TEXT is required"));
+    if (strlen(reason) > AWC_NOTE_MAX)
+        return awc_op_end(c, awc_error_set(AWC_EUSAGE, "reopen: --reason is longer than %d "
+                                                       "characters", AWC_NOTE_MAX));
+    if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
+        return awc_op_end(c, awc_error_set(AWC_EPERM, "reopen: only a distributor reopens a "
+                                                      "period"));
+    if ((rc = awc_mod_store(m, &st)) != 0)
+        return awc_op_end(c, rc);
+    if (!st->ops->period_reopen)
+        return awc_op_end(c, awc_error_set(AWC_ENOTSUP, "reopen: the store cannot"));
+    if ((rc = st->ops->period_reopen(st, period, reason, c->actor)) != 0)
+        return awc_op_end(c, rc);
+    if (c->format == AWC_FORMAT_JSON) {
+        json_t *doc = json_object();
+        int bad = awc_json_set(doc, "period", json_string(period)) |
+                  awc_json_set(doc, "closed", json_false()) |
+                  awc_json_set(doc, "reason", json_string(reason));
+        rc = bad ? awc_error_set(AWC_ENOMEM, "out of memory") : awc_out_json(c, doc);
+        json_decref(doc);
+    } else {
+        rc = awc_out_printf(c, "reopen: period %s is open again; assign, edit and invoice "
+                            "take it\n", period);
+    }
     return awc_op_end(c, rc);
 }

@@ -271,6 +271,8 @@ int awc_op_pull(awc_module *m, const awc_call *c, const awc_pull_args *a)
         return awc_op_end(c, rc);
     if (c->actor->role != AWC_ROLE_DISTRIBUTOR)
         return awc_op_end(c, awc_error_set(AWC_EPERM, "pull: only a distributor may pull"));
+    if ((rc = awc_mod_period_when(c, a->period, "pull", 1)) != 0)
+        return awc_op_end(c, rc);
     path = (a->path && *a->path) ? a->path : m->cfg.cur.path;
     int athena = strcmp(m->cfg.cur.source, "athena") == 0 && !(a->path && *a->path);
     if (!athena && (!path || !*path))

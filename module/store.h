@@ -545,6 +545,10 @@ typedef struct awc_store_ops {
 
     /* Close period (idempotent: closing a closed period changes nothing). */
     int (*period_close)(awc_store *st, const char *period, const awc_actor *actor);
+    /* Undo a close, with an event of actor and its reason (SPEC 17).
+     * AWC_EINVALID_TRANSITION when the period is not closed. */
+    int (*period_reopen)(awc_store *st, const char *period, const char *reason,
+                         const awc_actor *actor);
 
     /* Optional: another store on a connection of its own to the same
      * database, for another thread (a store is used by one thread at a
