@@ -33,6 +33,7 @@ typedef struct bal {
     char as_of[11], to[11];
     awc_policy policy;
     int expiring_days;
+    int months;                    /* each grant's use per issue month (JSON) */
     json_t *list;                  /* JSON: the array being filled */
     size_t shown;
     int rc;
@@ -111,6 +112,7 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
     int rc;
 
     memset(&w, 0, sizeof(w));
+    w.months = b->months;
     if (from_period)
         snprintf(w.from, sizeof(w.from), "%.7s-01", from_period);
     awc_recent_months(b->as_of, w.recent_from, w.recent_to);
@@ -195,7 +197,28 @@ static json_t *money_json(awc_sum v)
     return json_string(buf);
 }
 
-/* One grant as JSON (balance and expiring share the fields). */
+/* g's use per issue month: [{"month": "YYYY-MM", "used": "…"}], only
+ * months with use. */
+static json_t *months_json(const awc_dgrant *g)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < g->nmonths; i++) {
+        json_t *o = json_object();
+        int bad = !o || awc_json_set(o, "month", json_string(g->months[i].month)) |
+                  awc_json_set(o, "used", money_json(g->months[i].used));
+        if (bad)
+            json_decref(o);
+        if (bad || json_array_append_new(a, o) != 0) { /* append_new frees o */
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* One grant as JSON (balance and expiring share the fields; balance adds
+ * the months). */
 static json_t *grant_json(const bal *b, const awc_dgrant *g)
 {
     json_t *o = json_object();
@@ -216,6 +239,8 @@ static json_t *grant_json(const bal *b, const awc_dgrant *g)
               awc_json_set(o, "reference", json_string(g->reference)) |
               awc_json_set(o, "products", json_string(g->products)) |
               awc_json_set(o, "source", json_string(g->billing ? "billing" : "entered"));
+    if (!bad && b->months)
+        bad = awc_json_set(o, "months", months_json(g));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -401,8 +426,10 @@ static int balance(awc_module *m, const awc_call *c, const awc_balance_args *a)
     size_t n;
     int rc, json = c->format == AWC_FORMAT_JSON;
 
-    if ((rc = setup(&b, m, c, a, "balance")) == 0)
+    if ((rc = setup(&b, m, c, a, "balance")) == 0) {
+        b.months = json;
         rc = compute(&b, a, a ? a->period_from : NULL);
+    }
     if (rc != 0) {
         teardown(&b);
         return rc;
