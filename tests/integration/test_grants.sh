@@ -149,7 +149,7 @@ check "$(jget "$TMP/all.json" grants EDP-1 used) = 70.0000000000" "EDP-1 used in
 # the use per issue month (a burn-down's data): MAP-1's credit of usage on
 # 1 October counts in September, the one of usage on 1 November in October;
 # every grant's months sum exactly to its used
-check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); g=[x for x in d["grants"] if x["grant_id"]=="MAP-1"][0]; print(";".join(m["month"]+"="+m["used"] for m in g["months"]))' "$TMP/all.json")" = "2026-09=100.0000000000;2026-10=50.0000000000" \
+check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); g=[x for x in d["grants"] if x["grant_id"]=="MAP-1"][0]; print(";".join(m["month"]+"="+m["used"] for m in g["months"]))' "$TMP/all.json") = 2026-09=100.0000000000;2026-10=50.0000000000" \
     "MAP-1's months: 100 issued in September, 50 in October"
 check "$(python3 -c '
 import json, sys
@@ -157,7 +157,7 @@ from decimal import Decimal
 d = json.load(open(sys.argv[1]))
 print(all(sum((Decimal(m["used"]) for m in g["months"]), Decimal(0)) == Decimal(g["used"])
           and [m["month"] for m in g["months"]] == sorted({m["month"] for m in g["months"]})
-          for g in d["grants"]))' "$TMP/all.json")" = True \
+          for g in d["grants"]))' "$TMP/all.json") = True" \
     "every grant's months are in order, once each, and sum to its used"
 
 # roll-ups: own + children == node, exactly, per currency
@@ -190,7 +190,7 @@ check "$(jget "$OUT" grants MAP-1 used) = 50.0000000000" "October: MAP-1 used 50
 check "$(jget "$OUT" grants MAP-1 remaining) = 0.0000000000" "remaining after October"
 check "$(jget "$OUT" grants PROMO-1 used) = 45.0500000000" "October: PROMO-1"
 check "$(jget "$OUT" grants 80000000004 used) = 0.0000000000" "October: nothing of November"
-check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(m["month"] for m in [x for x in d["grants"] if x["grant_id"]=="MAP-1"][0]["months"]))' "$OUT")" = 2026-10 \
+check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(m["month"] for m in [x for x in d["grants"] if x["grant_id"]=="MAP-1"][0]["months"]))' "$OUT") = 2026-10" \
     "--period: only the months of the period"
 run --json balance --as-of 2026-11-20 --period 2026-09
 check "$(jget "$OUT" grants MAP-1 used) = 100.0000000000" "September: the credit of usage on 1 October"
