@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "host.h"
+#include "loader.h"
 #include "serve.h"
 
 const char *const serve_routes[] = {
@@ -28,6 +28,7 @@ const char *const serve_routes[] = {
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 1000
 #define OUT_MAX (64 * 1024 * 1024) /* a JSON answer held in memory */
+#define PERIOD_ARG 16              /* one period of a period parameter, with its NUL */
 
 static sresp method_not_allowed(const char *allow)
 {
@@ -114,7 +115,7 @@ static void option_names(char *msg)
 
 typedef struct filter_req {
     awc_filter f;
-    char from[16], to[16];
+    char from[PERIOD_ARG], to[PERIOD_ARG];
     const char *bad;               /* the first unknown key, or a bad value's key */
     char why[160];
     int csv;
@@ -144,6 +145,24 @@ static int number_value(const char *v, int64_t *out)
     return 0;
 }
 
+/* "P" or "P..P" into from and to (PERIOD_ARG bytes each); the module
+ * checks the periods themselves.  -1 with why set when it does not fit. */
+static int period_value(const char *v, char from[PERIOD_ARG], char to[PERIOD_ARG], char *why,
+                        size_t n)
+{
+    const char *dots = v ? strstr(v, "..") : NULL;
+    size_t len = dots ? (size_t)(dots - v) : v ? strlen(v) : 0;
+
+    if (!v || len >= PERIOD_ARG || (dots && strlen(dots + 2) >= PERIOD_ARG)) {
+        snprintf(why, n, "expected YYYY-MM or YYYY-MM..YYYY-MM");
+        return -1;
+    }
+    memcpy(from, v, len);
+    from[len] = '\0';
+    snprintf(to, PERIOD_ARG, "%s", dots ? dots + 2 : from);
+    return 0;
+}
+
 static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *v)
 {
@@ -155,16 +174,10 @@ static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *k
         return MHD_YES;
 #define S(name, field) else if (!strcmp(key, name)) f->field = v ? v : ""
     if (!strcmp(key, "period")) {
-        const char *dots = v ? strstr(v, "..") : NULL;
-        size_t n = dots ? (size_t)(dots - v) : v ? strlen(v) : 0;
-        if (!v || n >= sizeof(x->from) || (dots && strlen(dots + 2) >= sizeof(x->to))) {
+        if (period_value(v, x->from, x->to, x->why, sizeof(x->why)) != 0) {
             x->bad = "period";
-            snprintf(x->why, sizeof(x->why), "expected YYYY-MM or YYYY-MM..YYYY-MM");
             return MHD_YES;
         }
-        memcpy(x->from, v, n);
-        x->from[n] = '\0';
-        snprintf(x->to, sizeof(x->to), "%s", dots ? dots + 2 : x->from);
         f->period_from = x->from;
         f->period_to = x->to;
     }
@@ -573,7 +586,7 @@ static sresp periods(sreq *q)
 
 typedef struct balance_req {
     awc_balance_args a;
-    char from[16], to[16];
+    char from[PERIOD_ARG], to[PERIOD_ARG];
     int expiring;
     const char *bad;               /* the first unknown key, or a bad value's key */
     char why[160];
@@ -599,16 +612,10 @@ static enum MHD_Result balance_arg(void *cls, enum MHD_ValueKind kind, const cha
     } else if (!x->expiring && !strcmp(key, "level")) {
         a->level = v;
     } else if (!x->expiring && !strcmp(key, "period")) {
-        const char *dots = strstr(v, "..");
-        size_t n = dots ? (size_t)(dots - v) : strlen(v);
-        if (n >= sizeof(x->from) || (dots && strlen(dots + 2) >= sizeof(x->to))) {
+        if (period_value(v, x->from, x->to, x->why, sizeof(x->why)) != 0) {
             x->bad = "period";
-            snprintf(x->why, sizeof(x->why), "expected YYYY-MM or YYYY-MM..YYYY-MM");
             return MHD_YES;
         }
-        memcpy(x->from, v, n);
-        x->from[n] = '\0';
-        snprintf(x->to, sizeof(x->to), "%s", dots ? dots + 2 : x->from);
         a->period_from = x->from;
         a->period_to = x->to;
     } else if (x->expiring && !strcmp(key, "within")) {
@@ -639,8 +646,6 @@ static int op_expiring(const awc_module_desc *d, awc_module *m, const awc_call *
     return d->expiring_of(m, c, a);
 }
 
-#define DESC_HAS(d, f) (offsetof(awc_module_desc, f) + sizeof((d)->f) <= (d)->size && (d)->f)
-
 /* GET /balance and GET /grants/expiring: the module's JSON as it is; the
  * module scopes it to the actor (a reseller sees its customers' grants). */
 static sresp balances(sreq *q, int expiring)
@@ -651,7 +656,7 @@ static sresp balances(sreq *q, int expiring)
     json_t *doc;
     int rc;
 
-    if (!(expiring ? DESC_HAS(d, expiring_of) : DESC_HAS(d, balance_of)))
+    if (!host_op_present(d, expiring ? HOST_OP_EXPIRING_OF : HOST_OP_BALANCE_OF))
         return serve_problem(501, "not-supported", "Not supported",
                              "the module has no balances (ABI 1.2)");
     memset(&x, 0, sizeof(x));

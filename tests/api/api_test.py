@@ -407,6 +407,7 @@ r = dana.req("GET", "/api/v1/balance?node=R-2&as_of=2026-11-15")
 j = r.json() or {}
 check(r.status == 200 and [x["grant_id"] for x in j.get("grants", [])] == ["EDP-1"],
       "node: the grants of a subtree", r)
+check(problem(dana.req("GET", "/api/v1/balance?node=NOPE"), 404), "node of no node: 404")
 r = dana.req("GET", "/api/v1/balance?color=red")
 check(problem(r, 400) and "color" in r.json().get("detail", ""), "an unknown parameter: 400, named", r)
 r = dana.req("GET", "/api/v1/balance?as_of=2026-13-01")
