@@ -76,12 +76,12 @@ function grantsTable(data) {
   const body = $("grants").tBodies[0];
   clear(body);
   const grants = data.grants || [];
-  for (const g of grants) {
-    const id = "burn-" + g.grant_id.replace(/[^A-Za-z0-9_-]/g, "_");
+  grants.forEach((g, k) => {
+    const id = "burn-" + k;
     const toggle = el("button", {
       type: "button", class: "chart-toggle", text: "Chart",
       "aria-expanded": "false", "aria-controls": id,
-      "aria-label": "Burn-down of " + g.grant_id,
+      "aria-label": "Chart: burn-down of " + g.grant_id,
     });
     const row = el("tr", { "data-grant": g.grant_id },
       el("th", { scope: "row", class: "cut", title: g.grant_id, text: g.grant_id }),
@@ -100,10 +100,10 @@ function grantsTable(data) {
       const open = toggle.getAttribute("aria-expanded") !== "true";
       toggle.setAttribute("aria-expanded", String(open));
       detail.hidden = !open;
-      if (open && !detail.firstChild.firstChild) detail.firstChild.append(burnDown(g, data.as_of));
+      if (open && !detail.firstChild.firstChild) detail.firstChild.append(burnDown(g, data.as_of, id));
     });
     body.append(row, detail);
-  }
+  });
   if (!grants.length)
     body.append(el("tr", { class: "empty" }, el("td", { colspan: 10, text: "No grant to show." })));
 }
@@ -149,7 +149,8 @@ function cumulative(g, months) {
   return months.map((m) => (sum += by.get(m) || 0n));
 }
 
-function burnDown(g, asOf) {
+// The chart of grant g as of asOf; id names its title and description.
+function burnDown(g, asOf, id) {
   const W = 720, H = 220, L = 84, R = 34, T = 16, B = 40;
   const months = span(g, asOf);
   const cum = cumulative(g, months);
@@ -157,8 +158,8 @@ function burnDown(g, asOf) {
   const top = Math.max(approx(amount), ...cum.map(approx), 1e-9);
   const x = (i) => L + (months.length > 1 ? (i * (W - L - R)) / (months.length - 1) : (W - L - R) / 2);
   const y = (v) => T + (H - T - B) * (1 - v / top);
-  const titleId = "t-" + Math.random().toString(36).slice(2);
-  const descId = titleId + "-d";
+  const titleId = id + "-title";
+  const descId = id + "-desc";
   const chart = svg("svg", {
     class: "burn", viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img",
     "aria-labelledby": titleId + " " + descId,

@@ -268,6 +268,17 @@ static void test_months(void **state)
     assert_string_equal(x->months[1].month, "2026-12");
     awc_draw_free(d);
 
+    /* out of memory keeping a month: the credit's draw says so, and the set
+     * is still whole to free */
+    d = setup(AWC_POLICY_FIFO, &w, g, 2);
+    awc_alloc_fail_after(0);
+    assert_int_equal(awc_draw_credit(d, &rows[1], NULL), AWC_ENOMEM);
+    awc_alloc_fail_after(-1);
+    assert_int_equal(find(d, "G1")->nmonths, 0);
+    assert_int_equal(awc_draw_credit(d, &rows[2], NULL), 0);
+    assert_int_equal(find(d, "G1")->nmonths, 1);
+    awc_draw_free(d);
+
     /* not asked for: nothing kept */
     w.months = 0;
     d = setup(AWC_POLICY_FIFO, &w, g, 2);
