@@ -166,13 +166,20 @@ static int jkey(const awc_call *c, const char *lead, const char *key)
     return rc == 0 ? awc_out_write(c, ": ", 2) : rc;
 }
 
-/* Write v (consumed) as the next item of an array that has n items so far. */
+/* Write v (consumed) as the next item of an array that has n items so far:
+ * one write of the item made in a buffer when it fits (a grant with its
+ * months is a few hundred bytes), else token by token. */
 static int jitem(const awc_call *c, size_t n, json_t *v)
 {
+    char buf[8192];
+    size_t len = 0;
     int rc = !v ? awc_error_set(AWC_ENOMEM, "out of memory")
                 : awc_out_write(c, n ? ",\n    " : "\n    ", n ? 6 : 5);
+
     if (rc == 0)
-        rc = awc_out_json_item(c, v);
+        len = json_dumpb(v, buf, sizeof(buf), JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    if (rc == 0)
+        rc = len > 0 && len <= sizeof(buf) ? awc_out_write(c, buf, len) : awc_out_json_item(c, v);
     json_decref(v);
     return rc;
 }
