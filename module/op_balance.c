@@ -8,7 +8,9 @@
  * count as `used`; every credit issued up to the end of period_to (or the
  * as-of date, whichever is first) is drawn, so remaining = amount - all
  * drawn until then.  A reseller sees the grants and unmatched credits of
- * the accounts its customers own on the as-of date (SPEC 13). */
+ * the accounts its customers own on the as-of date (SPEC 13).  In JSON each
+ * grant also has `months`, its use per issue month of the window, for the
+ * web console's burn-down (kept only then: grants_draw.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
