@@ -299,6 +299,12 @@ def balances(d):
     nodes = js(d, "return [...document.querySelectorAll('#tree tbody tr[data-node]')]"
                   ".map(r => r.dataset.node)")
     check("C-2" not in nodes and "R-2" not in nodes, "and no other reseller's node", nodes)
+    d.find_element(By.ID, "bal-period").send_keys("2026-13" + Keys.ENTER)
+    wait(d, lambda: d.find_element(By.ID, "bal-error").text != "")
+    err = d.find_element(By.ID, "bal-error").text
+    still = js(d, "return document.querySelectorAll('#grants tbody tr[data-grant]').length")
+    check("period" in err and still == 4, "a bad period is named, and the last answer stays",
+          err)
     d.find_element(By.ID, "signout").click()
     wait(d, lambda: d.find_element(By.ID, "signin-user").is_displayed())
 
