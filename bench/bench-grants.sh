@@ -103,8 +103,11 @@ echo "data: $G grants, $C credits, $N nodes ($B/$D/$P/$R) made in $((t1 - t0)) m
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # The server's CPU time in ms (its user + system), when it is the devdb.
-PID=$( [ -z "${AWC_BENCH_SOCKET:-}" ] && sh scripts/devdb status 2>/dev/null |
-       sed -n 's/.*pid \([0-9]*\).*/\1/p')
+# (an assignment whose substitution fails would end the script under set -e)
+PID=""
+if [ -z "${AWC_BENCH_SOCKET:-}" ]; then
+    PID=$(sh scripts/devdb status 2>/dev/null | sed -n 's/.*pid \([0-9]*\).*/\1/p')
+fi
 HZ=$(getconf CLK_TCK)
 server_ms() { if [ -n "$PID" ]; then awk -v hz="$HZ" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$PID/stat"; else echo 0; fi; }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "loader.h"
 #include "serve.h"
 
 const char *const serve_routes[] = {
@@ -20,12 +21,14 @@ const char *const serve_routes[] = {
     "POST /api/v1/periods/{period}/assign", "POST /api/v1/periods/{period}/invoice",
     "POST /api/v1/periods/{period}/reconcile", "POST /api/v1/periods/{period}/close",
     "GET /api/v1/jobs/{id}",
+    "GET /api/v1/balance", "GET /api/v1/grants/expiring",
     NULL
 };
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 1000
 #define OUT_MAX (64 * 1024 * 1024) /* a JSON answer held in memory */
+#define PERIOD_ARG 16              /* one period of a period parameter, with its NUL */
 
 static sresp method_not_allowed(const char *allow)
 {
@@ -112,7 +115,7 @@ static void option_names(char *msg)
 
 typedef struct filter_req {
     awc_filter f;
-    char from[16], to[16];
+    char from[PERIOD_ARG], to[PERIOD_ARG];
     const char *bad;               /* the first unknown key, or a bad value's key */
     char why[160];
     int csv;
@@ -142,6 +145,24 @@ static int number_value(const char *v, int64_t *out)
     return 0;
 }
 
+/* "P" or "P..P" into from and to (PERIOD_ARG bytes each); the module
+ * checks the periods themselves.  -1 with why set when it does not fit. */
+static int period_value(const char *v, char from[PERIOD_ARG], char to[PERIOD_ARG], char *why,
+                        size_t n)
+{
+    const char *dots = v ? strstr(v, "..") : NULL;
+    size_t len = dots ? (size_t)(dots - v) : v ? strlen(v) : 0;
+
+    if (!v || len >= PERIOD_ARG || (dots && strlen(dots + 2) >= PERIOD_ARG)) {
+        snprintf(why, n, "expected YYYY-MM or YYYY-MM..YYYY-MM");
+        return -1;
+    }
+    memcpy(from, v, len);
+    from[len] = '\0';
+    snprintf(to, PERIOD_ARG, "%s", dots ? dots + 2 : from);
+    return 0;
+}
+
 static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *v)
 {
@@ -153,16 +174,10 @@ static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *k
         return MHD_YES;
 #define S(name, field) else if (!strcmp(key, name)) f->field = v ? v : ""
     if (!strcmp(key, "period")) {
-        const char *dots = v ? strstr(v, "..") : NULL;
-        size_t n = dots ? (size_t)(dots - v) : v ? strlen(v) : 0;
-        if (!v || n >= sizeof(x->from) || (dots && strlen(dots + 2) >= sizeof(x->to))) {
+        if (period_value(v, x->from, x->to, x->why, sizeof(x->why)) != 0) {
             x->bad = "period";
-            snprintf(x->why, sizeof(x->why), "expected YYYY-MM or YYYY-MM..YYYY-MM");
             return MHD_YES;
         }
-        memcpy(x->from, v, n);
-        x->from[n] = '\0';
-        snprintf(x->to, sizeof(x->to), "%s", dots ? dots + 2 : x->from);
         f->period_from = x->from;
         f->period_to = x->to;
     }
@@ -567,6 +582,98 @@ static sresp periods(sreq *q)
     return serve_json(200, doc);
 }
 
+/* ---- balances (SPEC 16) ----------------------------------------------------------------- */
+
+typedef struct balance_req {
+    awc_balance_args a;
+    char from[PERIOD_ARG], to[PERIOD_ARG];
+    int expiring;
+    const char *bad;               /* the first unknown key, or a bad value's key */
+    char why[160];
+} balance_req;
+
+static enum MHD_Result balance_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *v)
+{
+    balance_req *x = cls;
+    awc_balance_args *a = &x->a;
+
+    (void)kind;
+    if (x->bad)
+        return MHD_YES;
+    if (!v)
+        v = "";
+    if (!strcmp(key, "as_of")) {
+        a->as_of = v;
+    } else if (!strcmp(key, "node")) {
+        a->node = v;
+    } else if (!strcmp(key, "policy")) {
+        a->policy = v;
+    } else if (!x->expiring && !strcmp(key, "level")) {
+        a->level = v;
+    } else if (!x->expiring && !strcmp(key, "period")) {
+        if (period_value(v, x->from, x->to, x->why, sizeof(x->why)) != 0) {
+            x->bad = "period";
+            return MHD_YES;
+        }
+        a->period_from = x->from;
+        a->period_to = x->to;
+    } else if (x->expiring && !strcmp(key, "within")) {
+        int64_t days;
+        if (number_value(v, &days) != 0 || days > 36600) {
+            x->bad = key;
+            snprintf(x->why, sizeof(x->why), "expected a whole number of days from 0 to 36600");
+        } else {
+            a->within_days = (int)days;
+        }
+    } else {
+        x->bad = key;
+        snprintf(x->why, sizeof(x->why), "unknown parameter (expected %s)",
+                 x->expiring ? "within, as_of, node or policy"
+                             : "period, node, level, policy or as_of");
+    }
+    return MHD_YES;
+}
+
+static int op_balance(const awc_module_desc *d, awc_module *m, const awc_call *c,
+                      const void *a)
+{
+    return d->balance_of(m, c, a);
+}
+static int op_expiring(const awc_module_desc *d, awc_module *m, const awc_call *c,
+                       const void *a)
+{
+    return d->expiring_of(m, c, a);
+}
+
+/* GET /balance and GET /grants/expiring: the module's JSON as it is; the
+ * module scopes it to the actor (a reseller sees its customers' grants). */
+static sresp balances(sreq *q, int expiring)
+{
+    const awc_module_desc *d = serve_desc(q->srv);
+    char err[HOST_ERR_MAX], detail[300];
+    balance_req x;
+    json_t *doc;
+    int rc;
+
+    if (!host_op_present(d, expiring ? HOST_OP_EXPIRING_OF : HOST_OP_BALANCE_OF))
+        return serve_problem(501, "not-supported", "Not supported",
+                             "the module has no balances (ABI 1.2)");
+    memset(&x, 0, sizeof(x));
+    x.a.size = sizeof(x.a);
+    x.a.within_days = -1;
+    x.expiring = expiring;
+    MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, balance_arg, &x);
+    if (x.bad) {
+        snprintf(detail, sizeof(detail), "%.60s: %s", x.bad, x.why);
+        return serve_problem(400, "bad-filter", "Bad filter", detail);
+    }
+    if ((rc = call_json(q, expiring ? op_expiring : op_balance, &x.a, &doc, err,
+                        sizeof(err))) != 0)
+        return filter_error(q, rc, err);
+    return serve_json(200, doc);
+}
+
 /* ---- routing --------------------------------------------------------------------------- */
 
 /* The segments of path after "/api/v1/" into seg (at most 4). */
@@ -624,6 +731,10 @@ sresp serve_route(sreq *q, const char *path)
         (!strcmp(seg[2], "assign") || !strcmp(seg[2], "invoice") ||
          !strcmp(seg[2], "reconcile") || !strcmp(seg[2], "close")))
         return is(q, "POST") ? serve_job_start(q, seg[2], seg[1]) : method_not_allowed("POST");
+    if (n == 1 && !strcmp(seg[0], "balance"))
+        return is(q, "GET") ? balances(q, 0) : method_not_allowed("GET");
+    if (n == 2 && !strcmp(seg[0], "grants") && !strcmp(seg[1], "expiring"))
+        return is(q, "GET") ? balances(q, 1) : method_not_allowed("GET");
     if (n == 2 && !strcmp(seg[0], "jobs"))
         return is(q, "GET") ? serve_job_get(q, seg[1]) : method_not_allowed("GET");
     return none;

@@ -95,6 +95,7 @@ void awc_draw_free(awc_draw *d)
         awc_free(d->g[i].reference);
         awc_free(d->g[i].node_id);
         awc_free(d->g[i].products);
+        awc_free(d->g[i].months);
     }
     for (size_t i = 0; i < d->nbuckets; i++) {
         awc_free(d->groups[i].key);
@@ -359,8 +360,35 @@ static int miss_add(awc_draw *d, const cview *c, awc_amount amount)
     return 0;
 }
 
+/* Add take to g's use in the month of date.  Credits come in issue-date
+ * order, so the month is nearly always the last one or a new one after it;
+ * one fed out of order is still put in its place. */
+static int month_add(awc_dgrant *g, const char *date, awc_amount take)
+{
+    size_t i = g->nmonths;
+    awc_dmonth *m;
+
+    while (i > 0 && strncmp(g->months[i - 1].month, date, 7) > 0)
+        i--;
+    if (i > 0 && strncmp(g->months[i - 1].month, date, 7) == 0) {
+        g->months[i - 1].used += take;
+        return 0;
+    }
+    if (!(m = awc_grow(g->months, &g->mcap, g->nmonths, sizeof(*m), 4)))
+        return AWC_ENOMEM;
+    g->months = m;
+    memmove(&m[i + 1], &m[i], (g->nmonths - i) * sizeof(*m));
+    memset(&m[i], 0, sizeof(m[i]));
+    snprintf(m[i].month, sizeof(m[i].month), "%.7s", date);
+    m[i].used = take;
+    g->nmonths++;
+    return 0;
+}
+
+/* Draw up to need from gr's grants; the rest is returned.  *rc is set
+ * when keeping a month failed (the draw itself is complete). */
 static awc_amount draw_group(awc_draw *d, group *gr, const cview *c, awc_amount need,
-                             int in_window, int recent)
+                             int in_window, int recent, int *rc)
 {
     for (size_t k = gr->live; k < gr->n && need > 0; k++) {
         awc_dgrant *g = &d->g[gr->idx[k]];
@@ -378,8 +406,11 @@ static awc_amount draw_group(awc_draw *d, group *gr, const cview *c, awc_amount 
             continue;
         take = left < need ? (awc_amount)left : need;
         g->drawn += take;
-        if (in_window)
+        if (in_window) {
             g->used += take;
+            if (d->w.months && *rc == 0)
+                *rc = month_add(g, c->date, take);
+        }
         if (recent)
             g->recent += take;
         need -= take;
@@ -398,13 +429,16 @@ static int draw_view(awc_draw *d, const cview *c, group *gk, group *gb, awc_amou
     int in_window = !d->w.from[0] || strcmp(c->date, d->w.from) >= 0;
     int recent = d->w.recent_from[0] && strcmp(c->date, d->w.recent_from) >= 0 &&
                  strcmp(c->date, d->w.recent_to) <= 0;
+    int rc = 0;
 
     if (gk)
-        need = draw_group(d, gk, c, need, in_window, recent);
+        need = draw_group(d, gk, c, need, in_window, recent, &rc);
     if (need > 0 && gb)
-        need = draw_group(d, gb, c, need, in_window, recent);
+        need = draw_group(d, gb, c, need, in_window, recent, &rc);
     if (unmatched)
         *unmatched = need;
+    if (rc != 0)
+        return rc;
     if (need > 0 && in_window)
         return miss_add(d, c, need);
     return 0;

@@ -31,6 +31,12 @@ typedef enum awc_policy { AWC_POLICY_FIFO = 0, AWC_POLICY_AWS = 1 } awc_policy;
 int awc_policy_parse(awc_policy *out, const char *s);
 const char *awc_policy_name(awc_policy p);
 
+/* What a grant gave to the credits issued in one month of the window. */
+typedef struct awc_dmonth {
+    awc_sum used;
+    char month[8];                 /* "YYYY-MM" of the credits' issue date */
+} awc_dmonth;
+
 /* One grant and what consumption made of it.  Strings are owned by the set. */
 typedef struct awc_dgrant {
     char *grant_id, *credit_key, *reference, *node_id, *products;
@@ -43,13 +49,21 @@ typedef struct awc_dgrant {
     awc_sum used;                  /* drawn by credits issued in the window */
     awc_sum drawn;                 /* drawn by every credit fed */
     awc_sum recent;                /* drawn by credits issued in the recent range */
+    awc_dmonth *months;            /* window.months: used per issue month, in
+                                    * month order, only months with use; their
+                                    * sum is used.  Owned by the set. */
+    size_t nmonths, mcap;
 } awc_dgrant;
 
 /* What the window and the forecast need of a credit's issue date:
  * [from, to] is the balance window ("" from = the beginning), [recent_from,
- * recent_to] the last three whole months before the as-of date. */
+ * recent_to] the last three whole months before the as-of date.  months:
+ * keep each grant's use per issue month (awc_dgrant.months, for a burn-down);
+ * it costs 32 bytes per grant and month in which the grant was used, so it
+ * is asked for only where the months are shown (balance --json). */
 typedef struct awc_draw_window {
     char from[11], recent_from[11], recent_to[11];
+    int months;
 } awc_draw_window;
 
 typedef struct awc_draw awc_draw;

@@ -8,7 +8,9 @@
  * count as `used`; every credit issued up to the end of period_to (or the
  * as-of date, whichever is first) is drawn, so remaining = amount - all
  * drawn until then.  A reseller sees the grants and unmatched credits of
- * the accounts its customers own on the as-of date (SPEC 13). */
+ * the accounts its customers own on the as-of date (SPEC 13).  In JSON each
+ * grant also has `months`, its use per issue month of the window, for the
+ * web console's burn-down (kept only then: grants_draw.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ typedef struct bal {
     char as_of[11], to[11];
     awc_policy policy;
     int expiring_days;
+    int months;                    /* each grant's use per issue month (JSON) */
     json_t *list;                  /* JSON: the array being filled */
     size_t shown;
     int rc;
@@ -111,6 +114,7 @@ static int compute(bal *b, const awc_balance_args *a, const char *from_period)
     int rc;
 
     memset(&w, 0, sizeof(w));
+    w.months = b->months;
     if (from_period)
         snprintf(w.from, sizeof(w.from), "%.7s-01", from_period);
     awc_recent_months(b->as_of, w.recent_from, w.recent_to);
@@ -164,13 +168,20 @@ static int jkey(const awc_call *c, const char *lead, const char *key)
     return rc == 0 ? awc_out_write(c, ": ", 2) : rc;
 }
 
-/* Write v (consumed) as the next item of an array that has n items so far. */
+/* Write v (consumed) as the next item of an array that has n items so far:
+ * one write of the item made in a buffer when it fits (a grant with its
+ * months is a few hundred bytes), else token by token. */
 static int jitem(const awc_call *c, size_t n, json_t *v)
 {
+    char buf[8192];
+    size_t len = 0;
     int rc = !v ? awc_error_set(AWC_ENOMEM, "out of memory")
                 : awc_out_write(c, n ? ",\n    " : "\n    ", n ? 6 : 5);
+
     if (rc == 0)
-        rc = awc_out_json_item(c, v);
+        len = json_dumpb(v, buf, sizeof(buf), JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    if (rc == 0)
+        rc = len > 0 && len <= sizeof(buf) ? awc_out_write(c, buf, len) : awc_out_json_item(c, v);
     json_decref(v);
     return rc;
 }
@@ -195,7 +206,28 @@ static json_t *money_json(awc_sum v)
     return json_string(buf);
 }
 
-/* One grant as JSON (balance and expiring share the fields). */
+/* g's use per issue month: [{"month": "YYYY-MM", "used": "…"}], only
+ * months with use. */
+static json_t *months_json(const awc_dgrant *g)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < g->nmonths; i++) {
+        json_t *o = json_object();
+        int bad = !o || awc_json_set(o, "month", json_string(g->months[i].month)) |
+                  awc_json_set(o, "used", money_json(g->months[i].used));
+        if (bad)
+            json_decref(o);
+        if (bad || json_array_append_new(a, o) != 0) { /* append_new frees o */
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* One grant as JSON (balance and expiring share the fields; balance adds
+ * the months). */
 static json_t *grant_json(const bal *b, const awc_dgrant *g)
 {
     json_t *o = json_object();
@@ -216,6 +248,8 @@ static json_t *grant_json(const bal *b, const awc_dgrant *g)
               awc_json_set(o, "reference", json_string(g->reference)) |
               awc_json_set(o, "products", json_string(g->products)) |
               awc_json_set(o, "source", json_string(g->billing ? "billing" : "entered"));
+    if (!bad && b->months)
+        bad = awc_json_set(o, "months", months_json(g));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -401,8 +435,10 @@ static int balance(awc_module *m, const awc_call *c, const awc_balance_args *a)
     size_t n;
     int rc, json = c->format == AWC_FORMAT_JSON;
 
-    if ((rc = setup(&b, m, c, a, "balance")) == 0)
+    if ((rc = setup(&b, m, c, a, "balance")) == 0) {
+        b.months = json;
         rc = compute(&b, a, a ? a->period_from : NULL);
+    }
     if (rc != 0) {
         teardown(&b);
         return rc;

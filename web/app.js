@@ -3,6 +3,7 @@ import { $, say } from "./dom.js";
 import { api, setCsrf, ApiError } from "./api.js";
 import * as credits from "./credits.js";
 import * as periods from "./periods.js";
+import * as balances from "./balances.js";
 import * as dialog from "./dialog.js";
 
 const state = { user: null, role: null };
@@ -11,15 +12,15 @@ function isDistributor() {
   return state.role === "distributor";
 }
 
+const TABS = { credits, balances, periods };
+
 function showTab(name) {
-  const onCredits = name === "credits";
-  $("credits-view").hidden = !onCredits;
-  $("periods-view").hidden = onCredits;
-  $("tab-credits").toggleAttribute("aria-current", false);
-  $("tab-periods").toggleAttribute("aria-current", false);
-  $(onCredits ? "tab-credits" : "tab-periods").setAttribute("aria-current", "page");
-  if (onCredits) credits.refresh();
-  else periods.refresh();
+  for (const t of Object.keys(TABS)) {
+    $(t + "-view").hidden = t !== name;
+    $("tab-" + t).toggleAttribute("aria-current", false);
+  }
+  $("tab-" + name).setAttribute("aria-current", "page");
+  TABS[name].refresh();
 }
 
 function signedIn(who) {
@@ -33,6 +34,7 @@ function signedIn(who) {
   $("tab-periods").hidden = !isDistributor();
   dialog.setRole(who.role);
   credits.setRole(who.role);
+  balances.reset();
   showTab("credits");
   $("main").focus();
 }
@@ -42,8 +44,7 @@ function signedOut(message) {
   setCsrf("");
   $("who").hidden = true;
   $("tabs").hidden = true;
-  $("credits-view").hidden = true;
-  $("periods-view").hidden = true;
+  for (const t of Object.keys(TABS)) $(t + "-view").hidden = true;
   $("signin-view").hidden = false;
   $("signin-error").textContent = message || "";
   $("signin-password").value = "";
@@ -92,8 +93,10 @@ async function boot() {
   $("signin").addEventListener("submit", onSignin);
   $("signout").addEventListener("click", onSignout);
   $("tab-credits").addEventListener("click", () => showTab("credits"));
+  $("tab-balances").addEventListener("click", () => showTab("balances"));
   $("tab-periods").addEventListener("click", () => showTab("periods"));
   credits.init();
+  balances.init();
   periods.init();
   dialog.init(() => credits.refresh());
   try {

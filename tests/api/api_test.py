@@ -355,6 +355,80 @@ check(problem(nora.req("GET", loc), 404), "a reseller cannot see a job: 404")
 check(problem(dana.req("GET", "/api/v1/jobs/0123"), 404), "no such job: 404")
 check(problem(dana.req("GET", "/api/v1/periods/2026-10/assign"), 405), "GET on a POST route: 405")
 
+# ---- balances (SPEC 16) -----------------------------------------------------------------------------------
+with open(os.path.join(TMP, "hierarchy.csv"), "w") as f:
+    f.write("node_id,parent_id,name,level\nDIST,,Distributor,distributor\n"
+            "R-1,DIST,North Partners,reseller\nR-2,DIST,South Services,reseller\n"
+            "C-1,R-1,Acme Corp,customer\nC-3,R-1,Gamma Ltd,customer\nC-2,R-2,Beta GmbH,customer\n")
+with open(os.path.join(TMP, "grants.csv"), "w") as f:
+    f.write("grant_id,account_id,credit_key,currency,amount,issue_date,end_date,reference,node,products\n"
+            "MAP-1,222222222222,80000000001,USD,150,2026-09-01,2027-03-31,MAP MPE123,C-1,\n"
+            "PROMO-1,222222222222,,USD,100,2026-09-01,2026-12-31,promotion,C-1,AmazonS3 AmazonEC2\n"
+            "YEN-1,444444444444,,JPY,1001,2026-01-01,,SLA,C-3,\n"
+            "EDP-1,333333333333,,EUR,1000,2026-01-01,2026-12-01,EDP 2026,C-2,\n")
+ok = (cli("hierarchy", "import", os.path.join(TMP, "hierarchy.csv")).returncode == 0 and
+      cli("grants", "import", os.path.join(TMP, "grants.csv")).returncode == 0)
+check(ok, "set up: a hierarchy and four grants")
+r = dana.req("GET", "/api/v1/balance?as_of=2026-11-15")
+j = r.json() or {}
+g = {x["grant_id"]: x for x in j.get("grants", [])}
+check(r.status == 200 and sorted(g) == ["EDP-1", "MAP-1", "PROMO-1", "YEN-1"],
+      "a distributor sees every grant", r)
+check(g.get("MAP-1", {}).get("used") == "100.0000000000"
+      and g["MAP-1"]["remaining"] == "50.0000000000" and g["MAP-1"]["status"] == "ACTIVE"
+      and g["YEN-1"]["status"] == "EXHAUSTED" and g["EDP-1"]["status"] == "EXPIRING"
+      and g["MAP-1"]["node"] == "C-1" and g["MAP-1"]["reference"] == "MAP MPE123",
+      "each grant has used, remaining, status, node and reference", g)
+mon = g.get("PROMO-1", {}).get("months", [])
+check([m["month"] for m in mon] == ["2026-09", "2026-10"]
+      and sum(float(m["used"]) for m in mon) == float(g["PROMO-1"]["used"]) == 70.5,
+      "a grant's use per issue month sums to its used", mon)
+roll = {(x["node_id"], x["currency"]): x for x in j.get("nodes", [])}
+check(roll.get(("R-1", "USD"), {}).get("used") == "170.5000000000"
+      and roll.get(("DIST", "EUR"), {}).get("used") == "300.0000000000",
+      "roll-ups per node and currency", j.get("nodes"))
+r = nora.req("GET", "/api/v1/balance?as_of=2026-11-15")
+j = r.json() or {}
+check(r.status == 200 and sorted(x["grant_id"] for x in j.get("grants", []))
+      == ["MAP-1", "PROMO-1", "YEN-1"]
+      and not any(x["currency"] == "EUR" for x in j.get("nodes", [])),
+      "a reseller sees its own customers' grants and roll-ups only", r)
+south = Client()
+south.signin("sam", "sam-password-12")
+r = south.req("GET", "/api/v1/balance?as_of=2026-11-15")
+check(r.status == 200 and [x["grant_id"] for x in (r.json() or {}).get("grants", [])] == ["EDP-1"],
+      "the other reseller sees only its customer's grant", r)
+r = vic.req("GET", "/api/v1/balance?period=2026-10&as_of=2026-11-15")
+j = r.json() or {}
+g = {x["grant_id"]: x for x in j.get("grants", [])}
+check(r.status == 200 and len(g) == 4 and g.get("PROMO-1", {}).get("used") == "20.5000000000"
+      and j.get("period_from") == "2026-10", "a viewer reads balances; period narrows used", r)
+r = dana.req("GET", "/api/v1/balance?node=R-2&as_of=2026-11-15")
+j = r.json() or {}
+check(r.status == 200 and [x["grant_id"] for x in j.get("grants", [])] == ["EDP-1"],
+      "node: the grants of a subtree", r)
+check(problem(dana.req("GET", "/api/v1/balance?node=NOPE"), 404), "node of no node: 404")
+r = dana.req("GET", "/api/v1/balance?color=red")
+check(problem(r, 400) and "color" in r.json().get("detail", ""), "an unknown parameter: 400, named", r)
+r = dana.req("GET", "/api/v1/balance?as_of=2026-13-01")
+check(problem(r, 400) and "as_of" in r.json().get("detail", ""), "a bad as_of: 400, named", r)
+r = dana.req("GET", "/api/v1/balance?period=2026-10..2026-09")
+check(problem(r, 400), "a period ending before it starts: 400", r)
+r = dana.req("GET", "/api/v1/grants/expiring?within=30&as_of=2026-11-15")
+j = r.json() or {}
+check(r.status == 200 and [x["grant_id"] for x in j.get("grants", [])] == ["EDP-1"]
+      and j.get("within_days") == 30 and "forecast_unused" in j["grants"][0],
+      "expiring: the grants ending within the days, with forecast_unused", r)
+r = nora.req("GET", "/api/v1/grants/expiring?within=60&as_of=2026-11-15")
+j = r.json() or {}
+check(r.status == 200 and [x["grant_id"] for x in j.get("grants", [])] == ["PROMO-1"],
+      "expiring is scoped: a reseller sees its own", r)
+check(problem(dana.req("GET", "/api/v1/grants/expiring?within=soon"), 400)
+      and problem(dana.req("GET", "/api/v1/grants/expiring?level=x"), 400),
+      "expiring: a bad within or a balance-only parameter: 400")
+check(problem(dana.req("POST", "/api/v1/balance", {}), 405), "POST on balance: 405")
+check(problem(anon.req("GET", "/api/v1/balance"), 401), "balances need a signed-in user: 401")
+
 # ---- routes against docs/openapi.json ------------------------------------------------------------------------
 spec = json.load(open(os.path.join(ROOT, "docs/openapi.json")))
 described = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}

@@ -191,6 +191,131 @@ def no_hscroll(d):
     return js(d, "const e = document.documentElement; return [e.scrollWidth, e.clientWidth]")
 
 
+def balances_shown(d, as_of="2026-11-15"):
+    """Open the Balances tab as of a date: the grant ids listed."""
+    d.find_element(By.ID, "tab-balances").click()
+    wait(d, lambda: d.find_element(By.ID, "balances-view").is_displayed())
+    e = d.find_element(By.ID, "bal-as_of")
+    js(d, "arguments[0].value = arguments[1]", e, as_of)
+    js(d, "document.getElementById('bal-summary').textContent = ''")
+    d.find_element(By.ID, "bal-apply").click()
+    wait(d, lambda: as_of in d.find_element(By.ID, "bal-summary").text)
+    return js(d, "return [...document.querySelectorAll('#grants tbody tr[data-grant]')]"
+                 ".map(r => r.dataset.grant)")
+
+
+def balances(d):
+    """The Balances tab: a distributor's grants, statuses, the tree opened
+    with the keyboard, a burn-down; then a reseller's own grants only."""
+    ok = sign_in(d, "boss")
+    check(ok and d.find_element(By.ID, "tab-balances").is_displayed(),
+          "a distributor has a Balances tab")
+    ids = balances_shown(d)
+    want = json.loads(cli("--json", "balance", "--as-of", "2026-11-15"))
+    check(sorted(ids) == sorted(g["grant_id"] for g in want["grants"]) and len(ids) == 5,
+          "the grants table lists every grant `balance` gives (%d)" % len(ids), ids)
+    status = {r: js(d, "return document.querySelector('#grants tr[data-grant=\"' + arguments[0]"
+                       " + '\"] .badge').textContent", r) for r in ids}
+    check(status == {g["grant_id"]: g["status"] for g in want["grants"]} and
+          set(status.values()) == {"ACTIVE", "EXPIRING", "EXPIRED", "EXHAUSTED"},
+          "each grant has its status badge, all four statuses shown", status)
+    row = d.find_element(By.CSS_SELECTOR, '#grants tr[data-grant="MAP-NORTH"]').text
+    check("200.00" in row and "162.50" in row and "37.50" in row and "2027-01-31" in row and
+          "MAP MPE-2026-0042" in row and "P-ACME" in row,
+          "a row: amount, used, remaining, end date, reference and node", row)
+
+    # the hierarchy: roots open, their children closed; the keyboard opens one
+    def visible_nodes():
+        return js(d, "return [...document.querySelectorAll('#tree tbody tr[data-node]')]"
+                     ".filter(r => !r.hidden).map(r => r.dataset.node)")
+    first = visible_nodes()
+    check(first[:1] == ["DIST"] and "R-1" in first and "C-1" not in first,
+          "the tree shows the root and its children, closed", first)
+    btn = d.find_element(By.CSS_SELECTOR, '#tree tr[data-node="R-1"] button[aria-expanded]')
+    check(btn.get_attribute("aria-expanded") == "false", "a closed node says aria-expanded=false")
+    js(d, "arguments[0].focus()", btn)
+    ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()
+    wait(d, lambda: btn.get_attribute("aria-expanded") == "true")
+    now = visible_nodes()
+    check(btn.get_attribute("aria-expanded") == "true" and "C-1" in now and "C-3" in now
+          and "P-ACME" not in now, "the right arrow key opens R-1: its customers show", now)
+    ActionChains(d).send_keys(Keys.TAB).perform()
+    focused = js(d, "return document.activeElement.closest('tr').dataset.node")
+    ActionChains(d).send_keys(Keys.ENTER).perform()
+    wait(d, lambda: "P-ACME" in visible_nodes())
+    check(focused == "C-1" and "P-ACME" in visible_nodes(),
+          "Tab reaches Acme's node and Enter opens it", focused)
+    roll = {(r["node_id"], r["currency"]): r for r in want["nodes"]}
+    r1 = [c.text for c in d.find_elements(By.CSS_SELECTOR, '#tree tr[data-node="R-1"] td')]
+    under = sum(Decimal(g["used"]) for g in want["grants"]
+                if g["currency"] == "USD" and g["node"] in ("R-1", "C-1", "C-3", "P-ACME"))
+    check(Decimal(roll[("R-1", "USD")]["used"]) == under and
+          any(money_eq(t, roll[("R-1", "USD")]["used"]) for t in r1),
+          "a node's roll-up: its own grants and all its descendants' (%s)" % under, r1)
+    js(d, "arguments[0].focus()", btn)
+    ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
+    wait(d, lambda: "C-1" not in visible_nodes())
+    check(btn.get_attribute("aria-expanded") == "false" and "P-ACME" not in visible_nodes(),
+          "the left arrow key closes R-1 and hides its whole subtree")
+    ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()
+    wait(d, lambda: "P-ACME" in visible_nodes())
+    check("P-ACME" in visible_nodes(), "opened again, what was open below shows again")
+
+    # the burn-down of a grant
+    toggle = d.find_element(By.CSS_SELECTOR, '#grants tr[data-grant="MAP-NORTH"] .chart-toggle')
+    toggle.click()
+    wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "#grants svg.burn"))
+    chart = d.find_element(By.CSS_SELECTOR, "#grants svg.burn")
+    dots = chart.find_elements(By.CSS_SELECTOR, "circle.dot")
+    title = js(d, "return arguments[0].querySelector('title').textContent", chart)
+    labels = js(d, "return [...arguments[0].querySelectorAll('text')].map(t => t.textContent)",
+                chart)
+    check(toggle.get_attribute("aria-expanded") == "true" and len(dots) == 4 and
+          title == "Burn-down of MAP-NORTH" and "ends 2027-01-31" in labels and
+          "2026-06" in labels and "2027-01" in labels and chart.get_attribute("role") == "img",
+          "a burn-down SVG: four months with use, the end date marked", labels)
+    months = [li.text for li in d.find_elements(By.CSS_SELECTOR, ".burn-months li")]
+    check(months == ["2026-07: 7.25", "2026-08: 14.25", "2026-09: 49.50", "2026-10: 91.50"],
+          "used per issue month, listed as text too", months)
+    ys = js(d, "return arguments[0].querySelector('polyline.used').getAttribute('points')"
+               ".split(' ').map(p => +p.split(',')[1])", chart)
+    check(all(a >= b for a, b in zip(ys, ys[1:])) and ys[0] > ys[-1],
+          "the cumulative line only rises", ys)
+    sw, cw = no_hscroll(d)
+    check(sw <= cw, "no horizontal scrolling on the Balances tab (%d <= %d)" % (sw, cw))
+    js(d, "window.scrollTo(0, 0)")
+    d.save_screenshot(os.path.join(SHOTS, "balances.png"))
+    d.find_element(By.ID, "signout").click()
+    wait(d, lambda: d.find_element(By.ID, "signin-user").is_displayed())
+
+    # a reseller: its own customers' grants and nodes only
+    sign_in(d, "alice")
+    ids = balances_shown(d)
+    hers = json.loads(cli("--as", "reseller:R-1:alice", "--json", "balance", "--as-of",
+                          "2026-11-15"))
+    check(sorted(ids) == sorted(g["grant_id"] for g in hers["grants"]) and
+          "EDP-BETA" not in ids and len(ids) == 4,
+          "a reseller sees only its own customers' grants", ids)
+    nodes = js(d, "return [...document.querySelectorAll('#tree tbody tr[data-node]')]"
+                  ".map(r => r.dataset.node)")
+    check("C-2" not in nodes and "R-2" not in nodes, "and no other reseller's node", nodes)
+    d.find_element(By.ID, "bal-period").send_keys("2026-13" + Keys.ENTER)
+    wait(d, lambda: d.find_element(By.ID, "bal-error").text != "")
+    err = d.find_element(By.ID, "bal-error").text
+    still = js(d, "return document.querySelectorAll('#grants tbody tr[data-grant]').length")
+    check("period" in err and still == 4, "a bad period is named, and the last answer stays",
+          err)
+    d.find_element(By.ID, "signout").click()
+    wait(d, lambda: d.find_element(By.ID, "signin-user").is_displayed())
+
+
+def money_eq(text, exact):
+    try:
+        return Decimal(text) == Decimal(exact)
+    except Exception:
+        return False
+
+
 def main():
     d, downloads = browser()
     try:
@@ -520,6 +645,10 @@ def run(d, downloads):
     labels = {b.text for b in d.find_elements(By.CSS_SELECTOR, "#credits button.manage")}
     check(ok and labels == {"View"} and not d.find_element(By.ID, "tab-periods").is_displayed(),
           "a viewer sees every credit with View only, and no Periods tab", labels)
+
+    d.find_element(By.ID, "signout").click()
+    wait(d, lambda: d.find_element(By.ID, "signin-user").is_displayed())
+    balances(d)
 
     # statuses the page expects (401 before sign-in, the 412) are the network's
     logs = [e for e in d.get_log("browser")

@@ -146,6 +146,20 @@ check "$(jget "$TMP/all.json" grants OWN-1 used) = 1.9900000000" "OWN-1 takes th
 check "$(jget "$TMP/all.json" grants EDP-1 status) = EXPIRING" "EDP-1 ends within 30 days: EXPIRING"
 check "$(jget "$TMP/all.json" grants EDP-1 used) = 70.0000000000" "EDP-1 used in EUR"
 
+# the use per issue month (a burn-down's data): MAP-1's credit of usage on
+# 1 October counts in September, the one of usage on 1 November in October;
+# every grant's months sum exactly to its used
+check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); g=[x for x in d["grants"] if x["grant_id"]=="MAP-1"][0]; print(";".join(m["month"]+"="+m["used"] for m in g["months"]))' "$TMP/all.json") = 2026-09=100.0000000000;2026-10=50.0000000000" \
+    "MAP-1's months: 100 issued in September, 50 in October"
+check "$(python3 -c '
+import json, sys
+from decimal import Decimal
+d = json.load(open(sys.argv[1]))
+print(all(sum((Decimal(m["used"]) for m in g["months"]), Decimal(0)) == Decimal(g["used"])
+          and [m["month"] for m in g["months"]] == sorted({m["month"] for m in g["months"]})
+          for g in d["grants"]))' "$TMP/all.json") = True" \
+    "every grant's months are in order, once each, and sum to its used"
+
 # roll-ups: own + children == node, exactly, per currency
 check "$(jget "$TMP/all.json" nodes PR1 amount) = 150.0000000000" "PR1 = its grant"
 check "$(jget "$TMP/all.json" nodes P1 used) = 197.0400000000" "P1 = PR1 + PR2 + its own grant (used)"
@@ -176,6 +190,8 @@ check "$(jget "$OUT" grants MAP-1 used) = 50.0000000000" "October: MAP-1 used 50
 check "$(jget "$OUT" grants MAP-1 remaining) = 0.0000000000" "remaining after October"
 check "$(jget "$OUT" grants PROMO-1 used) = 45.0500000000" "October: PROMO-1"
 check "$(jget "$OUT" grants 80000000004 used) = 0.0000000000" "October: nothing of November"
+check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(m["month"] for m in [x for x in d["grants"] if x["grant_id"]=="MAP-1"][0]["months"]))' "$OUT") = 2026-10" \
+    "--period: only the months of the period"
 run --json balance --as-of 2026-11-20 --period 2026-09
 check "$(jget "$OUT" grants MAP-1 used) = 100.0000000000" "September: the credit of usage on 1 October"
 run --json balance --as-of 2026-11-20 --from 2026-11 --to 2026-11

@@ -5,8 +5,11 @@
 # second session, download the CSV and compare it byte for byte with
 # `export` for the same actor and filters, a description that looks like
 # HTML shown as text, the edit dialog with the keyboard alone, no
-# horizontal scrolling at 1280 pixels.  Screenshots of the Credits tab and
-# the edit dialog go to $AWC_TEST_BUILD/screenshots/.  Prints "ok N - ..."
+# horizontal scrolling at 1280 pixels; the Balances tab as a distributor and
+# as a reseller (its own customers' grants only), the hierarchy opened with
+# the keyboard, a grant's burn-down chart.  Screenshots of the Credits,
+# Periods and Balances tabs and the edit dialog go to
+# $AWC_TEST_BUILD/screenshots/.  Prints "ok N - ..."
 # lines; exits 1 on failure.
 #
 # Needs chromium, chromium-driver and python3-selenium (scripts/deps installs
@@ -105,6 +108,33 @@ sql "UPDATE credits SET description = '<img src=x onerror=alert(1)>' WHERE credi
 check "$(sql "SELECT COUNT(*) FROM credits WHERE description = '<img src=x onerror=alert(1)>'") = 1" \
     "its description is now <img src=x onerror=alert(1)>"
 
+# grants and a 4-level hierarchy for the Balances tab; Acme's credits as if
+# issued over four months, so that its grant's burn-down has a shape
+cat > "$TMP/hierarchy.csv" <<'CSV'
+node_id,parent_id,name,level
+DIST,,Distributor,distributor
+R-1,DIST,North Cloud Partners,reseller
+R-2,DIST,South IT Services,reseller
+C-1,R-1,Acme Corporation,customer
+C-3,R-1,Gamma Industries,customer
+C-2,R-2,Beta Limited,customer
+P-ACME,C-1,Acme data platform,project
+CSV
+cat > "$TMP/grants.csv" <<'CSV'
+grant_id,account_id,credit_key,currency,amount,issue_date,end_date,reference,node,products
+MAP-NORTH,222222222222,,USD,200,2026-06-01,2027-01-31,MAP MPE-2026-0042,P-ACME,
+EDP-NORTH-EUR,222222222222,,EUR,30,2026-01-01,2026-12-01,EDP 2026 Acme,C-1,
+PROMO-GAMMA,222222222223,,USD,1000,2026-09-01,2026-12-31,re:Invent promotion,C-3,
+OLD-GAMMA,222222222223,no-such-key,USD,25,2026-01-01,2026-06-30,expired goodwill,C-3,
+EDP-BETA,333333333333,,EUR,500,2026-01-01,2026-12-31,EDP 2026 Beta,C-2,
+CSV
+for d in 80000000001:2026-07-15 80000000002:2026-08-10 80000000003:2026-09-05 \
+         80000000004:2026-09-20; do
+    sql "UPDATE credits SET issue_date = '${d#*:}' WHERE credit_key = '${d%%:*}'"
+done
+run hierarchy import "$TMP/hierarchy.csv" && run grants import "$TMP/grants.csv"
+check "$rc = 0" "set up: a hierarchy of four levels and five grants"
+
 for u in alice:reseller:R-1 bob:reseller:R-1 boss:distributor fin:viewer; do
     printf '%s\n' "$PASSWORD" | "$HOST" --config "$TMP/awscredit.ini" user add "${u%%:*}" \
         --role "${u#*:}" --password-stdin >"$OUT" 2>"$ERR"
@@ -132,7 +162,7 @@ mkdir -p "$SHOTS"
 if [ "$up" = 0 ]; then
     AWC_URL="http://127.0.0.1:$PORT" AWC_HOST="$HOST" AWC_CONFIG="$TMP/awscredit.ini" \
         AWC_PASSWORD="$PASSWORD" AWC_XSS="$XSS" AWC_SHOTS="$SHOTS" AWC_TMP="$TMP" \
-        AWC_TAP_START="$n" timeout 150 "$PY" "$ROOT/tests/browser/web_test.py" \
+        AWC_TAP_START="$n" timeout 240 "$PY" "$ROOT/tests/browser/web_test.py" \
         >"$TMP/browser.out" 2>"$TMP/browser.err"
     prc=$?
     cat "$TMP/browser.out"

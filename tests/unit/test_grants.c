@@ -2,7 +2,8 @@
  * policies (a grant exhausted mid-month and the next taking over; ties),
  * key-specific before blank-key grants, products, unmatched credits, the
  * four statuses at their boundaries, the forecast on a known burn, the
- * window of issue dates across a month boundary, and the grants and
+ * window of issue dates across a month boundary, the use per month of a
+ * burn-down, and the grants and
  * hierarchy CSV files (bad rows named by line and field; cycles, unknown
  * parents). */
 #include <stdarg.h>
@@ -213,6 +214,81 @@ static void test_window_and_unmatched_by_key(void **state)
     awc_draw_free(d);
 }
 
+/* The months of a burn-down: each grant's use per issue month of the window,
+ * only months with use, in month order, exact, summing to used; none kept
+ * unless asked for. */
+static void test_months(void **state)
+{
+    awc_draw_window w;
+    awc_grant_rec g[] = {
+        grant("G1", A, "", 10, "2026-01-01", "", ""),
+        grant("G2", A, "", 100, "2026-02-01", "", ""),
+    };
+    awc_draw *d;
+    awc_draw_row rows[] = {
+        credit(1, A, "k", "x", "2026-08-31", -1 * ONE),          /* before the window */
+        credit(2, A, "k", "x", "2026-09-01", -3 * ONE),
+        credit(3, A, "k", "x", "2026-09-30", -ONE / 3),
+        credit(4, A, "k", "x", "2026-10-31", -9 * ONE),          /* G1's last 5.67, G2 3.33 */
+        credit(5, A, "k", "x", "2026-12-01", -2 * ONE),          /* no use in November */
+    };
+    const awc_dgrant *x, *y;
+
+    (void)state;
+    memset(&w, 0, sizeof(w));
+    snprintf(w.from, sizeof(w.from), "2026-09-01");
+    w.months = 1;
+    d = setup(AWC_POLICY_FIFO, &w, g, 2);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        assert_int_equal(awc_draw_queue(d, &rows[sizeof(rows) / sizeof(rows[0]) - 1 - i]), 0);
+    assert_int_equal(awc_draw_run(d), 0);
+    x = find(d, "G1");
+    y = find(d, "G2");
+    assert_int_equal(x->nmonths, 2);
+    assert_string_equal(x->months[0].month, "2026-09");
+    assert_true(x->months[0].used == (awc_sum)3 * ONE + ONE / 3);
+    assert_string_equal(x->months[1].month, "2026-10");
+    assert_true(x->months[0].used + x->months[1].used == x->used);
+    assert_true(x->drawn == (awc_sum)10 * ONE);
+    assert_int_equal(y->nmonths, 2);
+    assert_string_equal(y->months[0].month, "2026-10");
+    assert_string_equal(y->months[1].month, "2026-12");
+    assert_true(y->months[1].used == (awc_sum)2 * ONE);
+    assert_true(y->months[0].used + y->months[1].used == y->used);
+    assert_true(x->used + y->used == (awc_sum)14 * ONE + ONE / 3);
+    awc_draw_free(d);
+
+    /* fed one by one out of order, a month still goes in its place */
+    d = setup(AWC_POLICY_FIFO, &w, g, 2);
+    assert_int_equal(awc_draw_credit(d, &rows[4], NULL), 0);
+    assert_int_equal(awc_draw_credit(d, &rows[1], NULL), 0);
+    x = find(d, "G1");
+    assert_int_equal(x->nmonths, 2);
+    assert_string_equal(x->months[0].month, "2026-09");
+    assert_string_equal(x->months[1].month, "2026-12");
+    awc_draw_free(d);
+
+    /* out of memory keeping a month: the credit's draw says so, and the set
+     * is still whole to free */
+    d = setup(AWC_POLICY_FIFO, &w, g, 2);
+    awc_alloc_fail_after(0);
+    assert_int_equal(awc_draw_credit(d, &rows[1], NULL), AWC_ENOMEM);
+    awc_alloc_fail_after(-1);
+    assert_int_equal(find(d, "G1")->nmonths, 0);
+    assert_int_equal(awc_draw_credit(d, &rows[2], NULL), 0);
+    assert_int_equal(find(d, "G1")->nmonths, 1);
+    awc_draw_free(d);
+
+    /* not asked for: nothing kept */
+    w.months = 0;
+    d = setup(AWC_POLICY_FIFO, &w, g, 2);
+    assert_int_equal(awc_draw_credit(d, &rows[1], NULL), 0);
+    assert_true(find(d, "G1")->used == (awc_sum)3 * ONE);
+    assert_int_equal(find(d, "G1")->nmonths, 0);
+    assert_null(find(d, "G1")->months);
+    awc_draw_free(d);
+}
+
 /* The four statuses, the day before, on and after an end date. */
 static void test_status_boundaries(void **state)
 {
@@ -407,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_forecast),
         cmocka_unit_test(test_first_use),
         cmocka_unit_test(test_queue_order),
+        cmocka_unit_test(test_months),
         cmocka_unit_test(test_grants_csv),
         cmocka_unit_test(test_hierarchy_csv),
     };
