@@ -6,6 +6,7 @@
  * before anything is loaded, module checks before the configuration is read
  * (the configuration's keys come from the module), and a missing operation
  * before the module is opened. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,7 +115,15 @@ static unsigned terminal_width(void)
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         return ws.ws_col;
     cols = getenv("COLUMNS");
-    return cols && atoi(cols) > 0 ? (unsigned)atoi(cols) : 80;
+    if (cols) {
+        char *end;
+        long n;
+        errno = 0;
+        n = strtol(cols, &end, 10);
+        if (errno == 0 && end != cols && *end == '\0' && n > 0 && n <= 10000)
+            return (unsigned)n;
+    }
+    return 80;
 }
 
 /* ---- edit of several credits ------------------------------------------------------- */
