@@ -56,6 +56,7 @@
 #include <xlsxwriter.h>
 
 #include "awc.h"
+#include "http_body.h"
 #include "invoicing.h"
 #include "money.h"
 
@@ -104,9 +105,7 @@ struct cn {
 /* One answer. */
 struct answer {
     long http;
-    char *body;
-    size_t len, cap;
-    int toobig, oom;
+    awc_http_body b;
     int has_range;
     size_t total;                  /* Content-Range: items A-B/TOTAL */
 };
@@ -395,33 +394,6 @@ static int write_workbook(struct cn *x, const awc_usage_file *f, const char *fid
 
 /* --- one request ------------------------------------------------------------------------- */
 
-static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct answer *a = arg;
-    size_t n = size * nmemb;
-
-    if (n > RESPONSE_MAX - a->len) {
-        a->toobig = 1;
-        return 0;
-    }
-    if (a->len + n + 1 > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        char *p;
-        while (cap < a->len + n + 1)
-            cap *= 2;
-        if (!(p = awc_realloc(a->body, cap))) {
-            a->oom = 1;
-            return 0;
-        }
-        a->body = p;
-        a->cap = cap;
-    }
-    memcpy(a->body + a->len, data, n);
-    a->len += n;
-    a->body[a->len] = '\0';
-    return n;
-}
-
 /* "Content-Range: items A-B/TOTAL" (case-insensitive name). */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -447,7 +419,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 static void answer_free(struct answer *a)
 {
-    awc_free(a->body);
+    awc_free(a->b.p);
     memset(a, 0, sizeof(*a));
 }
 
@@ -459,7 +431,7 @@ static int transient(int rc)
 /* The platform's {"error_code","errors"} as one line: code and messages. */
 static void error_text(char *out, size_t n, const struct answer *a)
 {
-    json_t *doc = a->body ? json_loadb(a->body, a->len, 0, NULL) : NULL;
+    json_t *doc = a->b.p ? json_loadb(a->b.p, a->b.len, 0, NULL) : NULL;
     json_t *code = json_object_get(doc, "error_code"), *errs = json_object_get(doc, "errors");
     size_t used = 0, i;
     json_t *v;
@@ -500,9 +472,10 @@ static int request(struct cn *x, const char *what, const char *path, const char 
         CURLcode cc;
 
         answer_free(a);
+        a->b.max = RESPONSE_MAX;
         x->errbuf[0] = '\0';
         curl_easy_setopt(x->curl, CURLOPT_URL, url);
-        curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, a);
+        curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, &a->b);
         curl_easy_setopt(x->curl, CURLOPT_HEADERDATA, a);
         if (is_get) {
             curl_easy_setopt(x->curl, CURLOPT_HTTPGET, 1L);
@@ -528,10 +501,10 @@ static int request(struct cn *x, const char *what, const char *path, const char 
         curl_easy_setopt(x->curl, CURLOPT_FRESH_CONNECT, 0L);
         if (cc != CURLE_OK) {
             const char *t = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
-            if (a->oom)
+            if (a->b.oom)
                 return awc_error_set(AWC_ENOMEM, "connect %s: out of memory reading the "
                                      "answer", what);
-            if (a->toobig)
+            if (a->b.toobig)
                 return awc_error_set(AWC_ENET, "connect %s: answer larger than %u bytes", what,
                                      RESPONSE_MAX);
             rc = awc_error_set(cc == CURLE_OPERATION_TIMEDOUT ? AWC_ETIMEOUT : AWC_ENET,
@@ -568,7 +541,7 @@ static int request(struct cn *x, const char *what, const char *path, const char 
 static int parse(const char *what, const struct answer *a, int type, json_t **out)
 {
     json_error_t err;
-    json_t *doc = a->body ? json_loadb(a->body, a->len, JSON_REJECT_DUPLICATES, &err) : NULL;
+    json_t *doc = a->b.p ? json_loadb(a->b.p, a->b.len, JSON_REJECT_DUPLICATES, &err) : NULL;
 
     *out = NULL;
     if (!doc || (int)json_typeof(doc) != type) {
@@ -1212,7 +1185,7 @@ int awc_invoicing_connect_open(awc_invoicing **out, const awc_invoicing_params *
     if (p->ca_file && *p->ca_file)
         SET(CURLOPT_CAINFO, p->ca_file);
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    SET(CURLOPT_WRITEFUNCTION, on_data);
+    SET(CURLOPT_WRITEFUNCTION, awc_http_body_write);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     *out = &x->base;
     return 0;
@@ -1243,8 +1216,8 @@ int awc_connect_read_answer(const char *kind, const char *body, size_t len,
     memset(state, 0, sizeof(*state));
     memset(&a, 0, sizeof(a));
     *total = 0;
-    a.body = (char *)body;
-    a.len = len;
+    a.b.p = (char *)body;
+    a.b.len = len;
     if (header) {
         on_header((char *)header, 1, strlen(header), &a);
         *total = a.has_range ? a.total : 0;

@@ -37,6 +37,7 @@
 #include <libxml/xmlstring.h>
 
 #include "awc.h"
+#include "http_body.h"
 #include "invoicing.h"
 #include "money.h"
 
@@ -402,39 +403,6 @@ static int bad_answer(const char *method, const char *what)
 
 /* --- one call ------------------------------------------------------------------------- */
 
-struct body {
-    char *p;
-    size_t len, cap;
-    int toobig, oom;
-};
-
-static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct body *b = arg;
-    size_t n = size * nmemb;
-
-    if (n > RESPONSE_MAX - b->len) {
-        b->toobig = 1;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (!(p = awc_realloc(b->p, cap))) {
-            b->oom = 1;
-            return 0;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return n;
-}
-
 /* A fault's code as an awc error (docs/INVOICING-XMLRPC.md, "Faults"). */
 static int fault_err(int64_t code)
 {
@@ -468,7 +436,7 @@ static int fault(const char *method, xmlNodePtr value)
 
 /* Parse an answer: on success *doc (freed by the caller) and *result, the
  * <value> of the single param. */
-static int parse_answer(const char *method, const struct body *b, xmlDocPtr *doc,
+static int parse_answer(const char *method, const awc_http_body *b, xmlDocPtr *doc,
                         xmlNodePtr *result)
 {
     xmlNodePtr root, top, v;
@@ -524,7 +492,7 @@ static int connected(struct xr *x)
 static int call(struct xr *x, const char *method, struct req *r, xmlDocPtr *doc,
                 xmlNodePtr *result)
 {
-    struct body b = { NULL, 0, 0, 0, 0 };
+    awc_http_body b = { NULL, 0, 0, RESPONSE_MAX, 0, 0 };
     xmlChar *mem = NULL;
     int size = 0, rc;
     CURLcode cc;
@@ -1129,7 +1097,7 @@ int awc_invoicing_xmlrpc_open(awc_invoicing **out, const awc_invoicing_params *p
     if (p->ca_file && *p->ca_file)
         SET(CURLOPT_CAINFO, p->ca_file);
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    SET(CURLOPT_WRITEFUNCTION, on_data);
+    SET(CURLOPT_WRITEFUNCTION, awc_http_body_write);
     if (x->user) {
         SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         SET(CURLOPT_USERNAME, x->user);
@@ -1152,7 +1120,7 @@ int awc_xmlrpc_read_answer(const char *method, const char *body, size_t len,
                            const awc_usage_file *f, size_t n, awc_uf_state *state,
                            char (*ids)[AWC_UF_ID_MAX])
 {
-    struct body b = { (char *)body, len, len, 0, 0 };
+    awc_http_body b = { (char *)body, len, len, RESPONSE_MAX, 0, 0 };
     char status[STATUS_MAX];
     xmlDocPtr doc;
     xmlNodePtr v;

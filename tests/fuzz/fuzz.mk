@@ -40,8 +40,8 @@ FUZZ_SRC_fuzz_csv        := module/csv.c
 FUZZ_SRC_fuzz_grants_csv := module/grants_csv.c module/csv.c module/accounts.c module/money.c \
                             module/date.c
 FUZZ_SRC_fuzz_splitspec  := module/assign.c module/money.c rules/split.c
-FUZZ_SRC_fuzz_xmlrpc     := adapters/invoicing_xmlrpc.c module/money.c
-FUZZ_SRC_fuzz_connect    := adapters/invoicing_connect.c module/money.c
+FUZZ_SRC_fuzz_xmlrpc     := adapters/invoicing_xmlrpc.c adapters/http_body.c module/money.c
+FUZZ_SRC_fuzz_connect    := adapters/invoicing_connect.c adapters/http_body.c module/money.c
 FUZZ_SRC_fuzz_spool_ack  := adapters/invoicing_spool.c module/money.c module/csvout.c module/out.c
 FUZZ_SRC_fuzz_manifest   := host/loader.c
 FUZZ_SRC_fuzz_ini        := host/inifile.c module/config.c
